@@ -1,0 +1,43 @@
+package org.scalelab.trainer;
+
+/**
+ * Parameter and FLOP accounting in Kaplan et al. (2020)'s conventions (DESIGN §3).
+ * N counts non-embedding parameters: attention, MLP, layer norms and biases; not the token or
+ * position embeddings and not an untied output matrix. Forward FLOPs per token
+ * C_fwd = 2N + 2·nLayer·nCtx·dAttn (dAttn = dModel); training C = 6·N·D.
+ */
+public record Accounting(long nonEmbedding, long embedding, long total, long kaplanApprox,
+                         double flopsPerTokenFwd, double unembedFlopsPerTokenFwd) {
+
+    public static Accounting of(ModelConfig c) {
+        long d = c.dModel(), f = c.ff(), L = c.nLayer();
+        long b = c.bias() ? 1 : 0;
+        long attn = d * 3 * d + b * 3 * d       // fused q, k, v projection
+                + d * d + b * d;                // output projection
+        long mlp = d * f + b * f + f * d + b * d;
+        long norms = 2 * (d + b * d);           // two layer norms per block: gain (+ bias)
+        long perLayer = attn + mlp + norms;
+        long finalNorm = d + b * d;
+        long n = L * perLayer + finalNorm;
+        long emb = (long) c.nVocab() * d + (long) c.nCtx() * d + (c.tiedOutput() ? 0 : (long) c.nVocab() * d);
+        double fwd = 2.0 * n + 2.0 * L * c.nCtx() * d;
+        return new Accounting(n, emb, n + emb, 12L * L * d * d, fwd, 2.0 * d * c.nVocab());
+    }
+
+    /** Training FLOPs for D tokens, C = 6·N·D (Kaplan's convention, no attention or unembedding term). */
+    public double trainingFlops(double tokens) {
+        return 6.0 * nonEmbedding * tokens;
+    }
+
+    /** Training FLOPs with the attention term, C_attn = 3·C_fwd·D. */
+    public double trainingFlopsWithAttention(double tokens) {
+        return 3.0 * flopsPerTokenFwd * tokens;
+    }
+
+    /** The unembedding's training FLOPs, 6·dModel·nVocab·D, reported separately. */
+    public double unembedFlops(double tokens) {
+        return 3.0 * unembedFlopsPerTokenFwd * tokens;
+    }
+
+    public static final double PF_DAY = 8.64e19;
+}

@@ -1,0 +1,54 @@
+package org.scalelab.trainer;
+
+import java.nio.FloatBuffer;
+
+/**
+ * AdamW (Loshchilov &amp; Hutter) with decoupled weight decay, written out so its state is explicit
+ * and checkpointable (as in llm.c). Per parameter tensor, at step t (1-based):
+ * <pre>
+ *   m ← β1·m + (1−β1)·g            v ← β2·v + (1−β2)·g²
+ *   m̂ = m/(1−β1^t)                 v̂ = v/(1−β2^t)
+ *   p ← p·(1 − lr·wd)  (only for decayed tensors)
+ *   p ← p − lr·m̂/(√v̂ + ε)
+ * </pre>
+ * the same update as PyTorch's {@code torch.optim.AdamW}. Moments are float arrays on the Java heap.
+ */
+public final class AdamW {
+    private final double beta1, beta2, eps;
+    final float[][] m, v;
+
+    public AdamW(int[] sizes, double beta1, double beta2, double eps) {
+        this.beta1 = beta1;
+        this.beta2 = beta2;
+        this.eps = eps;
+        m = new float[sizes.length][];
+        v = new float[sizes.length][];
+        for (int i = 0; i < sizes.length; i++) {
+            m[i] = new float[sizes[i]];
+            v[i] = new float[sizes[i]];
+        }
+    }
+
+    /**
+     * Updates tensor {@code i} in place. {@code gradScale} multiplies the gradient first (clipping and
+     * micro-batch averaging fold into it).
+     */
+    public void update(int i, FloatBuffer p, FloatBuffer g, float gradScale, int t, double lr, double wd) {
+        float[] mi = m[i], vi = v[i];
+        float b1 = (float) beta1, b2 = (float) beta2;
+        float c1 = (float) (1 - beta1), c2 = (float) (1 - beta2);
+        float bc1 = (float) (1 - Math.pow(beta1, t)), bc2 = (float) (1 - Math.pow(beta2, t));
+        float step = (float) (lr / bc1), bc2s = (float) Math.sqrt(bc2);
+        float decay = (float) (1 - lr * wd), e = (float) eps;
+        int n = mi.length;
+        for (int k = 0; k < n; k++) {
+            float gk = g.get(k) * gradScale;
+            float mk = b1 * mi[k] + c1 * gk;
+            float vk = b2 * vi[k] + c2 * gk * gk;
+            mi[k] = mk;
+            vi[k] = vk;
+            // m̂/(√v̂+ε) = (m/bc1)/(√v/√bc2 + ε)
+            p.put(k, p.get(k) * decay - step * mk / ((float) Math.sqrt(vk) / bc2s + e));
+        }
+    }
+}

@@ -1,0 +1,81 @@
+package org.scalelab.trainer;
+
+import org.scalelab.datasets.UserError;
+
+import java.util.Locale;
+
+/**
+ * How a run trains (the {@code train:} section of a run config).
+ *
+ * @param steps             optimizer steps; D = steps · batchSize · nCtx tokens
+ * @param batchSize         sequences per optimizer step (tokens per step = batchSize · nCtx)
+ * @param microBatch        sequences per forward/backward pass; batchSize must be a multiple of it.
+ *                          0 means batchSize (no accumulation). Lower it to fit memory, not to change results
+ * @param lr                peak learning rate
+ * @param minLrRatio        floor of the decay as a fraction of lr (cosine / linear / wsd end there)
+ * @param warmupSteps       linear warm-up from 0 to lr
+ * @param schedule          cosine | linear | constant | wsd (warmup–stable–decay)
+ * @param decayFraction     wsd only: the final fraction of steps spent decaying linearly to the floor
+ * @param weightDecay       decoupled (AdamW) decay, applied per step as p ← p·(1 − lr·wd)
+ * @param decayEmbeddings   also decay the token/position embeddings (and an untied head); off by default
+ * @param decayNormsAndBiases also decay layer-norm gains and biases; off by default
+ * @param beta1             Adam first-moment decay
+ * @param beta2             Adam second-moment decay (0.95 is nanoGPT's choice for small batches)
+ * @param eps               Adam denominator offset
+ * @param gradClip          global L2-norm clip of the gradient; 0 disables
+ * @param evalEvery         steps between validation evaluations (and always at the last step)
+ * @param evalBatches       fixed validation batches per evaluation (drawn once from evalSeed)
+ * @param logEvery          steps between metrics.jsonl lines
+ * @param checkpointEvery   steps between checkpoints; one is always written at the end; 0 = only at the end
+ * @param earlyStopPatience stop after this many evaluations without a new best val loss; 0 disables
+ * @param seed              seed of initialisation, data order and dropout
+ */
+public record TrainConfig(int steps, int batchSize, int microBatch, double lr, double minLrRatio, int warmupSteps,
+                          String schedule, double decayFraction, double weightDecay, boolean decayEmbeddings,
+                          boolean decayNormsAndBiases, double beta1, double beta2, double eps, double gradClip,
+                          int evalEvery, int evalBatches, int logEvery, int checkpointEvery, int earlyStopPatience,
+                          long seed) {
+
+    public static final TrainConfig DEFAULT = new TrainConfig(2000, 16, 0, 1e-3, 0.1, 100, "cosine", 0.2,
+            0.1, false, false, 0.9, 0.95, 1e-8, 1.0, 200, 8, 10, 500, 0, 1);
+
+    public int micro() {
+        return microBatch > 0 ? microBatch : batchSize;
+    }
+
+    public int accumulation() {
+        return batchSize / micro();
+    }
+
+    public TrainConfig validate() {
+        if (steps <= 0) throw new UserError("train.steps must be > 0, got " + steps);
+        if (batchSize <= 0) throw new UserError("train.batchSize must be > 0, got " + batchSize);
+        if (microBatch < 0) throw new UserError("train.microBatch must be ≥ 0 (0 = batchSize), got " + microBatch);
+        if (batchSize % micro() != 0) {
+            throw new UserError("train.batchSize (" + batchSize + ") must be a multiple of train.microBatch ("
+                    + microBatch + ")");
+        }
+        if (!(lr > 0)) throw new UserError("train.lr must be > 0, got " + lr);
+        if (!(minLrRatio >= 0 && minLrRatio <= 1)) throw new UserError("train.minLrRatio must be in [0, 1], got " + minLrRatio);
+        if (warmupSteps < 0) throw new UserError("train.warmupSteps must be ≥ 0, got " + warmupSteps);
+        LrSchedule.Kind.parse(schedule);
+        if (!(decayFraction > 0 && decayFraction <= 1)) {
+            throw new UserError("train.decayFraction must be in (0, 1], got " + decayFraction);
+        }
+        if (!(weightDecay >= 0)) throw new UserError("train.weightDecay must be ≥ 0, got " + weightDecay);
+        if (!(beta1 >= 0 && beta1 < 1)) throw new UserError("train.beta1 must be in [0, 1), got " + beta1);
+        if (!(beta2 >= 0 && beta2 < 1)) throw new UserError("train.beta2 must be in [0, 1), got " + beta2);
+        if (!(eps > 0)) throw new UserError("train.eps must be > 0, got " + eps);
+        if (!(gradClip >= 0)) throw new UserError("train.gradClip must be ≥ 0 (0 disables), got " + gradClip);
+        if (evalEvery <= 0) throw new UserError("train.evalEvery must be > 0, got " + evalEvery);
+        if (evalBatches <= 0) throw new UserError("train.evalBatches must be > 0, got " + evalBatches);
+        if (logEvery <= 0) throw new UserError("train.logEvery must be > 0, got " + logEvery);
+        if (checkpointEvery < 0) throw new UserError("train.checkpointEvery must be ≥ 0, got " + checkpointEvery);
+        if (earlyStopPatience < 0) throw new UserError("train.earlyStopPatience must be ≥ 0, got " + earlyStopPatience);
+        return this;
+    }
+
+    String scheduleLower() {
+        return schedule.toLowerCase(Locale.ROOT);
+    }
+}

@@ -1,0 +1,388 @@
+package org.scalelab.trainer;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.api.OutAndGrad;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.scalelab.datasets.Dataset;
+import org.scalelab.datasets.Files2;
+import org.scalelab.datasets.Json;
+import org.scalelab.datasets.TokenSource;
+import org.scalelab.datasets.UserError;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.FloatBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The training loop: one run from a resolved {@link RunConfig} to a run directory
+ * ({@code spec.json}, {@code metrics.jsonl}, {@code result.json}, {@code checkpoint/}).
+ * Reads top to bottom like nanoGPT's train.py; the step itself is in {@link #train}.
+ */
+public final class Trainer {
+
+    /**
+     * @param resume       continue from the run directory's checkpoint if it has one (else start fresh)
+     * @param progress     where progress goes
+     * @param stop         set from another thread (Ctrl-C) to checkpoint and return as "interrupted"
+     * @param stopAtStep   tests: behave as if interrupted once this many steps are done (0 = never)
+     */
+    public record Options(boolean resume, Progress progress, AtomicBoolean stop, int stopAtStep) {
+        public static Options defaults() {
+            return new Options(true, Progress.silent(), new AtomicBoolean(false), 0);
+        }
+    }
+
+    /** What {@link #prepare} resolves before training: the data, the model shape and the run id. */
+    public record Prepared(RunConfig config, Dataset data, TokenSource train, String runId, Accounting acc) {}
+
+    private static final long EVAL_SALT = 0x5EEDE7A1L;
+
+    private Trainer() {}
+
+    /** Opens the data, fills in nVocab, validates everything and derives the run id. */
+    public static Prepared prepare(RunConfig cfg) {
+        cfg.train().validate();
+        Dataset data = Dataset.open(cfg.data());
+        int vocab = data.tokenizer().vocabSize();
+        ModelConfig m = cfg.model();
+        if (m.nVocab() == 0) m = m.withVocab(vocab);
+        else if (m.nVocab() < vocab) {
+            throw new UserError("model.nVocab (" + m.nVocab() + ") is smaller than the tokenizer's vocabulary (" + vocab
+                    + "); set model.nVocab=0 to take it from the tokenizer");
+        }
+        m.validate();
+        RunConfig resolved = cfg.withModel(m);
+        TokenSource train = data.train(cfg.data().tokens());
+        int need = m.nCtx() + 1;
+        if (train.size() < need) {
+            throw new UserError(cfg.data().corpus() + ": the training split has " + train.size()
+                    + " tokens, fewer than model.nCtx+1 = " + need + "; use a larger corpus or a smaller model.nCtx");
+        }
+        if (data.val().size() < need) {
+            throw new UserError(cfg.data().corpus() + ": the validation split has " + data.val().size()
+                    + " tokens, fewer than model.nCtx+1 = " + need
+                    + "; use a larger corpus, a larger data.valFraction or a smaller model.nCtx");
+        }
+        return new Prepared(resolved, data, train, RunIds.of(resolved), Accounting.of(m));
+    }
+
+    /** Trains into {@code runDir}; returns the result also written to result.json. */
+    public static RunResult train(Prepared prep, Path runDir, Options opt) {
+        RunConfig cfg = prep.config();
+        ModelConfig mc = cfg.model();
+        TrainConfig tc = cfg.train();
+        Accounting acc = prep.acc();
+        TokenSource trainData = prep.train(), valData = prep.data().val();
+        int T = mc.nCtx(), V = mc.nVocab(), micro = tc.micro(), accum = tc.accumulation();
+        long tokensPerStep = (long) tc.batchSize() * T;
+        RunFiles files = new RunFiles(runDir);
+        Path ckDir = runDir.resolve("checkpoint");
+
+        // ---- model, optimizer, RNG streams -------------------------------------------------------
+        Nd4j.getEnvironment().setDebug(false);
+        Nd4j.getEnvironment().setVerbose(false);
+        Gpt gpt = Gpt.build(mc, DataType.FLOAT, tc.seed());
+        SameDiff sd = gpt.sameDiff();
+        List<String> names = gpt.paramNames();
+        Map<String, INDArray> params = gpt.paramArrays();
+        List<INDArray> paramList = new ArrayList<>(params.values());
+        int[] sizes = paramList.stream().mapToInt(a -> (int) a.length()).toArray();
+        double[] decay = new double[names.size()];
+        for (int i = 0; i < decay.length; i++) {
+            String n = names.get(i);
+            boolean skip = (Gpt.isEmbedding(n) && !tc.decayEmbeddings()) || (Gpt.isNormOrBias(n) && !tc.decayNormsAndBiases());
+            decay[i] = skip ? 0 : tc.weightDecay();
+        }
+        AdamW adam = new AdamW(sizes, tc.beta1(), tc.beta2(), tc.eps());
+        LrSchedule schedule = LrSchedule.of(tc);
+        Rng dataRng = new Rng(tc.seed() * 0x9E3779B97F4A7C15L + 1);
+        Rng dropRng = new Rng(tc.seed() * 0x9E3779B97F4A7C15L + 2);
+        long[][] evalStarts = evalPositions(valData, tc.evalBatches(), micro, T, new Rng(tc.seed() ^ EVAL_SALT));
+
+        // ---- fresh start or resume ------------------------------------------------------------------
+        int step = 0;
+        double bestVal = Double.NaN, lastVal = Double.NaN, lastTrain = Double.NaN, wallBefore = 0;
+        int bestStep = 0, evalsSinceBest = 0;
+        if (opt.resume() && Checkpoint.exists(ckDir)) {
+            files.checkSameConfig(cfg);
+            ObjectNode s = Checkpoint.load(ckDir, params, adam);
+            step = s.get("step").asInt();
+            dataRng.setState(s.get("data_rng").asLong());
+            dropRng.setState(s.get("dropout_rng").asLong());
+            bestVal = s.path("best_val_loss").asDouble(Double.NaN);
+            bestStep = s.path("best_step").asInt();
+            lastVal = s.path("last_val_loss").asDouble(Double.NaN);
+            lastTrain = s.path("last_train_loss").asDouble(Double.NaN);
+            evalsSinceBest = s.path("evals_since_best").asInt();
+            wallBefore = s.path("wall_s").asDouble();
+            files.truncateMetrics(step);
+        } else {
+            files.start(cfg, prep, acc);
+        }
+
+        // ---- the loop ----------------------------------------------------------------------------
+        Map<String, INDArray> ph = new HashMap<>();
+        INDArray xIn = Nd4j.zeros(DataType.FLOAT, (long) micro * T, V), yIn = Nd4j.zeros(DataType.FLOAT, (long) micro * T, V);
+        int[] prevIn = null, prevOut = null;
+        float[][] gradAcc = accum > 1 ? new float[sizes.length][] : null;
+        if (gradAcc != null) for (int i = 0; i < sizes.length; i++) gradAcc[i] = new float[sizes[i]];
+        List<String> lossOnly = List.of(Gpt.LOSS);
+        String status = "done", reason = "completed";
+        long t0 = System.nanoTime();
+        int startStep = step;
+        if (step == 0 && Double.isNaN(lastVal)) {
+            lastVal = evaluate(gpt, valData, evalStarts, T, V);
+            files.appendMetrics(metricsLine(0, 0, Double.NaN, 0, Double.NaN, Double.NaN, lastVal));
+        }
+        opt.progress().update(step, Double.NaN, lastVal, 0, Double.NaN, true);
+
+        while (step < tc.steps()) {
+            double lr = schedule.at(step);
+            double lossSum = 0;
+            Map<String, INDArray> grads = null;
+            for (int k = 0; k < accum; k++) {
+                Batch b = Batch.sample(trainData, micro, T, dataRng);
+                Batch.fillOneHot(xIn, prevIn, b.inputs, V);
+                Batch.fillOneHot(yIn, prevOut, b.targets, V);
+                prevIn = b.inputs;
+                prevOut = b.targets;
+                ph.put(Gpt.TOKENS, xIn);
+                ph.put(Gpt.LABELS, yIn);
+                putDropoutMasks(ph, gpt, micro, dropRng);
+                OutAndGrad og = sd.calculateGradientsAndOutputs(ph, lossOnly, names);
+                lossSum += og.getOutputs().get(Gpt.LOSS).getDouble(0);
+                grads = og.getGradients();
+                if (gradAcc != null) {
+                    for (int i = 0; i < sizes.length; i++) {
+                        FloatBuffer g = floats(grads.get(names.get(i)));
+                        float[] a = gradAcc[i];
+                        if (k == 0) g.get(0, a); else for (int j = 0; j < a.length; j++) a[j] += g.get(j);
+                    }
+                }
+            }
+            double loss = lossSum / accum;
+            // Global L2 norm of the step's (micro-batch averaged) gradient.
+            double sq = 0;
+            for (int i = 0; i < sizes.length; i++) {
+                if (gradAcc != null) {
+                    for (float x : gradAcc[i]) sq += (double) x * x;
+                } else {
+                    double n2 = grads.get(names.get(i)).norm2Number().doubleValue();
+                    sq += n2 * n2;
+                }
+            }
+            double gradNorm = Math.sqrt(sq) / accum;
+            if (!Double.isFinite(loss) || !Double.isFinite(gradNorm)) {
+                status = "diverged";
+                reason = "diverged";
+                opt.progress().finish();
+                System.err.printf("step %d: loss %s, grad norm %s — run diverged; last good train loss %.4f%n",
+                        step + 1, loss, gradNorm, lastTrain);
+                break;
+            }
+            double clip = tc.gradClip() > 0 && gradNorm > tc.gradClip() ? tc.gradClip() / gradNorm : 1.0;
+            float gradScale = (float) (clip / accum);
+            for (int i = 0; i < sizes.length; i++) {
+                FloatBuffer g = gradAcc != null ? FloatBuffer.wrap(gradAcc[i]) : floats(grads.get(names.get(i)));
+                adam.update(i, floats(paramList.get(i)), g, gradScale, step + 1, lr, decay[i]);
+            }
+            step++;
+            lastTrain = loss;
+
+            // ---- bookkeeping: eval, metrics, checkpoint, progress --------------------------------
+            double elapsed = (System.nanoTime() - t0) / 1e9;
+            double tps = (step - startStep) * tokensPerStep / Math.max(elapsed, 1e-9);
+            boolean evalNow = step % tc.evalEvery() == 0 || step == tc.steps();
+            double val = Double.NaN;
+            if (evalNow) {
+                val = evaluate(gpt, valData, evalStarts, T, V);
+                lastVal = val;
+                if (Double.isNaN(bestVal) || val < bestVal) {
+                    bestVal = val;
+                    bestStep = step;
+                    evalsSinceBest = 0;
+                } else {
+                    evalsSinceBest++;
+                }
+            }
+            if (evalNow || step % tc.logEvery() == 0) {
+                files.appendMetrics(metricsLine(step, step * tokensPerStep, loss, lr, gradNorm, tps, val));
+            }
+            boolean early = evalNow && tc.earlyStopPatience() > 0 && evalsSinceBest >= tc.earlyStopPatience();
+            boolean stopping = opt.stop().get() || (opt.stopAtStep() > 0 && step >= opt.stopAtStep());
+            boolean last = step == tc.steps() || early || stopping;
+            if (last || (tc.checkpointEvery() > 0 && step % tc.checkpointEvery() == 0)) {
+                ObjectNode s = Json.MAPPER.createObjectNode();
+                s.put("step", step);
+                s.put("tokens", step * tokensPerStep);
+                s.put("data_rng", dataRng.state());
+                s.put("dropout_rng", dropRng.state());
+                s.put("best_val_loss", bestVal);
+                s.put("best_step", bestStep);
+                s.put("last_val_loss", lastVal);
+                s.put("last_train_loss", lastTrain);
+                s.put("evals_since_best", evalsSinceBest);
+                s.put("wall_s", wallBefore + elapsed);
+                Checkpoint.save(ckDir, params, adam, s);
+            }
+            double eta = (tc.steps() - step) * elapsed / (step - startStep);
+            opt.progress().update(step, loss, lastVal, tps, eta, evalNow);
+            if (early) {
+                reason = "early_stop";
+                break;
+            }
+            if (stopping && step < tc.steps()) {
+                status = "interrupted";
+                reason = "interrupted";
+                break;
+            }
+        }
+        opt.progress().finish();
+
+        double wall = wallBefore + (System.nanoTime() - t0) / 1e9;
+        long D = step * tokensPerStep;
+        RunResult r = new RunResult(prep.runId(), status, reason, tc.steps(), step, tokensPerStep, D, trainData.size(),
+                D / (double) trainData.size(), acc.nonEmbedding(), acc.total(), acc.kaplanApprox(),
+                acc.trainingFlops(D), acc.trainingFlopsWithAttention(D), acc.unembedFlops(D),
+                acc.trainingFlops(D) / Accounting.PF_DAY, nan2null(lastTrain), nan2null(lastVal), nan2null(bestVal),
+                bestStep, nan2null(bestVal / Math.log(2)), prep.data().lossFloorNats().isPresent()
+                        ? prep.data().lossFloorNats().getAsDouble() : null,
+                wall, step == 0 ? 0 : D / wall);
+        files.writeResult(r);
+        return r;
+    }
+
+    /** Mean validation loss over the fixed evaluation windows. */
+    static double evaluate(Gpt gpt, TokenSource val, long[][] starts, int T, int V) {
+        double sum = 0;
+        Map<String, INDArray> ph = new HashMap<>();
+        for (long[] s : starts) {
+            Batch b = Batch.at(val, s, T);
+            ph.put(Gpt.TOKENS, Batch.oneHot(b.inputs, V, gpt.dtype()));
+            ph.put(Gpt.LABELS, Batch.oneHot(b.targets, V, gpt.dtype()));
+            for (String site : gpt.dropoutSites()) ph.put(site, Nd4j.ones(gpt.dtype(), s.length, T, gpt.config().dModel()));
+            sum += gpt.sameDiff().output(ph, Gpt.LOSS).get(Gpt.LOSS).getDouble(0);
+        }
+        return sum / starts.length;
+    }
+
+    /** Evaluation windows, drawn once so every evaluation of a run (and of a resumed run) sees the same ones. */
+    static long[][] evalPositions(TokenSource val, int batches, int micro, int T, Rng rng) {
+        long positions = val.size() - T;
+        long[][] out = new long[batches][micro];
+        for (long[] b : out) for (int i = 0; i < micro; i++) b[i] = rng.nextLong(positions);
+        return out;
+    }
+
+    private static void putDropoutMasks(Map<String, INDArray> ph, Gpt gpt, int micro, Rng rng) {
+        if (gpt.dropoutSites().isEmpty()) return;
+        int T = gpt.config().nCtx(), d = gpt.config().dModel();
+        double p = gpt.config().dropout();
+        float keep = (float) (1 / (1 - p));
+        for (String site : gpt.dropoutSites()) {
+            float[] m = new float[micro * T * d];
+            for (int i = 0; i < m.length; i++) m[i] = rng.nextDouble() < p ? 0f : keep;
+            ph.put(site, Nd4j.create(m, new long[]{micro, T, d}, 'c'));
+        }
+    }
+
+    /** A float view of an array's data; copies first if it is a view or not in C order. */
+    static FloatBuffer floats(INDArray a) {
+        if (a.isView() || a.ordering() != 'c' || a.data().length() != a.length()) a = a.dup('c');
+        return a.data().asNioFloat();
+    }
+
+    private static Map<String, Object> metricsLine(long step, long tokens, double loss, double lr, double gradNorm,
+                                                   double tps, double val) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("step", step);
+        m.put("tokens", tokens);
+        m.put("train_loss", nan2null(loss));
+        m.put("lr", lr);
+        m.put("grad_norm", nan2null(gradNorm));
+        m.put("tokens_per_s", tps);
+        if (!Double.isNaN(val)) m.put("val_loss", val);
+        return m;
+    }
+
+    private static Double nan2null(double x) {
+        return Double.isFinite(x) ? x : null;
+    }
+
+    /** The run directory's files (everything but the checkpoint). */
+    static final class RunFiles {
+        final Path dir;
+
+        RunFiles(Path dir) {
+            this.dir = dir;
+        }
+
+        void start(RunConfig cfg, Prepared prep, Accounting acc) {
+            try {
+                Files.createDirectories(dir);
+                Files.deleteIfExists(dir.resolve("metrics.jsonl"));
+                Files.deleteIfExists(dir.resolve("result.json"));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            Files2.writeAtomic(dir.resolve("spec.json"), Json.pretty(Specs.spec(cfg, prep, acc)));
+            prep.data().tokenizer().save(dir.resolve("tokenizer.json"));
+        }
+
+        void checkSameConfig(RunConfig cfg) {
+            RunConfig old = Specs.readConfig(dir.resolve("spec.json"));
+            if (!old.equals(cfg)) {
+                throw new UserError(dir.resolve("spec.json") + ": the run was started with a different config; "
+                        + "resume it with the same config, or train into a new --out directory");
+            }
+        }
+
+        void appendMetrics(Map<String, Object> line) {
+            try (BufferedWriter w = Files.newBufferedWriter(dir.resolve("metrics.jsonl"), StandardCharsets.UTF_8,
+                    StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+                w.write(Json.line(line));
+                w.write('\n');
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        /** Drops metrics lines past the checkpoint's step: the resumed run writes them again. */
+        void truncateMetrics(int step) {
+            Path f = dir.resolve("metrics.jsonl");
+            if (!Files.exists(f)) return;
+            try {
+                StringBuilder keep = new StringBuilder();
+                for (String line : Files.readAllLines(f)) {
+                    if (line.isBlank()) continue;
+                    try {
+                        if (Json.MAPPER.readTree(line).path("step").asLong() <= step) keep.append(line).append('\n');
+                    } catch (IOException torn) {
+                        // A line torn by a crash mid-write: drop it, the resumed run rewrites that step.
+                    }
+                }
+                Files2.writeAtomic(f, keep.toString());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        void writeResult(RunResult r) {
+            Files2.writeAtomic(dir.resolve("result.json"), Json.pretty(r));
+        }
+    }
+}

@@ -1,0 +1,41 @@
+package org.scalelab.trainer;
+
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+class AccountingTest {
+
+    @Test
+    void graphParameterCountEqualsFormula() {
+        for (ModelConfig c : new ModelConfig[]{
+                new ModelConfig(2, 16, 2, 0, 8, 11, 0.0, true, true),
+                new ModelConfig(3, 24, 3, 40, 5, 7, 0.0, false, true),
+                new ModelConfig(1, 8, 1, 0, 4, 5, 0.0, false, false)}) {
+            Gpt g = Gpt.build(c, DataType.FLOAT, 1);
+            Accounting a = Accounting.of(c);
+            assertEquals(a.nonEmbedding(), g.countParams(true), c.toString());
+            assertEquals(a.total(), g.countParams(false), c.toString());
+        }
+    }
+
+    @Test
+    void handCountForOneShape() {
+        // nLayer 2, dModel 64, dFf 256, nCtx 64, vocab 65, biases, tied.
+        ModelConfig c = new ModelConfig(2, 64, 2, 0, 64, 65, 0.0, true, true);
+        Accounting a = Accounting.of(c);
+        long perLayer = (64 * 192 + 192) + (64 * 64 + 64)   // qkv, proj
+                + (64 * 256 + 256) + (256 * 64 + 64)          // fc, proj
+                + 2 * (64 + 64);                              // two layer norms
+        long n = 2 * perLayer + 128;                          // + final layer norm
+        assertEquals(n, a.nonEmbedding());
+        assertEquals(65 * 64 + 64 * 64, a.embedding());
+        assertEquals(12L * 2 * 64 * 64, a.kaplanApprox());
+        // C_fwd = 2N + 2·nLayer·nCtx·dModel
+        assertEquals(2.0 * n + 2.0 * 2 * 64 * 64, a.flopsPerTokenFwd(), 0);
+        assertEquals(6.0 * n * 1e6, a.trainingFlops(1e6), 0);
+        assertEquals(3.0 * (2.0 * n + 2.0 * 2 * 64 * 64) * 1e6, a.trainingFlopsWithAttention(1e6), 1e-3);
+        assertEquals(6.0 * 64 * 65 * 1e6, a.unembedFlops(1e6), 1e-3);
+    }
+}
