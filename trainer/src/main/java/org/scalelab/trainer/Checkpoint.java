@@ -78,7 +78,7 @@ public final class Checkpoint {
     }
 
     /**
-     * Loads the latest checkpoint into {@code params} and {@code adam} and returns its state.
+     * Loads the latest checkpoint into {@code params} and {@code adam} (null: weights only) and returns its state.
      * A checksum or shape mismatch is a {@link UserError} naming the file.
      */
     public static ObjectNode load(Path dir, Map<String, INDArray> params, AdamW adam) {
@@ -113,6 +113,7 @@ public final class Checkpoint {
             var fb = a.data().asNioFloat();
             for (int k = 0; k < a.length(); k++) fb.put(k, pb.getFloat());
         }
+        if (adam == null) return s;
         ByteBuffer ab = readVerified(ck.resolve("adam.bin"), s.path("adam_sha256").asText());
         for (float[] m : adam.m) for (int k = 0; k < m.length; k++) m[k] = ab.getFloat();
         for (float[] v : adam.v) for (int k = 0; k < v.length; k++) v[k] = ab.getFloat();

@@ -41,6 +41,15 @@ public final class Gpt {
         this.dtype = dtype;
         this.sd = SameDiff.create();
         build(new Rng(seed));
+        // SameDiff 1.0.0-M2.1 prints a line per op to stdout while it differentiates the graph;
+        // do that once here, silenced, so that command output stays clean.
+        java.io.PrintStream stdout = System.out;
+        System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+        try {
+            sd.createGradFunction();
+        } finally {
+            System.setOut(stdout);
+        }
     }
 
     /** Builds the graph with GPT-2 initialisation drawn from {@code seed}. */

@@ -1,8 +1,6 @@
 package org.scalelab.trainer;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.autodiff.samediff.api.OutAndGrad;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -15,7 +13,6 @@ import org.scalelab.datasets.UserError;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.FloatBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -96,18 +93,15 @@ public final class Trainer {
         Nd4j.getEnvironment().setDebug(false);
         Nd4j.getEnvironment().setVerbose(false);
         Gpt gpt = Gpt.build(mc, DataType.FLOAT, tc.seed());
-        SameDiff sd = gpt.sameDiff();
         List<String> names = gpt.paramNames();
         Map<String, INDArray> params = gpt.paramArrays();
-        List<INDArray> paramList = new ArrayList<>(params.values());
-        int[] sizes = paramList.stream().mapToInt(a -> (int) a.length()).toArray();
         double[] decay = new double[names.size()];
         for (int i = 0; i < decay.length; i++) {
             String n = names.get(i);
             boolean skip = (Gpt.isEmbedding(n) && !tc.decayEmbeddings()) || (Gpt.isNormOrBias(n) && !tc.decayNormsAndBiases());
             decay[i] = skip ? 0 : tc.weightDecay();
         }
-        AdamW adam = new AdamW(sizes, tc.beta1(), tc.beta2(), tc.eps());
+        AdamW adam = new AdamW(TrainStep.sizes(gpt), tc.beta1(), tc.beta2(), tc.eps());
         LrSchedule schedule = LrSchedule.of(tc);
         Rng dataRng = new Rng(tc.seed() * 0x9E3779B97F4A7C15L + 1);
         Rng dropRng = new Rng(tc.seed() * 0x9E3779B97F4A7C15L + 2);
@@ -135,12 +129,7 @@ public final class Trainer {
         }
 
         // ---- the loop ----------------------------------------------------------------------------
-        Map<String, INDArray> ph = new HashMap<>();
-        INDArray xIn = Nd4j.zeros(DataType.FLOAT, (long) micro * T, V), yIn = Nd4j.zeros(DataType.FLOAT, (long) micro * T, V);
-        int[] prevIn = null, prevOut = null;
-        float[][] gradAcc = accum > 1 ? new float[sizes.length][] : null;
-        if (gradAcc != null) for (int i = 0; i < sizes.length; i++) gradAcc[i] = new float[sizes[i]];
-        List<String> lossOnly = List.of(Gpt.LOSS);
+        TrainStep trainStep = new TrainStep(gpt, adam, decay, tc.gradClip(), micro);
         String status = "done", reason = "completed";
         long t0 = System.nanoTime();
         int startStep = step;
@@ -152,53 +141,17 @@ public final class Trainer {
 
         while (step < tc.steps()) {
             double lr = schedule.at(step);
-            double lossSum = 0;
-            Map<String, INDArray> grads = null;
-            for (int k = 0; k < accum; k++) {
-                Batch b = Batch.sample(trainData, micro, T, dataRng);
-                Batch.fillOneHot(xIn, prevIn, b.inputs, V);
-                Batch.fillOneHot(yIn, prevOut, b.targets, V);
-                prevIn = b.inputs;
-                prevOut = b.targets;
-                ph.put(Gpt.TOKENS, xIn);
-                ph.put(Gpt.LABELS, yIn);
-                putDropoutMasks(ph, gpt, micro, dropRng);
-                OutAndGrad og = sd.calculateGradientsAndOutputs(ph, lossOnly, names);
-                lossSum += og.getOutputs().get(Gpt.LOSS).getDouble(0);
-                grads = og.getGradients();
-                if (gradAcc != null) {
-                    for (int i = 0; i < sizes.length; i++) {
-                        FloatBuffer g = floats(grads.get(names.get(i)));
-                        float[] a = gradAcc[i];
-                        if (k == 0) g.get(0, a); else for (int j = 0; j < a.length; j++) a[j] += g.get(j);
-                    }
-                }
-            }
-            double loss = lossSum / accum;
-            // Global L2 norm of the step's (micro-batch averaged) gradient.
-            double sq = 0;
-            for (int i = 0; i < sizes.length; i++) {
-                if (gradAcc != null) {
-                    for (float x : gradAcc[i]) sq += (double) x * x;
-                } else {
-                    double n2 = grads.get(names.get(i)).norm2Number().doubleValue();
-                    sq += n2 * n2;
-                }
-            }
-            double gradNorm = Math.sqrt(sq) / accum;
-            if (!Double.isFinite(loss) || !Double.isFinite(gradNorm)) {
+            List<Batch> batches = new ArrayList<>(accum);
+            for (int k = 0; k < accum; k++) batches.add(Batch.sample(trainData, micro, T, dataRng));
+            TrainStep.Result res = trainStep.run(batches, dropRng, lr, step + 1);
+            double loss = res.loss(), gradNorm = res.gradNorm();
+            if (!res.finite()) {
                 status = "diverged";
                 reason = "diverged";
                 opt.progress().finish();
                 System.err.printf("step %d: loss %s, grad norm %s — run diverged; last good train loss %.4f%n",
                         step + 1, loss, gradNorm, lastTrain);
                 break;
-            }
-            double clip = tc.gradClip() > 0 && gradNorm > tc.gradClip() ? tc.gradClip() / gradNorm : 1.0;
-            float gradScale = (float) (clip / accum);
-            for (int i = 0; i < sizes.length; i++) {
-                FloatBuffer g = gradAcc != null ? FloatBuffer.wrap(gradAcc[i]) : floats(grads.get(names.get(i)));
-                adam.update(i, floats(paramList.get(i)), g, gradScale, step + 1, lr, decay[i]);
             }
             step++;
             lastTrain = loss;
@@ -286,24 +239,6 @@ public final class Trainer {
         long[][] out = new long[batches][micro];
         for (long[] b : out) for (int i = 0; i < micro; i++) b[i] = rng.nextLong(positions);
         return out;
-    }
-
-    private static void putDropoutMasks(Map<String, INDArray> ph, Gpt gpt, int micro, Rng rng) {
-        if (gpt.dropoutSites().isEmpty()) return;
-        int T = gpt.config().nCtx(), d = gpt.config().dModel();
-        double p = gpt.config().dropout();
-        float keep = (float) (1 / (1 - p));
-        for (String site : gpt.dropoutSites()) {
-            float[] m = new float[micro * T * d];
-            for (int i = 0; i < m.length; i++) m[i] = rng.nextDouble() < p ? 0f : keep;
-            ph.put(site, Nd4j.create(m, new long[]{micro, T, d}, 'c'));
-        }
-    }
-
-    /** A float view of an array's data; copies first if it is a view or not in C order. */
-    static FloatBuffer floats(INDArray a) {
-        if (a.isView() || a.ordering() != 'c' || a.data().length() != a.length()) a = a.dup('c');
-        return a.data().asNioFloat();
     }
 
     private static Map<String, Object> metricsLine(long step, long tokens, double loss, double lr, double gradNorm,

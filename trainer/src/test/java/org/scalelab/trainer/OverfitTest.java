@@ -36,7 +36,7 @@ class OverfitTest {
             var og = gpt.sameDiff().calculateGradientsAndOutputs(ph, List.of(Gpt.LOSS), names);
             loss = og.getOutputs().get(Gpt.LOSS).getDouble(0);
             for (int i = 0; i < params.size(); i++) {
-                adam.update(i, Trainer.floats(params.get(i)), Trainer.floats(og.getGradients().get(names.get(i))),
+                adam.update(i, TrainStep.floats(params.get(i)), TrainStep.floats(og.getGradients().get(names.get(i))),
                         1f, t, 3e-3, 0);
             }
         }

@@ -1,0 +1,92 @@
+package org.scalelab.trainer;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.scalelab.datasets.CharTokenizer;
+import org.scalelab.datasets.Tokenizer;
+import org.scalelab.datasets.UserError;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+
+/** Samples text from a trained run: the checkpoint's weights, the run's tokenizer, autoregressively. */
+public final class Generator {
+    private final Gpt gpt;
+    private final Tokenizer tokenizer;
+
+    public Generator(Gpt gpt, Tokenizer tokenizer) {
+        this.gpt = gpt;
+        this.tokenizer = tokenizer;
+    }
+
+    /** Loads the latest checkpoint of a run directory. */
+    public static Generator load(Path runDir) {
+        if (!Files.isDirectory(runDir)) throw new UserError(runDir + ": no such run directory");
+        RunConfig cfg = Specs.readConfig(runDir.resolve("spec.json"));
+        Path ck = runDir.resolve("checkpoint");
+        if (!Checkpoint.exists(ck)) throw new UserError(ck + ": no checkpoint yet; train the run first");
+        Gpt gpt = Gpt.build(cfg.model(), DataType.FLOAT, cfg.train().seed());
+        Checkpoint.load(ck, gpt.paramArrays(), null);
+        return new Generator(gpt, CharTokenizer.load(runDir.resolve("tokenizer.json")));
+    }
+
+    /**
+     * Continues {@code prompt} by {@code n} tokens. Temperature 0 is greedy; topK 0 keeps the whole
+     * vocabulary. The context is the last nCtx tokens; positions after it are padding that the causal
+     * mask keeps from influencing the logits read.
+     */
+    public String generate(String prompt, int n, double temperature, int topK, long seed) {
+        int T = gpt.config().nCtx(), V = gpt.config().nVocab();
+        int[] ids = prompt.isEmpty() ? new int[]{0} : tokenizer.encode(prompt);
+        int[] all = Arrays.copyOf(ids, ids.length + n);
+        int len = ids.length;
+        Rng rng = new Rng(seed);
+        Map<String, INDArray> ph = new HashMap<>();
+        for (String site : gpt.dropoutSites()) ph.put(site, Nd4j.ones(DataType.FLOAT, 1, T, gpt.config().dModel()));
+        for (int i = 0; i < n; i++) {
+            int start = Math.max(0, len - T), ctx = len - start;
+            int[] window = new int[T];
+            System.arraycopy(all, start, window, 0, ctx);
+            INDArray onehot = Batch.oneHot(window, V, DataType.FLOAT);
+            ph.put(Gpt.TOKENS, onehot);
+            ph.put(Gpt.LABELS, onehot);
+            INDArray logits = gpt.sameDiff().output(ph, Gpt.LOGITS).get(Gpt.LOGITS);
+            double[] row = logits.getRow(ctx - 1).toDoubleVector();
+            all[len++] = sample(row, temperature, topK, tokenizer.vocabSize(), rng);
+        }
+        return tokenizer.decode(Arrays.copyOfRange(all, ids.length, len));
+    }
+
+    static int sample(double[] logits, double temperature, int topK, int usable, Rng rng) {
+        int V = Math.min(usable, logits.length);
+        if (temperature <= 0) {
+            int best = 0;
+            for (int v = 1; v < V; v++) if (logits[v] > logits[best]) best = v;
+            return best;
+        }
+        double cutoff = Double.NEGATIVE_INFINITY;
+        if (topK > 0 && topK < V) {
+            double[] sorted = Arrays.copyOf(logits, V);
+            Arrays.sort(sorted);
+            cutoff = sorted[V - topK];
+        }
+        double max = Double.NEGATIVE_INFINITY;
+        for (int v = 0; v < V; v++) max = Math.max(max, logits[v]);
+        double[] p = new double[V];
+        double z = 0;
+        for (int v = 0; v < V; v++) {
+            p[v] = logits[v] < cutoff ? 0 : Math.exp((logits[v] - max) / temperature);
+            z += p[v];
+        }
+        double u = rng.nextDouble() * z;
+        for (int v = 0; v < V; v++) {
+            u -= p[v];
+            if (u <= 0 && p[v] > 0) return v;
+        }
+        return V - 1;
+    }
+}
