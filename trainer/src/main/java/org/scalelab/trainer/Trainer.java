@@ -249,7 +249,7 @@ public final class Trainer {
         m.put("train_loss", nan2null(loss));
         m.put("lr", lr);
         m.put("grad_norm", nan2null(gradNorm));
-        m.put("tokens_per_s", tps);
+        m.put("tokens_per_s", nan2null(tps));
         if (!Double.isNaN(val)) m.put("val_loss", val);
         return m;
     }

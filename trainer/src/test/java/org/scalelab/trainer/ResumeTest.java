@@ -1,0 +1,80 @@
+package org.scalelab.trainer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.scalelab.datasets.Json;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * 20 uninterrupted steps equal 10 steps, a checkpoint, a fresh process state loading it, and 10 more:
+ * the logged losses, gradient norms and validation losses, and every final weight, within 1e-6.
+ * Dropout and gradient accumulation are on, so their RNG and buffers are part of what is checked.
+ */
+class ResumeTest {
+
+    @Test
+    void resumedRunEqualsUninterruptedRun(@TempDir Path tmp) throws IOException {
+        Path corpus = TestCorpora.writeText(tmp, 20_000);
+        RunConfig cfg = ConfigLoader.load(null, List.of(
+                "data.corpus=" + corpus, "model.nLayer=2", "model.dModel=32", "model.nHead=2", "model.nCtx=16",
+                "model.dropout=0.1", "train.steps=20", "train.batchSize=8", "train.microBatch=4",
+                "train.warmupSteps=3", "train.lr=3e-3", "train.evalEvery=5", "train.evalBatches=2",
+                "train.logEvery=1", "train.checkpointEvery=0"));
+        Trainer.Prepared prep = Trainer.prepare(cfg);
+
+        Path a = tmp.resolve("a"), b = tmp.resolve("b");
+        RunResult whole = Trainer.train(prep, a, Trainer.Options.defaults());
+        assertEquals("done", whole.status());
+
+        RunResult half = Trainer.train(prep, b, new Trainer.Options(true, Progress.silent(), new AtomicBoolean(), 10));
+        assertEquals("interrupted", half.status());
+        assertEquals(10, half.stepsDone());
+        RunResult rest = Trainer.train(Trainer.prepare(cfg), b, Trainer.Options.defaults());
+        assertEquals("done", rest.status());
+        assertEquals(20, rest.stepsDone());
+
+        List<JsonNode> ma = metrics(a), mb = metrics(b);
+        assertEquals(ma.size(), mb.size(), "metrics lines");
+        for (int i = 0; i < ma.size(); i++) {
+            for (String k : new String[]{"step", "tokens", "train_loss", "lr", "grad_norm", "val_loss"}) {
+                JsonNode x = ma.get(i).get(k), y = mb.get(i).get(k);
+                assertEquals(x == null || x.isNull(), y == null || y.isNull(), k + " at line " + i);
+                if (x != null && !x.isNull()) assertEquals(x.asDouble(), y.asDouble(), 1e-6, k + " at line " + i);
+            }
+        }
+        assertEquals(whole.finalValLoss(), rest.finalValLoss(), 1e-6);
+        assertEquals(whole.bestValLoss(), rest.bestValLoss(), 1e-6);
+
+        var gpt = Gpt.build(prep.config().model(), org.nd4j.linalg.api.buffer.DataType.FLOAT, 0);
+        var pa = gpt.paramArrays();
+        Checkpoint.load(a.resolve("checkpoint"), pa, null);
+        List<float[]> wa = new ArrayList<>();
+        for (var arr : pa.values()) wa.add(arr.dup().data().asFloat());
+        Checkpoint.load(b.resolve("checkpoint"), pa, null);
+        int i = 0;
+        double maxDiff = 0;
+        for (var arr : pa.values()) {
+            float[] x = wa.get(i++), y = arr.data().asFloat();
+            for (int k = 0; k < x.length; k++) maxDiff = Math.max(maxDiff, Math.abs(x[k] - y[k]));
+        }
+        assertTrue(maxDiff <= 1e-6, "largest weight difference " + maxDiff);
+        // and training did move the weights: the comparison is not between two untouched initialisations
+        assertTrue(whole.finalTrainLoss() < Math.log(prep.config().model().nVocab()) - 0.3);
+    }
+
+    private static List<JsonNode> metrics(Path run) throws IOException {
+        List<JsonNode> out = new ArrayList<>();
+        for (String line : Files.readAllLines(run.resolve("metrics.jsonl"))) out.add(Json.MAPPER.readTree(line));
+        return out;
+    }
+}
