@@ -30,9 +30,16 @@ public final class Main implements Runnable {
         System.exit(execute(args));
     }
 
-    /** Runs the command line and returns its exit code (tests call this instead of main). */
+    /** Runs the command line and returns its exit code. */
     public static int execute(String... args) {
+        return execute(null, null, args);
+    }
+
+    /** Runs the command line with its output and errors sent to the given writers (null: stdout/stderr). */
+    public static int execute(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
         CommandLine cl = new CommandLine(new Main());
+        if (out != null) cl.setOut(out);
+        if (err != null) cl.setErr(err);
         cl.getSubcommands().get("generate-completion").getCommandSpec().usageMessage().hidden(true);
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             String msg = userMessage(ex);
