@@ -41,8 +41,9 @@ public final class Progress {
         if (!force && since < (tty ? 0.2 : plainEverySeconds)) return;
         lastDrawNs = now;
         String val = Double.isNaN(valLoss) ? "" : String.format(Locale.ROOT, " val %.4f", valLoss);
-        String core = String.format(Locale.ROOT, "%s step %d/%d loss %.4f%s | %s tok/s | ETA %s",
-                label, step, total, loss, val, human(tokensPerS), duration(etaS));
+        String train = Double.isNaN(loss) ? "-" : String.format(Locale.ROOT, "%.4f", loss);
+        String core = String.format(Locale.ROOT, "%s step %d/%d loss %s%s | %s tok/s | ETA %s",
+                label, step, total, train, val, human(tokensPerS), duration(etaS));
         if (tty) {
             int width = 24, filled = (int) Math.round(width * step / (double) total);
             String bar = "[" + "#".repeat(filled) + "-".repeat(width - filled) + "]";
