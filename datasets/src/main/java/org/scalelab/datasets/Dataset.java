@@ -31,6 +31,9 @@ public final class Dataset {
 
     public Tokenizer tokenizer() { return tokenizer; }
 
+    /** The exact Bayes-optimal validation loss in nats per token, when the corpus' generator is known. */
+    public java.util.OptionalDouble lossFloorNats() { return java.util.OptionalDouble.empty(); }
+
     /** All training tokens. */
     public TokenSource train() { return train; }
 
