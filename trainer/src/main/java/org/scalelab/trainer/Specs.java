@@ -19,7 +19,7 @@ public final class Specs {
 
     private Specs() {}
 
-    static ObjectNode spec(RunConfig cfg, Trainer.Prepared prep, Accounting acc) {
+    static ObjectNode spec(RunConfig cfg, Trainer.Prepared prep, Accounting acc, ObjectNode lineage) {
         ObjectNode s = Json.MAPPER.createObjectNode();
         s.put("format", FORMAT);
         s.put("run_id", prep.runId());
@@ -43,6 +43,7 @@ public final class Specs {
         data.put("train_tokens", prep.train().size());
         data.put("val_tokens", prep.data().val().size());
         if (prep.data().lossFloorNats().isPresent()) data.put("loss_floor", prep.data().lossFloorNats().getAsDouble());
+        if (lineage != null) s.set("lineage", lineage);
         ObjectNode sw = s.putObject("software");
         sw.put("scalelab", Version.SCALELAB);
         sw.put("nd4j", Version.ND4J);

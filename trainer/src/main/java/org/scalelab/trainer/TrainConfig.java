@@ -29,15 +29,21 @@ import java.util.Locale;
  * @param checkpointEvery   steps between checkpoints; one is always written at the end; 0 = only at the end
  * @param earlyStopPatience stop after this many evaluations without a new best val loss; 0 disables
  * @param seed              seed of initialisation, data order and dropout
+ * @param init              a run directory whose latest weights initialise this run (fine-tuning,
+ *                          transfer); optimizer state, step and schedule start fresh; empty = random init
  */
 public record TrainConfig(int steps, int batchSize, int microBatch, double lr, double minLrRatio, int warmupSteps,
                           String schedule, double decayFraction, double weightDecay, boolean decayEmbeddings,
                           boolean decayNormsAndBiases, double beta1, double beta2, double eps, double gradClip,
                           int evalEvery, int evalBatches, int logEvery, int checkpointEvery, int earlyStopPatience,
-                          long seed) {
+                          long seed, String init) {
 
     public static final TrainConfig DEFAULT = new TrainConfig(2000, 16, 0, 1e-3, 0.1, 100, "cosine", 0.2,
-            0.1, false, false, 0.9, 0.95, 1e-8, 1.0, 200, 8, 10, 500, 0, 1);
+            0.1, false, false, 0.9, 0.95, 1e-8, 1.0, 200, 8, 10, 500, 0, 1, "");
+
+    public TrainConfig {
+        if (init == null) init = "";
+    }
 
     public int micro() {
         return microBatch > 0 ? microBatch : batchSize;

@@ -125,7 +125,8 @@ public final class Trainer {
             wallBefore = s.path("wall_s").asDouble();
             files.truncateMetrics(step);
         } else {
-            files.start(cfg, prep, acc);
+            ObjectNode lineage = tc.init().isEmpty() ? null : Lineage.initialise(Path.of(tc.init()), mc, params);
+            files.start(cfg, prep, acc, lineage);
         }
 
         // ---- the loop ----------------------------------------------------------------------------
@@ -266,7 +267,7 @@ public final class Trainer {
             this.dir = dir;
         }
 
-        void start(RunConfig cfg, Prepared prep, Accounting acc) {
+        void start(RunConfig cfg, Prepared prep, Accounting acc, ObjectNode lineage) {
             try {
                 Files.createDirectories(dir);
                 Files.deleteIfExists(dir.resolve("metrics.jsonl"));
@@ -274,7 +275,7 @@ public final class Trainer {
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-            Files2.writeAtomic(dir.resolve("spec.json"), Json.pretty(Specs.spec(cfg, prep, acc)));
+            Files2.writeAtomic(dir.resolve("spec.json"), Json.pretty(Specs.spec(cfg, prep, acc, lineage)));
             prep.data().tokenizer().save(dir.resolve("tokenizer.json"));
         }
 
