@@ -64,10 +64,12 @@ public final class ConfigLoader {
         if (!Files.isRegularFile(file)) throw new UserError(file + ": no such config file");
         try {
             return YAML.readTree(file.toFile());
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            var loc = e.getLocation();
+            String at = loc != null && loc.getLineNr() > 0 ? ":" + loc.getLineNr() : "";
+            throw new UserError(file + at + ": not valid YAML: " + e.getOriginalMessage().split("\n")[0]);
         } catch (IOException e) {
-            String msg = e.getMessage();
-            int cut = msg.indexOf('\n');
-            throw new UserError(file + ": not valid YAML: " + (cut > 0 ? msg.substring(0, cut) : msg));
+            throw new UserError(file + ": cannot read (" + e.getMessage() + ")");
         }
     }
 
