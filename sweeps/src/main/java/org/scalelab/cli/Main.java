@@ -15,7 +15,8 @@ import java.io.UncheckedIOException;
  */
 @Command(name = "scalelab", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "ScaleLab: train transformer grids in SameDiff and fit scaling laws to them.",
-        subcommands = {TrainCommand.class, GenerateCommand.class, org.scalelab.trainer.BenchCommand.class, AutoComplete.GenerateCompletion.class})
+        subcommands = {TrainCommand.class, GenerateCommand.class, org.scalelab.trainer.BenchCommand.class,
+                org.scalelab.scaling.report.ReportCommand.class, AutoComplete.GenerateCompletion.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec

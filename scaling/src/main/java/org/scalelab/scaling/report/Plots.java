@@ -1,0 +1,205 @@
+package org.scalelab.scaling.report;
+
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+
+/**
+ * The report's charts, built from a {@link SweepData}. Log axes everywhere a power law is expected,
+ * with ticks between decades so that a loss axis spanning less than a decade stays readable.
+ */
+public final class Plots {
+    static final int W = 820, H = 560;
+    private static final double KAPLAN_ALPHA_N = 0.076;
+
+    private Plots() {}
+
+    static XYChart chart(String title, String x, String y, boolean logX, boolean logY) {
+        XYChart c = new XYChartBuilder().width(W).height(H).title(title).xAxisTitle(x).yAxisTitle(y).build();
+        var s = c.getStyler();
+        s.setChartBackgroundColor(Color.WHITE);
+        s.setLegendPosition(Styler.LegendPosition.OutsideE);
+        s.setXAxisLogarithmic(logX);
+        s.setYAxisLogarithmic(logY);
+        s.setXAxisLogarithmicDecadeOnly(true);   // labels at 1e3, 1e4, …; between them they collide
+        s.setYAxisLogarithmicDecadeOnly(false);
+        s.setYAxisDecimalPattern("0.00");
+        s.setMarkerSize(7);
+        s.setXAxisDecimalPattern("0.#E0");
+        s.setPlotGridLinesColor(new Color(225, 225, 225));
+        return c;
+    }
+
+    /** 1.5e+05 style labels for counts that span decades. */
+    static String sci(double v) {
+        if (v == 0) return "0";
+        double e = Math.floor(Math.log10(Math.abs(v)));
+        double m = v / Math.pow(10, e);
+        return Math.abs(m - Math.round(m)) < 1e-9
+                ? String.format(Locale.ROOT, "%de%d", Math.round(m), (int) e)
+                : String.format(Locale.ROOT, "%.1fe%d", m, (int) e);
+    }
+
+    /** Viridis-like colour for t in [0, 1]. */
+    static Color ramp(double t) {
+        double[][] stops = {{68, 1, 84}, {59, 82, 139}, {33, 145, 140}, {94, 201, 98}, {253, 231, 37}};
+        t = Math.max(0, Math.min(1, t)) * (stops.length - 1);
+        int i = Math.min((int) t, stops.length - 2);
+        double f = t - i;
+        return new Color((int) (stops[i][0] + f * (stops[i + 1][0] - stops[i][0])),
+                (int) (stops[i][1] + f * (stops[i + 1][1] - stops[i][1])),
+                (int) (stops[i][2] + f * (stops[i + 1][2] - stops[i][2])));
+    }
+
+    /**
+     * Loss against N for the finished runs, one series per token budget D (the L(N, D) family), with
+     * Kaplan's published slope α_N = 0.076 drawn through the data's geometric centre for comparison.
+     */
+    public static XYChart lossVsN(SweepData data) {
+        XYChart c = chart("Loss vs non-embedding parameters N", "N (non-embedding parameters)", "validation loss (nats/token)", true, true);
+        Map<Double, List<SweepData.Run>> byD = data.done().stream()
+                .collect(Collectors.groupingBy(r -> roundSig(r.num("D").orElse(0)), TreeMap::new, Collectors.toList()));
+        int k = 0;
+        double sumLogN = 0, sumLogL = 0, minN = Double.MAX_VALUE, maxN = 0;
+        int n = 0;
+        for (var e : byD.entrySet()) {
+            List<SweepData.Run> runs = new ArrayList<>(e.getValue());
+            runs.sort(Comparator.comparingDouble(r -> r.num("N").getAsDouble()));
+            double[] xs = runs.stream().mapToDouble(r -> r.num("N").getAsDouble()).toArray();
+            double[] ys = runs.stream().mapToDouble(r -> r.loss().getAsDouble()).toArray();
+            String name = byD.size() == 1 ? "runs (D = " + sci(e.getKey()) + ")" : "D = " + sci(e.getKey());
+            XYSeries s = c.addSeries(name, xs, ys);
+            s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+            s.setMarker(SeriesMarkers.CIRCLE);
+            Color col = byD.size() == 1 ? new Color(33, 102, 172) : ramp(k++ / Math.max(1.0, byD.size() - 1));
+            s.setLineColor(col);
+            s.setMarkerColor(col);
+            for (int i = 0; i < xs.length; i++) {
+                sumLogN += Math.log(xs[i]);
+                sumLogL += Math.log(ys[i]);
+                minN = Math.min(minN, xs[i]);
+                maxN = Math.max(maxN, xs[i]);
+                n++;
+            }
+        }
+        if (n >= 2 && maxN > minN) {
+            double n0 = Math.exp(sumLogN / n), l0 = Math.exp(sumLogL / n);
+            double[] xs = {minN, maxN};
+            double[] ys = {l0 * Math.pow(minN / n0, -KAPLAN_ALPHA_N), l0 * Math.pow(maxN / n0, -KAPLAN_ALPHA_N)};
+            XYSeries ref = c.addSeries("Kaplan slope α_N = 0.076 (reference)", xs, ys);
+            ref.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+            ref.setMarker(SeriesMarkers.NONE);
+            ref.setLineColor(Color.GRAY);
+            ref.setLineStyle(new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[]{6f, 5f}, 0f));
+        }
+        return c;
+    }
+
+    /** Loss against D, one series per N (shown when the sweep varies D). */
+    public static XYChart lossVsD(SweepData data) {
+        XYChart c = chart("Loss vs tokens trained D", "D (tokens)", "validation loss (nats/token)", true, true);
+        Map<Double, List<SweepData.Run>> byN = data.done().stream().filter(r -> r.num("D").isPresent())
+                .collect(Collectors.groupingBy(r -> r.num("N").getAsDouble(), TreeMap::new, Collectors.toList()));
+        int k = 0;
+        for (var e : byN.entrySet()) {
+            List<SweepData.Run> runs = new ArrayList<>(e.getValue());
+            runs.sort(Comparator.comparingDouble(r -> r.num("D").getAsDouble()));
+            XYSeries s = c.addSeries("N = " + sci(e.getKey()), runs.stream().mapToDouble(r -> r.num("D").getAsDouble()).toArray(),
+                    runs.stream().mapToDouble(r -> r.loss().getAsDouble()).toArray());
+            s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+            s.setMarker(SeriesMarkers.CIRCLE);
+            Color col = ramp(k++ / Math.max(1.0, byN.size() - 1));
+            s.setLineColor(col);
+            s.setMarkerColor(col);
+        }
+        return c;
+    }
+
+    /** Distinct D values among finished runs. */
+    static long distinctD(SweepData data) {
+        return data.done().stream().map(r -> roundSig(r.num("D").orElse(0))).distinct().count();
+    }
+
+    /**
+     * Every learning curve (validation loss against tokens, or against compute C = 6·N·tokens), coloured
+     * by log N; against compute, also the frontier: the lowest loss any run reached with at most C.
+     */
+    public static XYChart learningCurves(SweepData data, boolean vsCompute) {
+        XYChart c = chart(vsCompute ? "Learning curves vs compute, with the compute frontier" : "Learning curves vs tokens",
+                vsCompute ? "C = 6·N·tokens (FLOP)" : "tokens", "validation loss (nats/token)", true, true);
+        List<SweepData.Run> runs = data.runs().stream().filter(r -> r.num("N").isPresent() && r.curve().size() > 1)
+                .sorted(Comparator.comparingDouble(r -> r.num("N").getAsDouble())).toList();
+        if (runs.isEmpty()) return c;
+        double lo = Math.log(runs.get(0).num("N").getAsDouble()), hi = Math.log(runs.get(runs.size() - 1).num("N").getAsDouble());
+        List<double[]> all = new ArrayList<>();
+        for (SweepData.Run r : runs) {
+            double N = r.num("N").getAsDouble();
+            List<SweepData.Point> pts = r.curve().stream().filter(p -> p.tokens() > 0).toList();
+            if (pts.isEmpty()) continue;
+            double[] xs = pts.stream().mapToDouble(p -> vsCompute ? 6 * N * p.tokens() : p.tokens()).toArray();
+            double[] ys = pts.stream().mapToDouble(SweepData.Point::valLoss).toArray();
+            for (int i = 0; i < xs.length; i++) all.add(new double[]{xs[i], ys[i]});
+            XYSeries s = c.addSeries(r.id() + " (N=" + sci(N) + ")", xs, ys);
+            s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+            s.setMarker(SeriesMarkers.NONE);
+            s.setLineStyle(new BasicStroke(1.5f));
+            s.setLineColor(ramp(hi > lo ? (Math.log(N) - lo) / (hi - lo) : 0.5));
+            s.setShowInLegend(runs.size() <= 12);
+        }
+        if (vsCompute && all.size() > 1) {
+            all.sort(Comparator.comparingDouble(p -> p[0]));
+            List<double[]> front = new ArrayList<>();
+            double best = Double.MAX_VALUE;
+            for (double[] p : all) {
+                if (p[1] < best) {
+                    best = p[1];
+                    front.add(p);
+                }
+            }
+            XYSeries f = c.addSeries("compute frontier (min loss at ≤ C)", front.stream().mapToDouble(p -> p[0]).toArray(),
+                    front.stream().mapToDouble(p -> p[1]).toArray());
+            f.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+            f.setMarker(SeriesMarkers.NONE);
+            f.setLineColor(Color.BLACK);
+            f.setLineStyle(new BasicStroke(2.5f));
+        }
+        return c;
+    }
+
+    /** Loss against N per shape family (a results column {@code family}, e.g. standard / deepnarrow). */
+    public static XYChart byFamily(SweepData data, String column) {
+        XYChart c = chart("Shape families at equal N", "N (non-embedding parameters)", "validation loss (nats/token)", true, true);
+        Map<String, List<SweepData.Run>> byF = data.done().stream()
+                .collect(Collectors.groupingBy(r -> r.row().getOrDefault(column, ""), TreeMap::new, Collectors.toList()));
+        int k = 0;
+        for (var e : byF.entrySet()) {
+            List<SweepData.Run> runs = new ArrayList<>(e.getValue());
+            runs.sort(Comparator.comparingDouble(r -> r.num("N").getAsDouble()));
+            XYSeries s = c.addSeries(e.getKey(), runs.stream().mapToDouble(r -> r.num("N").getAsDouble()).toArray(),
+                    runs.stream().mapToDouble(r -> r.loss().getAsDouble()).toArray());
+            s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
+            s.setMarker(k == 0 ? SeriesMarkers.CIRCLE : SeriesMarkers.DIAMOND);
+            Color col = k++ == 0 ? new Color(33, 102, 172) : new Color(214, 96, 77);
+            s.setMarkerColor(col);
+        }
+        return c;
+    }
+
+    static double roundSig(double x) {
+        if (x == 0) return 0;
+        double scale = Math.pow(10, Math.floor(Math.log10(Math.abs(x))) - 3);
+        return Math.round(x / scale) * scale;
+    }
+}

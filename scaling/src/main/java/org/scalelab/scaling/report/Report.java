@@ -1,0 +1,119 @@
+package org.scalelab.scaling.report;
+
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.VectorGraphicsEncoder;
+import org.knowm.xchart.XYChart;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Writes {@code report/} for a sweep: each chart as PNG and SVG, and one self-contained
+ * {@code index.html} (charts embedded as PNG data, no network or other file needed to view it)
+ * with the charts, a table of every run and, when {@code fits.json} exists, the fitted laws.
+ */
+public final class Report {
+    private Report() {}
+
+    /** Builds the report for {@code sweepDir} into {@code out}; returns the path of index.html. */
+    public static Path write(Path sweepDir, Path out) {
+        System.setProperty("java.awt.headless", "true");
+        SweepData data = SweepData.read(sweepDir);
+        Map<String, XYChart> charts = new LinkedHashMap<>();
+        if (!data.done().isEmpty()) charts.put("loss_vs_N", Plots.lossVsN(data));
+        if (Plots.distinctD(data) > 1) charts.put("loss_vs_D", Plots.lossVsD(data));
+        if (data.runs().stream().anyMatch(r -> r.curve().size() > 1)) {
+            charts.put("curves_vs_tokens", Plots.learningCurves(data, false));
+            charts.put("curves_vs_compute", Plots.learningCurves(data, true));
+        }
+        String family = data.columns().contains("family") ? "family" : data.columns().contains("shape_family") ? "shape_family" : null;
+        if (family != null && data.done().stream().map(r -> r.row().get(family)).distinct().count() > 1) {
+            charts.put("families", Plots.byFamily(data, family));
+        }
+        try {
+            Files.createDirectories(out);
+            StringBuilder html = new StringBuilder();
+            html.append("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
+                    .append("<title>ScaleLab report: ").append(esc(sweepDir.getFileName().toString())).append("</title>")
+                    .append("<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}")
+                    .append("table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}")
+                    .append("th{background:#f0f0f0}figure{margin:1.5em 0}figcaption{font-size:13px;color:#555}</style></head><body>\n")
+                    .append("<h1>Sweep ").append(esc(sweepDir.toAbsolutePath().normalize().toString())).append("</h1>\n")
+                    .append("<p>").append(data.runs().size()).append(" runs, ").append(data.done().size())
+                    .append(" done. N counts non-embedding parameters; C = 6·N·D; losses in nats per token.</p>\n");
+            for (var e : charts.entrySet()) {
+                byte[] png = BitmapEncoder.getBitmapBytes(e.getValue(), BitmapEncoder.BitmapFormat.PNG);
+                writeAtomic(out.resolve(e.getKey() + ".png"), png);
+                ByteArrayOutputStream svg = new ByteArrayOutputStream();
+                VectorGraphicsEncoder.saveVectorGraphic(e.getValue(), svg, VectorGraphicsEncoder.VectorGraphicsFormat.SVG);
+                writeAtomic(out.resolve(e.getKey() + ".svg"), svg.toByteArray());
+                html.append("<figure id=\"").append(e.getKey()).append("\"><img alt=\"").append(esc(e.getValue().getTitle()))
+                        .append("\" width=\"").append(Plots.W).append("\" src=\"data:image/png;base64,")
+                        .append(Base64.getEncoder().encodeToString(png)).append("\"><figcaption>")
+                        .append(esc(e.getValue().getTitle())).append(" — <a href=\"").append(e.getKey())
+                        .append(".svg\">SVG</a>, <a href=\"").append(e.getKey()).append(".png\">PNG</a></figcaption></figure>\n");
+            }
+            Path fits = sweepDir.resolve("fits.json");
+            if (Files.isRegularFile(fits)) {
+                html.append("<h2>Fitted laws</h2>\n<pre>").append(esc(Files.readString(fits))).append("</pre>\n");
+            }
+            html.append("<h2>Runs</h2>\n").append(table(data)).append("</body></html>\n");
+            Path index = out.resolve("index.html");
+            writeAtomic(index, html.toString().getBytes(StandardCharsets.UTF_8));
+            return index;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the report in " + out, e);
+        }
+    }
+
+    static String table(SweepData data) {
+        List<String> cols = new ArrayList<>();
+        for (String c : new String[]{"run_id", "status", "n_layer", "d_model", "n_head", "n_ctx", "N", "D", "C",
+                "best_val_loss", "final_val_loss", "loss_floor", "wall_s"}) {
+            if (data.columns().contains(c)) cols.add(c);
+        }
+        StringBuilder sb = new StringBuilder("<table><tr>");
+        for (String c : cols) sb.append("<th>").append(esc(c)).append("</th>");
+        sb.append("</tr>\n");
+        for (SweepData.Run r : data.runs()) {
+            sb.append("<tr>");
+            for (String c : cols) {
+                String v = r.row().getOrDefault(c, "");
+                var num = r.num(c);
+                if (num.isPresent() && !c.equals("run_id") && (Math.abs(num.getAsDouble()) >= 1e5 || c.contains("loss") || c.equals("wall_s"))) {
+                    v = Math.abs(num.getAsDouble()) >= 1e5 ? String.format(Locale.ROOT, "%.3g", num.getAsDouble())
+                            : String.format(Locale.ROOT, "%.4f", num.getAsDouble());
+                }
+                sb.append("<td>").append(esc(v)).append("</td>");
+            }
+            sb.append("</tr>\n");
+        }
+        return sb.append("</table>\n").toString();
+    }
+
+    static String esc(String s) {
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    }
+
+    private static void writeAtomic(Path target, byte[] bytes) throws IOException {
+        Path tmp = Files.createTempFile(target.toAbsolutePath().getParent(), "." + target.getFileName(), ".tmp");
+        Files.write(tmp, bytes);
+        try {
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+}

@@ -1,0 +1,119 @@
+package org.scalelab.scaling.report;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MappingIterator;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.csv.CsvMapper;
+import com.fasterxml.jackson.dataformat.csv.CsvSchema;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalDouble;
+
+/**
+ * What a report reads from a sweep directory: the rows of {@code results.csv} and, per run, the
+ * validation points of {@code runs/<id>/metrics.jsonl}. Only plain files, no trainer classes.
+ */
+public final class SweepData {
+    /** One validation point of a learning curve. */
+    public record Point(long step, double tokens, double valLoss) {}
+
+    /** One run: its results row and its learning curve. */
+    public record Run(Map<String, String> row, List<Point> curve) {
+        public String id() {
+            return row.getOrDefault("run_id", "?");
+        }
+
+        public String status() {
+            return row.getOrDefault("status", "");
+        }
+
+        public OptionalDouble num(String column) {
+            String v = row.get(column);
+            if (v == null || v.isBlank()) return OptionalDouble.empty();
+            try {
+                double d = Double.parseDouble(v);
+                return Double.isFinite(d) ? OptionalDouble.of(d) : OptionalDouble.empty();
+            } catch (NumberFormatException e) {
+                return OptionalDouble.empty();
+            }
+        }
+
+        /** The run's loss: best validation loss, else final validation loss. */
+        public OptionalDouble loss() {
+            OptionalDouble b = num("best_val_loss");
+            return b.isPresent() ? b : num("final_val_loss");
+        }
+    }
+
+    private final Path dir;
+    private final List<String> columns;
+    private final List<Run> runs;
+
+    private SweepData(Path dir, List<String> columns, List<Run> runs) {
+        this.dir = dir;
+        this.columns = columns;
+        this.runs = runs;
+    }
+
+    public Path dir() { return dir; }
+
+    public List<String> columns() { return columns; }
+
+    public List<Run> runs() { return runs; }
+
+    /** Runs whose status is done and that have a loss and N. */
+    public List<Run> done() {
+        return runs.stream().filter(r -> r.status().equals("done") && r.loss().isPresent() && r.num("N").isPresent()).toList();
+    }
+
+    /** Reads {@code dir/results.csv} and each run's metrics.jsonl (missing curves are empty). */
+    public static SweepData read(Path dir) {
+        Path csv = dir.resolve("results.csv");
+        if (!Files.isRegularFile(csv)) {
+            throw new org.scalelab.scaling.ScalingError(csv + ": not found; run the sweep first (scalelab sweep run SPEC)");
+        }
+        List<String> columns = new ArrayList<>();
+        List<Run> runs = new ArrayList<>();
+        try (MappingIterator<Map<String, String>> it = new CsvMapper()
+                .readerForMapOf(String.class).with(CsvSchema.emptySchema().withHeader()).readValues(csv.toFile())) {
+            while (it.hasNext()) {
+                Map<String, String> row = new LinkedHashMap<>(it.next());
+                if (columns.isEmpty()) columns.addAll(row.keySet());
+                runs.add(new Run(row, readCurve(dir.resolve("runs").resolve(row.getOrDefault("run_id", "")).resolve("metrics.jsonl"))));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(csv + ": cannot read", e);
+        }
+        return new SweepData(dir, columns, runs);
+    }
+
+    static List<Point> readCurve(Path metrics) {
+        List<Point> pts = new ArrayList<>();
+        if (!Files.isRegularFile(metrics)) return pts;
+        ObjectMapper om = new ObjectMapper();
+        try (BufferedReader r = Files.newBufferedReader(metrics)) {
+            for (String line; (line = r.readLine()) != null; ) {
+                if (line.isBlank()) continue;
+                JsonNode n;
+                try {
+                    n = om.readTree(line);
+                } catch (IOException torn) {
+                    continue; // a line cut by a crash
+                }
+                JsonNode v = n.get("val_loss");
+                if (v != null && v.isNumber()) pts.add(new Point(n.path("step").asLong(), n.path("tokens").asDouble(), v.asDouble()));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(metrics + ": cannot read", e);
+        }
+        return pts;
+    }
+}
