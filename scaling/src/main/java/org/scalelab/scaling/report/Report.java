@@ -69,7 +69,12 @@ public final class Report {
             if (Files.isRegularFile(fits)) {
                 html.append("<h2>Fitted laws</h2>\n<pre>").append(esc(Files.readString(fits))).append("</pre>\n");
             }
-            html.append("<h2>Runs</h2>\n").append(table(data)).append("</body></html>\n");
+            html.append("<h2>Runs</h2>\n").append(table(data))
+                    // Marks how many charts the browser decoded; the rendering test reads it back.
+                    .append("<script>window.addEventListener('load',function(){var m=document.images,ok=0;")
+                    .append("for(var i=0;i<m.length;i++)if(m[i].complete&&m[i].naturalWidth>0)ok++;")
+                    .append("document.body.setAttribute('data-plots',ok+'/'+m.length);});</script>\n")
+                    .append("</body></html>\n");
             Path index = out.resolve("index.html");
             writeAtomic(index, html.toString().getBytes(StandardCharsets.UTF_8));
             return index;
