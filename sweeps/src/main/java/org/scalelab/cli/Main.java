@@ -16,7 +16,8 @@ import java.io.UncheckedIOException;
 @Command(name = "scalelab", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "ScaleLab: train transformer grids in SameDiff and fit scaling laws to them.",
         subcommands = {TrainCommand.class, GenerateCommand.class, org.scalelab.trainer.BenchCommand.class,
-                org.scalelab.scaling.report.ReportCommand.class, org.scalelab.scaling.plan.PlanCommand.class, AutoComplete.GenerateCompletion.class})
+                org.scalelab.scaling.fit.FitCommand.class, org.scalelab.scaling.report.ReportCommand.class,
+                org.scalelab.scaling.plan.PlanCommand.class, AutoComplete.GenerateCompletion.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec

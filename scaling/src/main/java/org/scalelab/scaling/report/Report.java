@@ -8,10 +8,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -55,10 +53,10 @@ public final class Report {
                     .append(" done. N counts non-embedding parameters; C = 6·N·D; losses in nats per token.</p>\n");
             for (var e : charts.entrySet()) {
                 byte[] png = BitmapEncoder.getBitmapBytes(e.getValue(), BitmapEncoder.BitmapFormat.PNG);
-                writeAtomic(out.resolve(e.getKey() + ".png"), png);
+                org.scalelab.scaling.AtomicFiles.write(out.resolve(e.getKey() + ".png"), png);
                 ByteArrayOutputStream svg = new ByteArrayOutputStream();
                 VectorGraphicsEncoder.saveVectorGraphic(e.getValue(), svg, VectorGraphicsEncoder.VectorGraphicsFormat.SVG);
-                writeAtomic(out.resolve(e.getKey() + ".svg"), svg.toByteArray());
+                org.scalelab.scaling.AtomicFiles.write(out.resolve(e.getKey() + ".svg"), svg.toByteArray());
                 html.append("<figure id=\"").append(e.getKey()).append("\"><img alt=\"").append(esc(e.getValue().getTitle()))
                         .append("\" width=\"").append(Plots.W).append("\" src=\"data:image/png;base64,")
                         .append(Base64.getEncoder().encodeToString(png)).append("\"><figcaption>")
@@ -76,7 +74,7 @@ public final class Report {
                     .append("document.body.setAttribute('data-plots',ok+'/'+m.length);});</script>\n")
                     .append("</body></html>\n");
             Path index = out.resolve("index.html");
-            writeAtomic(index, html.toString().getBytes(StandardCharsets.UTF_8));
+            org.scalelab.scaling.AtomicFiles.write(index, html.toString().getBytes(StandardCharsets.UTF_8));
             return index;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the report in " + out, e);
@@ -110,15 +108,5 @@ public final class Report {
 
     static String esc(String s) {
         return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
-    }
-
-    private static void writeAtomic(Path target, byte[] bytes) throws IOException {
-        Path tmp = Files.createTempFile(target.toAbsolutePath().getParent(), "." + target.getFileName(), ".tmp");
-        Files.write(tmp, bytes);
-        try {
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-        }
     }
 }

@@ -1,0 +1,191 @@
+package org.scalelab.scaling.fit;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import org.scalelab.scaling.ScalingError;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import java.util.stream.IntStream;
+
+/** {@code scalelab fit}: fit the laws a table of runs supports and write fits.json. */
+@Command(name = "fit", mixinStandardHelpOptions = true,
+        description = "Fit scaling laws to a sweep's results.csv (or any CSV) and write fits.json.",
+        footer = {"", "Laws: n = L(N) = (N_c/N)^a_N, n+e = E + A·N^-a, d and d+e likewise in D, nd = Kaplan's L(N,D),",
+                "chinchilla = E + A/N^a + B/D^b (approach 3: Huber 1e-3 on log L, L-BFGS from a 4500-point grid).",
+                "By default every law the data supports is fitted. Losses: best_val_loss, else final_val_loss.", "",
+                "Examples:",
+                "  scalelab fit sweeps/kaplan-tiny",
+                "  scalelab fit --csv runs.csv --n-col params --d-col tokens --loss-col loss --laws chinchilla --bootstrap 1000"})
+public final class FitCommand implements Callable<Integer> {
+    @Parameters(arity = "0..1", paramLabel = "SWEEP_DIR", description = "A sweep directory with results.csv.")
+    Path dir;
+
+    @Option(names = "--csv", paramLabel = "FILE", description = "Any CSV table instead of a sweep directory.")
+    Path csv;
+
+    @Option(names = "--n-col", defaultValue = "N", description = "Column of N (default: ${DEFAULT-VALUE}).")
+    String nCol;
+
+    @Option(names = "--d-col", defaultValue = "D", description = "Column of D (default: ${DEFAULT-VALUE}).")
+    String dCol;
+
+    @Option(names = "--loss-col", description = "Column of the loss (default: best_val_loss, else final_val_loss, else loss).")
+    String lossCol;
+
+    @Option(names = "--laws", split = ",", description = "Laws to fit: n, n+e, d, d+e, nd, chinchilla (default: all the data supports).")
+    List<String> laws;
+
+    @Option(names = "--bootstrap", defaultValue = "1000", description = "Bootstrap replicates for intervals (default: ${DEFAULT-VALUE}).")
+    int bootstrap;
+
+    @Option(names = "--huber", defaultValue = "0", description = "Huber δ on log-loss residuals for the single and Kaplan laws; 0 = least squares (default: ${DEFAULT-VALUE}). Chinchilla always uses 1e-3.")
+    double huber;
+
+    @Option(names = "--holdout", defaultValue = "2", description = "Hold out the k largest runs and report the extrapolation error (default: ${DEFAULT-VALUE}).")
+    int holdout;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Bootstrap seed (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--out", paramLabel = "FILE", description = "Where to write fits.json (default: beside the table).")
+    Path out;
+
+    @Option(names = "--json", description = "Print fits.json instead of the table.")
+    boolean json;
+
+    @Override
+    public Integer call() throws IOException {
+        if ((dir == null) == (csv == null)) throw new ScalingError("give either SWEEP_DIR or --csv FILE");
+        Path file = csv != null ? csv : dir.resolve("results.csv");
+        if (dir != null && !Files.isDirectory(dir)) throw new ScalingError(dir + ": no such sweep directory");
+        if (bootstrap < 0 || holdout < 0) throw new ScalingError("--bootstrap and --holdout must be ≥ 0");
+        ResultsTable t = ResultsTable.read(file);
+        String lc = lossCol != null ? lossCol : t.has("best_val_loss") ? "best_val_loss" : t.has("final_val_loss") ? "final_val_loss" : "loss";
+        double[] loss = t.numbers(lc);
+        double[] n = t.has(nCol) ? t.numbers(nCol) : null, d = t.has(dCol) ? t.numbers(dCol) : null;
+        if (t.rows().isEmpty()) throw new ScalingError(file + ": no finished runs (status done) to fit");
+
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("format", 1);
+        root.put("table", file.toString());
+        root.put("loss_column", lc);
+        root.put("rows", t.rows().size());
+        root.put("conventions", "N: non-embedding parameters; D: training tokens; C = 6·N·D; loss in nats per token");
+        List<Map<String, Object>> fits = new ArrayList<>();
+        List<String> wanted = laws != null ? laws : List.of("n", "n+e", "d", "d+e", "nd", "chinchilla");
+        List<String> skipped = new ArrayList<>();
+        long t0 = System.nanoTime();
+        for (String w : wanted) {
+            Law law = law(w.trim().toLowerCase(Locale.ROOT));
+            Fitter.Data data = select(law, n, d, loss, file);
+            if (data == null) {
+                if (laws != null) throw new ScalingError(file + ": " + law.id() + " needs columns " + law.inputs());
+                continue;
+            }
+            try {
+                Fitter.validate(law, data, file.toString());
+            } catch (ScalingError e) {
+                if (laws != null) throw e;
+                skipped.add(law.id() + ": " + e.getMessage().substring(file.toString().length() + 2));
+                continue;
+            }
+            double delta = law.id().equals("chinchilla") ? 1e-3 : huber;
+            Fitter.Options o = new Fitter.Options(delta, bootstrap, 0.95, 8, seed);
+            Fitter.Fit f = Fitter.fit(law, data, o);
+            FitReport.Holdout h = holdout > 0 && data.n() - holdout >= law.size() + 1 ? holdOut(law, data, holdout, delta) : null;
+            fits.add(FitReport.toJson(f, h, delta));
+        }
+        if (fits.isEmpty()) {
+            throw new ScalingError(file + ": no law could be fitted: " + (skipped.isEmpty() ? "no N or D column" : String.join("; ", skipped)));
+        }
+        root.put("laws", fits);
+        if (!skipped.isEmpty()) root.put("skipped", skipped);
+        double secs = (System.nanoTime() - t0) / 1e9;
+        root.put("seconds", secs);
+        String text = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(root) + "\n";
+        Path target = out != null ? out : file.toAbsolutePath().getParent().resolve("fits.json");
+        org.scalelab.scaling.AtomicFiles.write(target, text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        if (json) {
+            System.out.print(text);
+        } else {
+            System.out.print(FitReport.table(fits));
+            for (String s : skipped) System.out.println("skipped " + s);
+            System.out.printf(Locale.ROOT, "%d law(s) fitted to %d runs in %.1f s (bootstrap %d) -> %s%n", fits.size(),
+                    t.rows().size(), secs, bootstrap, target);
+        }
+        return 0;
+    }
+
+    static Law law(String id) {
+        return switch (id) {
+            case "n" -> Laws.power("N");
+            case "n+e" -> Laws.powerWithFloor("N");
+            case "d" -> Laws.power("D");
+            case "d+e" -> Laws.powerWithFloor("D");
+            case "nd" -> Laws.kaplanND();
+            case "chinchilla" -> Laws.chinchilla();
+            default -> throw new ScalingError("--laws: unknown law '" + id + "'; use n, n+e, d, d+e, nd, chinchilla");
+        };
+    }
+
+    /**
+     * The points a law is fitted to. A single-variable law in N uses, for each N, the run with the most
+     * data (closest to convergence) when D varies too, and likewise in D; joint laws use every run.
+     */
+    static Fitter.Data select(Law law, double[] n, double[] d, double[] loss, Path file) {
+        List<String> in = law.inputs();
+        if (in.size() == 2) {
+            if (n == null || d == null) return null;
+            double[][] x = new double[loss.length][];
+            for (int i = 0; i < x.length; i++) x[i] = new double[]{n[i], d[i]};
+            return Fitter.Data.of(x, loss);
+        }
+        double[] main = in.get(0).equals("N") ? n : d, other = in.get(0).equals("N") ? d : n;
+        if (main == null) return null;
+        Map<Double, Integer> pick = new TreeMap<>();
+        for (int i = 0; i < loss.length; i++) {
+            Integer j = pick.get(main[i]);
+            if (j == null || (other != null && other[i] > other[j])) pick.put(main[i], i);
+        }
+        int[] idx = other == null ? IntStream.range(0, loss.length).toArray()
+                : pick.values().stream().mapToInt(Integer::intValue).toArray();
+        double[][] x = new double[idx.length][];
+        double[] l = new double[idx.length];
+        for (int i = 0; i < idx.length; i++) {
+            x[i] = new double[]{main[idx[i]]};
+            l[i] = loss[idx[i]];
+        }
+        return Fitter.Data.of(x, l);
+    }
+
+    /** Fits on all but the k points with the largest product of inputs and predicts those k. */
+    static FitReport.Holdout holdOut(Law law, Fitter.Data data, int k, double delta) {
+        Integer[] order = IntStream.range(0, data.n()).boxed().toArray(Integer[]::new);
+        Arrays.sort(order, Comparator.comparingDouble(i -> Arrays.stream(data.x()[i]).map(Math::log).sum()));
+        int[] train = Arrays.stream(order, 0, data.n() - k).mapToInt(Integer::intValue).toArray();
+        int[] test = Arrays.stream(order, data.n() - k, data.n()).mapToInt(Integer::intValue).toArray();
+        Fitter.Fit f = Fitter.fit(law, data.subset(train), new Fitter.Options(delta, 0, 0.95, 8, 1));
+        double[][] xs = new double[k][];
+        double[] meas = new double[k], pred = new double[k];
+        for (int i = 0; i < k; i++) {
+            xs[i] = data.x()[test[i]];
+            meas[i] = data.loss()[test[i]];
+            pred[i] = Math.exp(law.logPredict(f.theta(), xs[i]));
+        }
+        return new FitReport.Holdout(k, xs, meas, pred);
+    }
+}
