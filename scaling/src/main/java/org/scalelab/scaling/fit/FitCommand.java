@@ -25,7 +25,9 @@ import java.util.stream.IntStream;
 @Command(name = "fit", mixinStandardHelpOptions = true,
         description = "Fit scaling laws to a sweep's results.csv (or any CSV) and write fits.json.",
         footer = {"", "Laws: n = L(N) = (N_c/N)^a_N, n+e = E + A·N^-a, d and d+e likewise in D, nd = Kaplan's L(N,D),",
-                "chinchilla = E + A/N^a + B/D^b (approach 3: Huber 1e-3 on log L, L-BFGS from a 4500-point grid).",
+                "chinchilla = E + A/N^a + B/D^b (approach 3: Huber 1e-3 on log L, L-BFGS from a 4500-point grid),",
+                "c = L(C) on the compute frontier of the learning curves. A sweep directory also gets Chinchilla's",
+                "approaches 1 and 2 and, when the batch size varies, the critical batch size.",
                 "By default every law the data supports is fitted. Losses: best_val_loss, else final_val_loss.", "",
                 "Examples:",
                 "  scalelab fit sweeps/kaplan-tiny",
@@ -91,6 +93,7 @@ public final class FitCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         for (String w : wanted) {
             Law law = law(w.trim().toLowerCase(Locale.ROOT));
+            if (law == null) continue; // the compute frontier is fitted from the learning curves below
             Fitter.Data data = select(law, n, d, loss, file);
             if (data == null) {
                 if (laws != null) throw new ScalingError(file + ": " + law.id() + " needs columns " + law.inputs());
@@ -109,9 +112,10 @@ public final class FitCommand implements Callable<Integer> {
             FitReport.Holdout h = holdout > 0 && data.n() - holdout >= law.size() + 1 ? holdOut(law, data, holdout, delta) : null;
             fits.add(FitReport.toJson(f, h, delta));
         }
-        if (fits.isEmpty()) {
+        if (fits.isEmpty() && dir == null) {
             throw new ScalingError(file + ": no law could be fitted: " + (skipped.isEmpty() ? "no N or D column" : String.join("; ", skipped)));
         }
+        if (dir != null) curveAnalyses(root, fits, skipped);
         root.put("laws", fits);
         if (!skipped.isEmpty()) root.put("skipped", skipped);
         double secs = (System.nanoTime() - t0) / 1e9;
@@ -130,6 +134,33 @@ public final class FitCommand implements Callable<Integer> {
         return 0;
     }
 
+    /**
+     * What the learning curves of a sweep directory support: Kaplan's compute frontier L(C), Chinchilla's
+     * approaches 1 and 2, and the critical batch size when the sweep varies the batch.
+     */
+    private void curveAnalyses(Map<String, Object> root, List<Map<String, Object>> fits, List<String> skipped) {
+        org.scalelab.scaling.report.SweepData data = org.scalelab.scaling.report.SweepData.read(dir);
+        Fitter.Data front = ComputeOptimal.frontier(data, 24);
+        if (front != null && (laws == null || laws.contains("c"))) {
+            Law lc = Laws.power("C");
+            try {
+                Fitter.validate(lc, front, dir + " (compute frontier)");
+                fits.add(FitReport.toJson(Fitter.fit(lc, front, new Fitter.Options(huber, bootstrap, 0.95, 8, seed)), null, huber));
+            } catch (ScalingError e) {
+                skipped.add("L(C): " + e.getMessage());
+            }
+        }
+        List<Map<String, Object>> opt = new ArrayList<>();
+        Map<String, Object> a1 = ComputeOptimal.approach1(data, 24), a2 = ComputeOptimal.approach2(data);
+        if (a1 != null) opt.add(a1);
+        else skipped.add("approach 1: needs learning curves of at least two model sizes that are each best at some compute");
+        if (a2 != null) opt.add(a2);
+        else skipped.add("approach 2: needs at least two compute budgets with three or more model sizes each");
+        if (!opt.isEmpty()) root.put("compute_optimal", opt);
+        Map<String, Object> cb = CriticalBatch.fit(data, 6);
+        if (cb != null) root.put("critical_batch", cb);
+    }
+
     static Law law(String id) {
         return switch (id) {
             case "n" -> Laws.power("N");
@@ -138,7 +169,8 @@ public final class FitCommand implements Callable<Integer> {
             case "d+e" -> Laws.powerWithFloor("D");
             case "nd" -> Laws.kaplanND();
             case "chinchilla" -> Laws.chinchilla();
-            default -> throw new ScalingError("--laws: unknown law '" + id + "'; use n, n+e, d, d+e, nd, chinchilla");
+            case "c" -> null;
+            default -> throw new ScalingError("--laws: unknown law '" + id + "'; use n, n+e, d, d+e, nd, chinchilla, c");
         };
     }
 
