@@ -25,7 +25,7 @@ import java.util.stream.IntStream;
 @Command(name = "fit", mixinStandardHelpOptions = true,
         description = "Fit scaling laws to a sweep's results.csv (or any CSV) and write fits.json.",
         footer = {"", "Laws: n = L(N) = (N_c/N)^a_N, n+e = E + A·N^-a, d and d+e likewise in D, nd = Kaplan's L(N,D),",
-                "chinchilla = E + A/N^a + B/D^b (approach 3: Huber 1e-3 on log L, L-BFGS from a 4500-point grid),",
+                "ns = Kaplan's L(N,S_min) (columns steps and tokens_per_step), chinchilla = E + A/N^a + B/D^b (approach 3: Huber 1e-3 on log L, L-BFGS from a 4500-point grid),",
                 "c = L(C) on the compute frontier of the learning curves. A sweep directory also gets Chinchilla's",
                 "approaches 1 and 2 and, when the batch size varies, the critical batch size.",
                 "By default every law the data supports is fitted. Losses: best_val_loss, else final_val_loss.", "",
@@ -48,7 +48,10 @@ public final class FitCommand implements Callable<Integer> {
     @Option(names = "--loss-col", description = "Column of the loss (default: best_val_loss, else final_val_loss, else loss).")
     String lossCol;
 
-    @Option(names = "--laws", split = ",", description = "Laws to fit: n, n+e, d, d+e, nd, chinchilla (default: all the data supports).")
+    @Option(names = "--weight-col", paramLabel = "COL", description = "Column of per-run weights for the fits (default: all 1).")
+    String weightCol;
+
+    @Option(names = "--laws", split = ",", description = "Laws to fit: n, n+e, d, d+e, nd, ns, chinchilla, c (default: all the data supports).")
     List<String> laws;
 
     @Option(names = "--bootstrap", defaultValue = "1000", description = "Bootstrap replicates for intervals (default: ${DEFAULT-VALUE}).")
@@ -88,13 +91,14 @@ public final class FitCommand implements Callable<Integer> {
         root.put("rows", t.rows().size());
         root.put("conventions", "N: non-embedding parameters; D: training tokens; C = 6·N·D; loss in nats per token");
         List<Map<String, Object>> fits = new ArrayList<>();
-        List<String> wanted = laws != null ? laws : List.of("n", "n+e", "d", "d+e", "nd", "chinchilla");
+        List<String> wanted = laws != null ? laws : List.of("n", "n+e", "d", "d+e", "nd", "ns", "chinchilla");
         List<String> skipped = new ArrayList<>();
         long t0 = System.nanoTime();
-        for (String w : wanted) {
-            Law law = law(w.trim().toLowerCase(Locale.ROOT));
+        double[] weights = weightCol != null ? weights(t.numbers(weightCol)) : null;
+        for (String id : wanted) {
+            Law law = law(id.trim().toLowerCase(Locale.ROOT));
             if (law == null) continue; // the compute frontier is fitted from the learning curves below
-            Fitter.Data data = select(law, n, d, loss, file);
+            Fitter.Data data = law.inputs().contains("S_min") ? sMinData(t, n, loss, weights) : select(law, n, d, loss, weights);
             if (data == null) {
                 if (laws != null) throw new ScalingError(file + ": " + law.id() + " needs columns " + law.inputs());
                 continue;
@@ -168,9 +172,10 @@ public final class FitCommand implements Callable<Integer> {
             case "d" -> Laws.power("D");
             case "d+e" -> Laws.powerWithFloor("D");
             case "nd" -> Laws.kaplanND();
+            case "ns" -> Laws.kaplanNS();
             case "chinchilla" -> Laws.chinchilla();
             case "c" -> null;
-            default -> throw new ScalingError("--laws: unknown law '" + id + "'; use n, n+e, d, d+e, nd, chinchilla, c");
+            default -> throw new ScalingError("--laws: unknown law '" + id + "'; use n, n+e, d, d+e, nd, ns, chinchilla, c");
         };
     }
 
@@ -178,30 +183,58 @@ public final class FitCommand implements Callable<Integer> {
      * The points a law is fitted to. A single-variable law in N uses, for each N, the run with the most
      * data (closest to convergence) when D varies too, and likewise in D; joint laws use every run.
      */
-    static Fitter.Data select(Law law, double[] n, double[] d, double[] loss, Path file) {
+    static Fitter.Data select(Law law, double[] n, double[] d, double[] loss, double[] w) {
         List<String> in = law.inputs();
+        int[] rows;
+        double[][] cols;
         if (in.size() == 2) {
             if (n == null || d == null) return null;
-            double[][] x = new double[loss.length][];
-            for (int i = 0; i < x.length; i++) x[i] = new double[]{n[i], d[i]};
-            return Fitter.Data.of(x, loss);
+            rows = IntStream.range(0, loss.length).toArray();
+            cols = new double[][]{n, d};
+        } else {
+            double[] main = in.get(0).equals("N") ? n : d, other = in.get(0).equals("N") ? d : n;
+            if (main == null) return null;
+            Map<Double, Integer> pick = new TreeMap<>();
+            for (int i = 0; i < loss.length; i++) {
+                Integer j = pick.get(main[i]);
+                if (j == null || (other != null && other[i] > other[j])) pick.put(main[i], i);
+            }
+            rows = other == null ? IntStream.range(0, loss.length).toArray()
+                    : pick.values().stream().mapToInt(Integer::intValue).toArray();
+            cols = new double[][]{main};
         }
-        double[] main = in.get(0).equals("N") ? n : d, other = in.get(0).equals("N") ? d : n;
-        if (main == null) return null;
-        Map<Double, Integer> pick = new TreeMap<>();
-        for (int i = 0; i < loss.length; i++) {
-            Integer j = pick.get(main[i]);
-            if (j == null || (other != null && other[i] > other[j])) pick.put(main[i], i);
+        return rows(rows, cols, loss, w);
+    }
+
+    /** The points of the given rows: inputs from {@code cols}, their losses and weights (1 when null). */
+    static Fitter.Data rows(int[] rows, double[][] cols, double[] loss, double[] w) {
+        double[][] x = new double[rows.length][cols.length];
+        double[] l = new double[rows.length], ws = new double[rows.length];
+        for (int i = 0; i < rows.length; i++) {
+            for (int j = 0; j < cols.length; j++) x[i][j] = cols[j][rows[i]];
+            l[i] = loss[rows[i]];
+            ws[i] = w == null ? 1 : w[rows[i]];
         }
-        int[] idx = other == null ? IntStream.range(0, loss.length).toArray()
-                : pick.values().stream().mapToInt(Integer::intValue).toArray();
-        double[][] x = new double[idx.length][];
-        double[] l = new double[idx.length];
-        for (int i = 0; i < idx.length; i++) {
-            x[i] = new double[]{main[idx[i]]};
-            l[i] = loss[idx[i]];
+        return new Fitter.Data(x, l, ws);
+    }
+
+    private static double[] weights(double[] w) {
+        for (int i = 0; i < w.length; i++) {
+            if (!(w[i] >= 0)) throw new ScalingError("--weight-col: row " + (i + 2) + " has weight " + w[i] + "; weights must be numbers ≥ 0");
         }
-        return Fitter.Data.of(x, l);
+        return w;
+    }
+
+    /**
+     * Points (N, S_min) for L(N, S): S_min = S/(1 + B_crit(L)/B) with S the steps, B the tokens per step
+     * and Kaplan's B_crit(L) = 2e8·L^(−1/0.21) tokens at the run's loss. Null without those columns.
+     */
+    static Fitter.Data sMinData(ResultsTable t, double[] n, double[] loss, double[] w) {
+        String sCol = t.has("steps_done") ? "steps_done" : "steps";
+        if (n == null || !t.has(sCol) || !t.has("tokens_per_step")) return null;
+        double[] s = t.numbers(sCol), b = t.numbers("tokens_per_step"), sMin = new double[loss.length];
+        for (int i = 0; i < sMin.length; i++) sMin[i] = s[i] / (1 + 2e8 * Math.pow(loss[i], -1 / 0.21) / b[i]);
+        return rows(IntStream.range(0, loss.length).toArray(), new double[][]{n, sMin}, loss, w);
     }
 
     /** Fits on all but the k points with the largest product of inputs and predicts those k. */

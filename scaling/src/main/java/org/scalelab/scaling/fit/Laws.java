@@ -97,6 +97,35 @@ public final class Laws {
         };
     }
 
+    /** Kaplan's L(N, S_min) = (N_c/N)^α_N + (S_c/S_min)^α_S; θ = (α_N, α_S, ln N_c, ln S_c). */
+    public static Law kaplanNS() {
+        return new Law() {
+            public String id() { return "L(N,S)"; }
+            public String formula() { return "L = (N_c/N)^alpha_N + (S_c/S_min)^alpha_S"; }
+            public List<String> paramNames() { return List.of("N_c", "S_c", "alpha_N", "alpha_S"); }
+            public List<String> inputs() { return List.of("N", "S_min"); }
+            public int size() { return 4; }
+            public double logPredict(double[] t, double[] v) { return gradient(t, v, new double[4]); }
+            public double gradient(double[] t, double[] v, double[] g) {
+                double dn = t[2] - Math.log(v[0]), ds = t[3] - Math.log(v[1]);
+                double[] w = new double[2];
+                double r = lse2(t[0] * dn, t[1] * ds, w);
+                g[0] = w[0] * dn;
+                g[1] = w[1] * ds;
+                g[2] = w[0] * t[0];
+                g[3] = w[1] * t[1];
+                return r;
+            }
+            public List<double[]> starts() {
+                List<double[]> s = new ArrayList<>();
+                for (double aN : new double[]{0.05, 0.1, 0.3}) for (double aS : new double[]{0.1, 0.5, 1})
+                    for (double nc : new double[]{10, 20, 32}) for (double sc : new double[]{2, 6, 12}) s.add(new double[]{aN, aS, nc, sc});
+                return s;
+            }
+            public double[] report(double[] t) { return new double[]{Math.exp(t[2]), Math.exp(t[3]), t[0], t[1]}; }
+        };
+    }
+
     /**
      * Chinchilla's L(N, D) = E + A/N^α + B/D^β as in Hoffmann et al. (2022) approach 3:
      * log L̂ = LSE(a − α·ln N, b − β·ln D, e) with A, B, E = exp(a, b, e); θ = (a, b, e, α, β).

@@ -77,6 +77,20 @@ class FitCommandTest {
         assertEquals(1e10, l.get("params").get("N_c").get("value").asDouble(), 1e4);
     }
 
+    /** A zero weight removes a point: an outlier with weight 0 leaves the fit exact. */
+    @Test
+    void weightsColumn(@TempDir Path tmp) throws IOException {
+        Path f = tmp.resolve("t.csv");
+        StringBuilder sb = new StringBuilder("N,loss,w\n");
+        for (double n = 1e3; n <= 1e8; n *= 3) sb.append(String.format(Locale.ROOT, "%.0f,%.6f,1%n", n, Math.pow(1e10 / n, 0.08)));
+        sb.append("5000,9.0,0\n");
+        Files.writeString(f, sb);
+        assertEquals(0, new CommandLine(new FitCommand()).execute("--csv", f.toString(), "--loss-col", "loss",
+                "--weight-col", "w", "--laws", "n", "--bootstrap", "0"));
+        JsonNode l = new ObjectMapper().readTree(tmp.resolve("fits.json").toFile()).get("laws").get(0);
+        assertEquals(0.08, l.get("params").get("alpha_N").get("value").asDouble(), 1e-6);
+    }
+
     @Test
     void userErrors(@TempDir Path tmp) throws IOException {
         Path f = tmp.resolve("t.csv");

@@ -73,6 +73,22 @@ class FitterTest {
     }
 
     @Test
+    void kaplanStepsLawRecoversExponents() {
+        SplittableRandom r = new SplittableRandom(6);
+        List<double[]> x = new ArrayList<>();
+        List<Double> l = new ArrayList<>();
+        for (double n = 1e5; n <= 1e9; n *= 3) {
+            for (double s = 1e3; s <= 1e6; s *= 3) {
+                x.add(new double[]{n, s});
+                l.add(noisy(r, Math.pow(6.5e13 / n, 0.077) + Math.pow(2.1e3 / s, 0.76), 0.003));
+            }
+        }
+        Fitter.Fit f = Fitter.fit(Laws.kaplanNS(), data(x, l), NO_BOOT);
+        assertEquals(0.077, f.params()[2], 0.01, "alpha_N");
+        assertEquals(0.76, f.params()[3], 0.08, "alpha_S");
+    }
+
+    @Test
     void chinchillaApproach3RecoversThePublishedFit() {
         SplittableRandom r = new SplittableRandom(4);
         List<double[]> x = new ArrayList<>();
