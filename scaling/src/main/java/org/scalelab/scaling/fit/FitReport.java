@@ -47,6 +47,26 @@ public final class FitReport {
         m.put("rmse_log", f.rmseLog());
         m.put("r2_log", nan(f.r2Log()));
         m.put("seconds", f.seconds());
+        if (f.law().inputs().size() == 1 && f.n() > 0) {
+            // the fitted curve and its 95% bootstrap band on a grid over the data's range, for plots
+            double lo = Double.MAX_VALUE, hi = 0;
+            for (double[] x : f.data().x()) {
+                lo = Math.min(lo, x[0]);
+                hi = Math.max(hi, x[0]);
+            }
+            List<Map<String, Object>> curve = new ArrayList<>();
+            for (int k = 0; k <= 24; k++) {
+                double x = Math.exp(Math.log(lo) + (Math.log(hi) - Math.log(lo)) * k / 24);
+                double[] band = f.band(new double[]{x}, 0.95);
+                Map<String, Object> p = new LinkedHashMap<>();
+                p.put(f.law().inputs().get(0), x);
+                p.put("loss", Math.exp(f.law().logPredict(f.theta(), new double[]{x})));
+                p.put("band_low", nan(band[0]));
+                p.put("band_high", nan(band[1]));
+                curve.add(p);
+            }
+            m.put("curve", curve);
+        }
         if (h != null) {
             Map<String, Object> ho = new LinkedHashMap<>();
             ho.put("held_out", h.k());

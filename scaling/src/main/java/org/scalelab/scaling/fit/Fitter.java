@@ -64,7 +64,16 @@ public final class Fitter {
 
     /** A fitted law: reported parameters, their intervals, and goodness of fit. */
     public record Fit(Law law, double[] theta, double[] params, double[] low, double[] high, double objective,
-                      double rmseLog, double r2Log, int n, int starts, int bootstrap, double seconds) {}
+                      double rmseLog, double r2Log, int n, int starts, int bootstrap, double seconds,
+                      List<double[]> replicates, Data data) {
+        /** Pointwise interval of L̂(x) over the bootstrap replicates: {low, high}, or NaNs without them. */
+        public double[] band(double[] x, double level) {
+            double[] v = replicates.stream().mapToDouble(t -> Math.exp(law.logPredict(t, x))).sorted().toArray();
+            if (v.length == 0) return new double[]{Double.NaN, Double.NaN};
+            double q = (1 - level) / 2;
+            return new double[]{quantile(v, q), quantile(v, 1 - q)};
+        }
+    }
 
     private Fitter() {}
 
@@ -106,6 +115,7 @@ public final class Fitter {
         Lbfgs.Result best = ends.get(0);
         double[] params = law.report(best.x());
         double[] low = new double[params.length], high = new double[params.length];
+        List<double[]> replicates = new ArrayList<>();
         Arrays.fill(low, Double.NaN);
         Arrays.fill(high, Double.NaN);
         if (o.bootstrap() > 0) {
@@ -124,12 +134,14 @@ public final class Fitter {
                     Lbfgs.Result x = solve(law, sample, o.huberDelta(), s);
                     if (Double.isFinite(x.value()) && (rb == null || x.value() < rb.value())) rb = x;
                 }
-                reps[b] = rb == null ? null : law.report(rb.x());
+                reps[b] = rb == null ? null : rb.x();
             });
             double q = (1 - o.level()) / 2;
+            for (double[] th : reps) if (th != null) replicates.add(th);
+            List<double[]> reported = replicates.stream().map(law::report).toList();
             for (int p = 0; p < params.length; p++) {
                 final int k = p;
-                double[] v = Arrays.stream(reps).filter(java.util.Objects::nonNull).mapToDouble(x -> x[k]).sorted().toArray();
+                double[] v = reported.stream().mapToDouble(x -> x[k]).sorted().toArray();
                 if (v.length > 0) {
                     low[p] = quantile(v, q);
                     high[p] = quantile(v, 1 - q);
@@ -138,7 +150,7 @@ public final class Fitter {
         }
         double[] gof = goodness(law, d, best.x());
         return new Fit(law, best.x(), params, low, high, best.value(), gof[0], gof[1], d.n(), starts.size(), o.bootstrap(),
-                (System.nanoTime() - t0) / 1e9);
+                (System.nanoTime() - t0) / 1e9, replicates, d);
     }
 
     /** One local fit from {@code start}. */

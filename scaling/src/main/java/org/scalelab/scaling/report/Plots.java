@@ -67,7 +67,7 @@ public final class Plots {
      * Loss against N for the finished runs, one series per token budget D (the L(N, D) family), with
      * Kaplan's published slope α_N = 0.076 drawn through the data's geometric centre for comparison.
      */
-    public static XYChart lossVsN(SweepData data) {
+    public static XYChart lossVsN(SweepData data, com.fasterxml.jackson.databind.JsonNode fits) {
         XYChart c = chart("Loss vs non-embedding parameters N", "N (non-embedding parameters)", "validation loss (nats/token)", true, true);
         Map<Double, List<SweepData.Run>> byD = data.done().stream()
                 .collect(Collectors.groupingBy(r -> roundSig(r.num("D").orElse(0)), TreeMap::new, Collectors.toList()));
@@ -94,6 +94,34 @@ public final class Plots {
                 n++;
             }
         }
+        com.fasterxml.jackson.databind.JsonNode law = fittedCurve(fits, "N");
+        if (law != null) {
+            var curve = law.get("curve");
+            double[] xs = new double[curve.size()], ys = new double[curve.size()], lo = new double[curve.size()], hi = new double[curve.size()];
+            boolean band = true;
+            for (int i = 0; i < xs.length; i++) {
+                xs[i] = curve.get(i).get("N").asDouble();
+                ys[i] = curve.get(i).get("loss").asDouble();
+                band &= curve.get(i).get("band_low").isNumber();
+                lo[i] = curve.get(i).path("band_low").asDouble();
+                hi[i] = curve.get(i).path("band_high").asDouble();
+            }
+            XYSeries fit = c.addSeries("fit: " + law.get("formula").asText(), xs, ys);
+            fit.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+            fit.setMarker(SeriesMarkers.NONE);
+            fit.setLineColor(new Color(178, 24, 43));
+            fit.setLineStyle(new BasicStroke(2f));
+            if (band) {
+                for (double[] b : new double[][]{lo, hi}) {
+                    XYSeries s = c.addSeries(b == lo ? "95% band (bootstrap)" : "95% band (upper)", xs, b);
+                    s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+                    s.setMarker(SeriesMarkers.NONE);
+                    s.setLineColor(new Color(244, 165, 130));
+                    s.setLineStyle(new BasicStroke(1.2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[]{2f, 3f}, 0f));
+                    s.setShowInLegend(b == lo);
+                }
+            }
+        }
         if (n >= 2 && maxN > minN) {
             double n0 = Math.exp(sumLogN / n), l0 = Math.exp(sumLogL / n);
             double[] xs = {minN, maxN};
@@ -105,6 +133,18 @@ public final class Plots {
             ref.setLineStyle(new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[]{6f, 5f}, 0f));
         }
         return c;
+    }
+
+    /** The fitted single-variable law in {@code x} with a plotted curve: L(x)+E preferred, else L(x). */
+    static com.fasterxml.jackson.databind.JsonNode fittedCurve(com.fasterxml.jackson.databind.JsonNode fits, String x) {
+        if (fits == null || !fits.has("laws")) return null;
+        com.fasterxml.jackson.databind.JsonNode plain = null;
+        for (var l : fits.get("laws")) {
+            if (!l.has("curve")) continue;
+            if (l.get("law").asText().equals("L(" + x + ")+E")) return l;
+            if (l.get("law").asText().equals("L(" + x + ")")) plain = l;
+        }
+        return plain;
     }
 
     /** Loss against D, one series per N (shown when the sweep varies D). */

@@ -30,7 +30,8 @@ public final class Report {
         System.setProperty("java.awt.headless", "true");
         SweepData data = SweepData.read(sweepDir);
         Map<String, XYChart> charts = new LinkedHashMap<>();
-        if (!data.done().isEmpty()) charts.put("loss_vs_N", Plots.lossVsN(data));
+        com.fasterxml.jackson.databind.JsonNode fits = readFits(sweepDir.resolve("fits.json"));
+        if (!data.done().isEmpty()) charts.put("loss_vs_N", Plots.lossVsN(data, fits));
         if (Plots.distinctD(data) > 1) charts.put("loss_vs_D", Plots.lossVsD(data));
         if (data.runs().stream().anyMatch(r -> r.curve().size() > 1)) {
             charts.put("curves_vs_tokens", Plots.learningCurves(data, false));
@@ -63,10 +64,7 @@ public final class Report {
                         .append(esc(e.getValue().getTitle())).append(" — <a href=\"").append(e.getKey())
                         .append(".svg\">SVG</a>, <a href=\"").append(e.getKey()).append(".png\">PNG</a></figcaption></figure>\n");
             }
-            Path fits = sweepDir.resolve("fits.json");
-            if (Files.isRegularFile(fits)) {
-                html.append("<h2>Fitted laws</h2>\n<pre>").append(esc(Files.readString(fits))).append("</pre>\n");
-            }
+            if (fits != null) html.append("<h2>Fitted laws</h2>\n").append(fitsTable(fits));
             html.append("<h2>Runs</h2>\n").append(table(data))
                     // Marks how many charts the browser decoded; the rendering test reads it back.
                     .append("<script>window.addEventListener('load',function(){var m=document.images,ok=0;")
@@ -79,6 +77,45 @@ public final class Report {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the report in " + out, e);
         }
+    }
+
+    static com.fasterxml.jackson.databind.JsonNode readFits(Path f) {
+        if (!Files.isRegularFile(f)) return null;
+        try {
+            return new com.fasterxml.jackson.databind.ObjectMapper().readTree(f.toFile());
+        } catch (IOException e) {
+            return null; // a report without the fits is still a report
+        }
+    }
+
+    /** Every fitted parameter with its interval and the published values beside it. */
+    static String fitsTable(com.fasterxml.jackson.databind.JsonNode fits) {
+        StringBuilder sb = new StringBuilder("<table><tr><th>law</th><th>parameter</th><th>value</th><th>95% interval</th>"
+                + "<th>published</th><th>RMSE(log L)</th><th>held-out error</th></tr>\n");
+        for (var law : fits.path("laws")) {
+            var it = law.get("params").fields();
+            boolean first = true;
+            while (it.hasNext()) {
+                var e = it.next();
+                var p = e.getValue();
+                StringBuilder pub = new StringBuilder();
+                for (var r : p.path("published")) pub.append(fmt(r.get("value").asDouble())).append(" (").append(esc(r.get("source").asText())).append(")<br>");
+                sb.append("<tr><td style=\"text-align:left\">").append(first ? esc(law.get("law").asText() + ": " + law.get("formula").asText()) : "")
+                        .append("</td><td>").append(esc(e.getKey())).append("</td><td>").append(fmt(p.get("value").asDouble()))
+                        .append("</td><td>").append(p.get("ci_low").isNumber() ? "[" + fmt(p.get("ci_low").asDouble()) + ", " + fmt(p.get("ci_high").asDouble()) + "]" : "")
+                        .append("</td><td style=\"text-align:left\">").append(pub).append("</td><td>")
+                        .append(first ? fmt(law.get("rmse_log").asDouble()) : "").append("</td><td>")
+                        .append(first && law.has("extrapolation") ? String.format(Locale.ROOT, "%.2f%%", 100 * law.get("extrapolation").get("mean_abs_rel_error").asDouble()) : "")
+                        .append("</td></tr>\n");
+                first = false;
+            }
+        }
+        return sb.append("</table>\n").toString();
+    }
+
+    static String fmt(double v) {
+        double a = Math.abs(v);
+        return a != 0 && (a >= 1e4 || a < 1e-2) ? String.format(Locale.ROOT, "%.3g", v) : String.format(Locale.ROOT, "%.4f", v);
     }
 
     static String table(SweepData data) {
