@@ -74,7 +74,7 @@ public final class Expansion {
             } catch (UserError e) {
                 String key = coords.keySet().stream().filter(k -> e.getMessage().contains(k)).findFirst().orElse("");
                 String where = key.isEmpty() ? "base" : section(spec, key) + "/" + key;
-                throw spec.error(where, "run " + coords + ": " + e.getMessage().replaceFirst("^--set ", ""));
+                throw spec.error(where, "run " + coords + ": " + e.getMessage().replaceFirst("^--set:? ", ""));
             }
             String id = RunIds.of(cfg);
             Point p = new Point(coords, cfg, id);
