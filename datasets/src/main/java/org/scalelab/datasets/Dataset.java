@@ -19,12 +19,19 @@ public final class Dataset {
     private final Tokenizer tokenizer;
     private final TokenSource train;
     private final TokenSource val;
+    private final double lossFloor;
 
     public Dataset(String name, Tokenizer tokenizer, TokenSource train, TokenSource val) {
+        this(name, tokenizer, train, val, Double.NaN);
+    }
+
+    /** A dataset whose validation split has a known Bayes-optimal loss {@code lossFloor} (nats/token). */
+    public Dataset(String name, Tokenizer tokenizer, TokenSource train, TokenSource val, double lossFloor) {
         this.name = name;
         this.tokenizer = tokenizer;
         this.train = train;
         this.val = val;
+        this.lossFloor = lossFloor;
     }
 
     public String name() { return name; }
@@ -32,7 +39,9 @@ public final class Dataset {
     public Tokenizer tokenizer() { return tokenizer; }
 
     /** The exact Bayes-optimal validation loss in nats per token, when the corpus' generator is known. */
-    public java.util.OptionalDouble lossFloorNats() { return java.util.OptionalDouble.empty(); }
+    public java.util.OptionalDouble lossFloorNats() {
+        return Double.isNaN(lossFloor) ? java.util.OptionalDouble.empty() : java.util.OptionalDouble.of(lossFloor);
+    }
 
     /** All training tokens. */
     public TokenSource train() { return train; }
@@ -54,10 +63,13 @@ public final class Dataset {
     /** Opens the corpus a spec names, tokenizes it and splits it. */
     public static Dataset open(DataSpec spec) {
         if (spec.corpus() == null || spec.corpus().isBlank()) {
-            throw new UserError("data.corpus is not set; give a text file, e.g. --set data.corpus=input.txt");
+            throw new UserError("data.corpus is not set; give a text file or 'synthetic', e.g. --set data.corpus=input.txt");
         }
         if (!(spec.valFraction() > 0 && spec.valFraction() < 1)) {
             throw new UserError("data.valFraction must be in (0, 1), got " + spec.valFraction());
+        }
+        if (spec.corpus().equals("synthetic") || spec.corpus().startsWith("synthetic:")) {
+            return SyntheticCorpus.dataset(spec.corpus());
         }
         if (!spec.tokenizer().equals("char")) {
             throw new UserError("data.tokenizer '" + spec.tokenizer() + "' is not known; use char");
