@@ -67,7 +67,7 @@ public final class SweepCommand implements Runnable {
                 boolean ok = d >= 5e3 * Math.pow(acc.nonEmbedding(), 0.74);
                 System.out.printf(Locale.ROOT, "%-28s %-7s %4d %5d %3d %10.3g %10.3g %10.3g %7.1f %-9s%n", p.runId(),
                         p.coords().getOrDefault("family", ""), m.nLayer(), m.dModel(), m.nHead(), (double) acc.nonEmbedding(),
-                        d, c, d / acc.nonEmbedding(), ok ? "ok" : "overfits?");
+                        d, c, d / acc.nonEmbedding(), ok ? "ok" : "below");
             }
             System.out.printf(Locale.ROOT, "%d runs, C = %.3g FLOP (6·N·D, without attention and unembedding), about %s at %.1f GFLOP/s%n",
                     pts.size(), total, Progress.duration(total / (gflops * 1e9)), gflops);
