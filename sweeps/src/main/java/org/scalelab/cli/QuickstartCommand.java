@@ -30,7 +30,7 @@ import java.util.concurrent.Callable;
         description = "Run the kaplan-tiny sweep on the synthetic corpus, fit L(N), write the report and compare with Kaplan et al.",
         footer = {"", "Example:", "  scalelab quickstart          (about 10 minutes on 2 cores; Ctrl-C and run it again to continue)"})
 public final class QuickstartCommand implements Callable<Integer> {
-    @Option(names = "--dir", defaultValue = "sweeps/kaplan-tiny", description = "Sweep directory (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--dir", defaultValue = "experiments/kaplan-tiny", description = "Sweep directory (default: ${DEFAULT-VALUE}).")
     Path dir;
 
     @Option(names = "--in-process", description = "Train in this JVM instead of one child process per run.")

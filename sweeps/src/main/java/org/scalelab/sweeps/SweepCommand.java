@@ -33,9 +33,9 @@ public final class SweepCommand implements Runnable {
         spec.commandLine().usage(System.out);
     }
 
-    /** The sweep directory of a spec: --dir, else sweeps/NAME. */
+    /** The sweep directory of a spec: --dir, else experiments/NAME. */
     static Path dirOf(SweepSpec s, Path dir) {
-        return dir != null ? dir : Path.of("sweeps").resolve(s.name());
+        return dir != null ? dir : Path.of("experiments").resolve(s.name());
     }
 
     static List<Expansion.Point> expand(SweepSpec s, Path dir) {
@@ -48,7 +48,7 @@ public final class SweepCommand implements Runnable {
             + "and the overfitting check, and the total compute and time, without training.")
     static final class Plan implements Callable<Integer> {
         @Parameters(paramLabel = "SPEC") Path specFile;
-        @Option(names = "--dir", description = "Sweep directory (default: sweeps/NAME).") Path dir;
+        @Option(names = "--dir", description = "Sweep directory (default: experiments/NAME).") Path dir;
         @Option(names = "--gflops", defaultValue = "5", description = "Achieved training GFLOP/s for the time estimate "
                 + "(default: ${DEFAULT-VALUE}, about this project's CPU step on 2 cores).") double gflops;
 
@@ -81,7 +81,7 @@ public final class SweepCommand implements Runnable {
                     "  scalelab sweep run spec.yaml --dir /shared/sweep --shard 3/8     (one worker of eight)"})
     static final class Run implements Callable<Integer> {
         @Parameters(paramLabel = "SPEC") Path specFile;
-        @Option(names = "--dir", description = "Sweep directory (default: sweeps/NAME).") Path dir;
+        @Option(names = "--dir", description = "Sweep directory (default: experiments/NAME).") Path dir;
         @Option(names = "--shard", paramLabel = "I/N", description = "Train only shard I of N (0-based), e.g. 0/4.") String shard;
         @Option(names = "--retry-failed", description = "Train diverged and failed runs again, from scratch.") boolean retryFailed;
         @Option(names = "--in-process", description = "Train in this JVM instead of one child process per run.") boolean inProcess;
@@ -194,13 +194,13 @@ public final class SweepCommand implements Runnable {
 
     @Command(name = "emit", mixinStandardHelpOptions = true, description = "Write a cluster job that runs a sweep's shards: "
             + "a Slurm array (sbatch) or a Kubernetes Indexed Job.",
-            footer = {"", "Examples:", "  scalelab sweep emit slurm spec.yaml --workers 8 --dir /shared/sweeps/x > sweep.sbatch",
-                    "  scalelab sweep emit k8s spec.yaml --workers 8 --dir /shared/sweeps/x --image my/scalelab:0.1 > job.yaml"})
+            footer = {"", "Examples:", "  scalelab sweep emit slurm spec.yaml --workers 8 --dir /shared/experiments/x > sweep.sbatch",
+                    "  scalelab sweep emit k8s spec.yaml --workers 8 --dir /shared/experiments/x --image my/scalelab:0.1 > job.yaml"})
     static final class Emit implements Callable<Integer> {
         @Parameters(index = "0", paramLabel = "slurm|k8s") String kind;
         @Parameters(index = "1", paramLabel = "SPEC") Path specFile;
         @Option(names = "--workers", defaultValue = "4", description = "Array size / parallelism (default: ${DEFAULT-VALUE}).") int workers;
-        @Option(names = "--dir", description = "Shared sweep directory every worker sees (default: sweeps/NAME).") Path dir;
+        @Option(names = "--dir", description = "Shared sweep directory every worker sees (default: experiments/NAME).") Path dir;
         @Option(names = "--scalelab", defaultValue = "scalelab", description = "The scalelab command on the workers (default: ${DEFAULT-VALUE}).") String exe;
         @Option(names = "--image", defaultValue = "scalelab:latest", description = "k8s: container image (default: ${DEFAULT-VALUE}).") String image;
         @Option(names = "--cpus", defaultValue = "2", description = "CPUs per worker (default: ${DEFAULT-VALUE}).") int cpus;

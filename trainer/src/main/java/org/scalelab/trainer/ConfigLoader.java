@@ -44,6 +44,20 @@ public final class ConfigLoader {
         return bind(tree, source);
     }
 
+    /**
+     * A config from a tree already read (e.g. a sweep spec's {@code base:}), overlaid by overrides;
+     * {@code source} names where the tree came from in error messages.
+     */
+    public static RunConfig fromTree(JsonNode user, String source, List<String> overrides) {
+        ObjectNode tree = Json.MAPPER.valueToTree(RunConfig.DEFAULT);
+        if (user != null && !user.isNull() && !user.isMissingNode()) {
+            if (!user.isObject()) throw new UserError(source + ": expected a mapping of sections (model:, data:, train:)");
+            merge(tree, (ObjectNode) user, "", source);
+        }
+        for (String o : overrides == null ? List.<String>of() : overrides) applySet(tree, o);
+        return bind(tree, source);
+    }
+
     /** Binds a complete config tree (e.g. a spec.json's {@code config}) and validates it. */
     public static RunConfig bind(JsonNode tree, String source) {
         try {

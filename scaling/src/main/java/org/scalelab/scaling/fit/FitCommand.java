@@ -30,7 +30,7 @@ import java.util.stream.IntStream;
                 "approaches 1 and 2 and, when the batch size varies, the critical batch size.",
                 "By default every law the data supports is fitted. Losses: best_val_loss, else final_val_loss.", "",
                 "Examples:",
-                "  scalelab fit sweeps/kaplan-tiny",
+                "  scalelab fit experiments/kaplan-tiny",
                 "  scalelab fit --csv runs.csv --n-col params --d-col tokens --loss-col loss --laws chinchilla --bootstrap 1000"})
 public final class FitCommand implements Callable<Integer> {
     @Parameters(arity = "0..1", paramLabel = "SWEEP_DIR", description = "A sweep directory with results.csv.")
