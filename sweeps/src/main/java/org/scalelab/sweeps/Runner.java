@@ -157,12 +157,18 @@ public final class Runner {
             pb.environment().putIfAbsent("OMP_WAIT_POLICY", "PASSIVE");
             Process proc = pb.start();
             int code;
+            long lastShown = System.nanoTime();
+            double every = System.console() != null ? 5 : 30;
             while (true) {
                 if (proc.waitFor(500, TimeUnit.MILLISECONDS)) {
                     code = proc.exitValue();
                     break;
                 }
                 if (o.stop().get()) proc.destroy(); // SIGTERM: the child checkpoints and exits 130
+                if ((System.nanoTime() - lastShown) / 1e9 >= every) {
+                    lastShown = System.nanoTime();
+                    showProgress(p, dir, o);
+                }
             }
             switch (code) {
                 case 0: return "done";
@@ -178,6 +184,20 @@ public final class Runner {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return "interrupted";
+        }
+    }
+
+    /** The current run's latest logged step and loss, from its metrics.jsonl. */
+    private static void showProgress(Expansion.Point p, Path dir, Options o) {
+        try {
+            List<String> lines = Files.readAllLines(dir.resolve("metrics.jsonl"));
+            if (lines.isEmpty()) return;
+            var m = Json.MAPPER.readTree(lines.get(lines.size() - 1));
+            o.log().printf(Locale.ROOT, "      %s step %d/%d, train loss %s, %s tok/s%n", p.runId(), m.path("step").asInt(),
+                    p.config().train().steps(), m.path("train_loss").isNumber() ? String.format(Locale.ROOT, "%.4f", m.get("train_loss").asDouble()) : "-",
+                    Progress.human(m.path("tokens_per_s").asDouble()));
+        } catch (IOException | RuntimeException ignored) {
+            // nothing logged yet, or a line being written: show it next time
         }
     }
 
