@@ -47,6 +47,25 @@ public final class FitReport {
         m.put("rmse_log", f.rmseLog());
         m.put("r2_log", nan(f.r2Log()));
         m.put("seconds", f.seconds());
+        if (f.law().id().equals("chinchilla")) {
+            // compute-optimal allocation implied by the fit (Hoffmann et al. eq. 4)
+            double E = f.params()[0], A = f.params()[1], B = f.params()[2], a = f.params()[3], b = f.params()[4];
+            double g = Math.pow(a * A / (b * B), 1 / (a + b));
+            Map<String, Object> al = new LinkedHashMap<>();
+            al.put("N_opt", "G·(C/6)^(beta/(alpha+beta))");
+            al.put("D_opt", "(C/6)^(alpha/(alpha+beta))/G");
+            al.put("G", g);
+            al.put("exponent_a", b / (a + b));
+            al.put("exponent_b", a / (a + b));
+            List<Map<String, Object>> at = new ArrayList<>();
+            for (double c : new double[]{1e15, 1e18, 1e21, 1e24}) {
+                double n = g * Math.pow(c / 6, b / (a + b)), d = Math.pow(c / 6, a / (a + b)) / g;
+                at.add(Map.of("C", c, "N_opt", n, "D_opt", d, "tokens_per_param", d / n,
+                        "loss", E + A / Math.pow(n, a) + B / Math.pow(d, b)));
+            }
+            al.put("at", at);
+            m.put("allocation", al);
+        }
         if (f.law().inputs().size() == 1 && f.n() > 0) {
             // the fitted curve and its 95% bootstrap band on a grid over the data's range, for plots
             double lo = Double.MAX_VALUE, hi = 0;
@@ -99,7 +118,7 @@ public final class FitReport {
             boolean first = true;
             for (var e : ((Map<String, Map<String, Object>>) law.get("params")).entrySet()) {
                 Map<String, Object> p = e.getValue();
-                String ci = p.get("ci_low") == null ? "" : String.format(Locale.ROOT, "[%s, %s]", num(p.get("ci_low")), num(p.get("ci_high")));
+                String ci = p.get("ci_low") == null && p.get("ci_high") == null ? "" : String.format(Locale.ROOT, "[%s, %s]", num(p.get("ci_low")), num(p.get("ci_high")));
                 String pub = "";
                 if (p.get("published") != null) {
                     List<String> parts = new ArrayList<>();
@@ -123,6 +142,7 @@ public final class FitReport {
     }
 
     static String num(Object o) {
+        if (!(o instanceof Number)) return "n/a";   // an interval end beyond double range
         double v = ((Number) o).doubleValue();
         double a = Math.abs(v);
         return a != 0 && (a >= 1e4 || a < 1e-2) ? String.format(Locale.ROOT, "%.3g", v) : String.format(Locale.ROOT, "%.4f", v);

@@ -218,6 +218,79 @@ public final class Plots {
         return c;
     }
 
+    /**
+     * Compute-optimal model size against compute: the optimal points of Chinchilla's approaches 1 and 2
+     * from fits.json with their fitted power laws, and Kaplan's N = 1.3e9·C^0.73 (C in PF-days) for reference.
+     */
+    public static XYChart computeOptimal(com.fasterxml.jackson.databind.JsonNode fits) {
+        XYChart c = chart("Compute-optimal model size N_opt(C)", "C (FLOP)", "N_opt (non-embedding parameters)", true, true);
+        c.getStyler().setYAxisDecimalPattern("0.#E0");
+        c.getStyler().setYAxisLogarithmicDecadeOnly(true);
+        double lo = Double.MAX_VALUE, hi = 0;
+        int k = 0;
+        for (var m : fits.path("compute_optimal")) {
+            var pts = m.get("optimal_points");
+            double[] xs = new double[pts.size()], ys = new double[pts.size()];
+            for (int i = 0; i < xs.length; i++) {
+                xs[i] = pts.get(i).get("C").asDouble();
+                ys[i] = pts.get(i).get("N_opt").asDouble();
+                lo = Math.min(lo, xs[i]);
+                hi = Math.max(hi, xs[i]);
+            }
+            Color col = k++ == 0 ? new Color(33, 102, 172) : new Color(214, 96, 77);
+            XYSeries s = c.addSeries(m.get("method").asText(), xs, ys);
+            s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
+            s.setMarkerColor(col);
+            double coef = m.get("N_opt").get("coefficient").asDouble(), a = m.get("N_opt").get("exponent_a").asDouble();
+            XYSeries f = c.addSeries(String.format(java.util.Locale.ROOT, "fit: N_opt ∝ C^%.2f", a), new double[]{lo, hi},
+                    new double[]{coef * Math.pow(lo, a), coef * Math.pow(hi, a)});
+            f.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+            f.setMarker(SeriesMarkers.NONE);
+            f.setLineColor(col);
+        }
+        if (hi > lo) {
+            XYSeries ref = c.addSeries("Kaplan et al. 2020: N = 1.3e9·C^0.73 (C in PF-days)", new double[]{lo, hi},
+                    new double[]{1.3e9 * Math.pow(lo / 8.64e19, 0.73), 1.3e9 * Math.pow(hi / 8.64e19, 0.73)});
+            ref.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+            ref.setMarker(SeriesMarkers.NONE);
+            ref.setLineColor(Color.GRAY);
+            ref.setLineStyle(new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[]{6f, 5f}, 0f));
+        }
+        return c;
+    }
+
+    /** IsoFLOP curves: final loss against N for the runs of each compute budget (Chinchilla approach 2). */
+    public static XYChart isoFlop(SweepData data) {
+        XYChart c = chart("IsoFLOP curves: loss vs N at fixed compute", "N (non-embedding parameters)", "validation loss (nats/token)", true, true);
+        java.util.TreeMap<Double, List<SweepData.Run>> groups = new java.util.TreeMap<>();
+        for (SweepData.Run r : data.done()) {
+            if (r.num("D").isEmpty()) continue;
+            double cc = 6 * r.num("N").getAsDouble() * r.num("D").getAsDouble();
+            Double key = groups.keySet().stream().filter(x -> Math.abs(Math.log(x / cc)) < 0.1).findFirst().orElse(cc);
+            groups.computeIfAbsent(key, x -> new ArrayList<>()).add(r);
+        }
+        int k = 0;
+        long shown = groups.values().stream().filter(g -> g.size() >= 3).count();
+        for (var e : groups.entrySet()) {
+            if (e.getValue().size() < 3) continue;
+            List<SweepData.Run> runs = new ArrayList<>(e.getValue());
+            runs.sort(Comparator.comparingDouble(r -> r.num("N").getAsDouble()));
+            XYSeries s = c.addSeries("C = " + sci(e.getKey()), runs.stream().mapToDouble(r -> r.num("N").getAsDouble()).toArray(),
+                    runs.stream().mapToDouble(r -> r.loss().getAsDouble()).toArray());
+            s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+            s.setMarker(SeriesMarkers.CIRCLE);
+            Color col = ramp(k++ / Math.max(1.0, shown - 1));
+            s.setLineColor(col);
+            s.setMarkerColor(col);
+        }
+        return c;
+    }
+
+    /** Number of compute budgets with at least three runs: IsoFLOP curves worth drawing. */
+    static long isoFlopGroups(SweepData data) {
+        return isoFlop(data).getSeriesMap().size();
+    }
+
     /** Loss against N per shape family (a results column {@code family}, e.g. standard / deepnarrow). */
     public static XYChart byFamily(SweepData data, String column) {
         XYChart c = chart("Shape families at equal N", "N (non-embedding parameters)", "validation loss (nats/token)", true, true);

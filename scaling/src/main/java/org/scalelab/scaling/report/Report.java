@@ -37,6 +37,8 @@ public final class Report {
             charts.put("curves_vs_tokens", Plots.learningCurves(data, false));
             charts.put("curves_vs_compute", Plots.learningCurves(data, true));
         }
+        if (Plots.isoFlopGroups(data) >= 2) charts.put("isoflop", Plots.isoFlop(data));
+        if (fits != null && fits.path("compute_optimal").size() > 0) charts.put("compute_optimal", Plots.computeOptimal(fits));
         String family = data.columns().contains("family") ? "family" : data.columns().contains("shape_family") ? "shape_family" : null;
         if (family != null && data.done().stream().map(r -> r.row().get(family)).distinct().count() > 1) {
             charts.put("families", Plots.byFamily(data, family));
@@ -102,7 +104,7 @@ public final class Report {
                 for (var r : p.path("published")) pub.append(fmt(r.get("value").asDouble())).append(" (").append(esc(r.get("source").asText())).append(")<br>");
                 sb.append("<tr><td style=\"text-align:left\">").append(first ? esc(law.get("law").asText() + ": " + law.get("formula").asText()) : "")
                         .append("</td><td>").append(esc(e.getKey())).append("</td><td>").append(fmt(p.get("value").asDouble()))
-                        .append("</td><td>").append(p.get("ci_low").isNumber() ? "[" + fmt(p.get("ci_low").asDouble()) + ", " + fmt(p.get("ci_high").asDouble()) + "]" : "")
+                        .append("</td><td>").append(p.get("ci_low").isNumber() || p.get("ci_high").isNumber() ? "[" + fmtNode(p.get("ci_low")) + ", " + fmtNode(p.get("ci_high")) + "]" : "")
                         .append("</td><td style=\"text-align:left\">").append(pub).append("</td><td>")
                         .append(first ? fmt(law.get("rmse_log").asDouble()) : "").append("</td><td>")
                         .append(first && law.has("extrapolation") ? String.format(Locale.ROOT, "%.2f%%", 100 * law.get("extrapolation").get("mean_abs_rel_error").asDouble()) : "")
@@ -111,6 +113,10 @@ public final class Report {
             }
         }
         return sb.append("</table>\n").toString();
+    }
+
+    static String fmtNode(com.fasterxml.jackson.databind.JsonNode n) {
+        return n != null && n.isNumber() ? fmt(n.asDouble()) : "n/a";
     }
 
     static String fmt(double v) {

@@ -77,6 +77,26 @@ class CurvesTest {
         assertEquals(0.5, a, 0.05);
     }
 
+    /** fit + report on an IsoFLOP sweep: fits.json carries approach 2, the report draws the IsoFLOP and N_opt(C) charts. */
+    @Test
+    void reportDrawsIsoFlopAndComputeOptimalCharts(@TempDir Path tmp) throws IOException {
+        List<double[]> runs = new java.util.ArrayList<>();
+        for (double c : new double[]{1e16, 1e17, 1e18}) {
+            double nStar = Math.sqrt(c / 6 * Math.pow(400.0 / 600, 1 / 0.3));
+            for (double f = 1.0 / 8; f <= 8.01; f *= 2) runs.add(new double[]{nStar * f, 1e5, c});
+        }
+        write(tmp, runs, r -> {
+            double d = r[2] / (6 * r[0]);
+            return new double[][]{{0, 0, 10}, {50, d / 2, LAW.applyAsDouble(r[0], d / 2)}, {100, d, LAW.applyAsDouble(r[0], d)}};
+        });
+        assertEquals(0, new picocli.CommandLine(new FitCommand()).execute(tmp.toString(), "--bootstrap", "20"));
+        var fits = new com.fasterxml.jackson.databind.ObjectMapper().readTree(tmp.resolve("fits.json").toFile());
+        assertTrue(fits.get("compute_optimal").size() >= 1);
+        org.scalelab.scaling.report.Report.write(tmp, tmp.resolve("report"));
+        assertTrue(Files.exists(tmp.resolve("report/isoflop.png")));
+        assertTrue(Files.exists(tmp.resolve("report/compute_optimal.svg")));
+    }
+
     @Test
     void criticalBatchRecoversAKnownValue(@TempDir Path tmp) throws IOException {
         // Steps to reach any loss scale as S = S_eff·(1 + B_crit/B) with B_crit = 4096 tokens.
