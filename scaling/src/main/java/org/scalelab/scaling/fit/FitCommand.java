@@ -45,6 +45,9 @@ public final class FitCommand implements Callable<Integer> {
     @Option(names = "--d-col", defaultValue = "D", description = "Column of D (default: ${DEFAULT-VALUE}).")
     String dCol;
 
+    @Option(names = "--c-col", defaultValue = "C", description = "Column of C for L(C) on a --csv table (default: ${DEFAULT-VALUE}; a sweep directory uses the compute frontier of its learning curves instead).")
+    String cCol;
+
     @Option(names = "--loss-col", description = "Column of the loss (default: best_val_loss, else final_val_loss, else loss).")
     String lossCol;
 
@@ -91,14 +94,20 @@ public final class FitCommand implements Callable<Integer> {
         root.put("rows", t.rows().size());
         root.put("conventions", "N: non-embedding parameters; D: training tokens; C = 6·N·D; loss in nats per token");
         List<Map<String, Object>> fits = new ArrayList<>();
-        List<String> wanted = laws != null ? laws : List.of("n", "n+e", "d", "d+e", "nd", "ns", "chinchilla");
+        List<String> wanted = laws != null ? laws : List.of("n", "n+e", "d", "d+e", "nd", "ns", "chinchilla", "c");
         List<String> skipped = new ArrayList<>();
         long t0 = System.nanoTime();
         double[] weights = weightCol != null ? weights(t.numbers(weightCol)) : null;
         for (String id : wanted) {
             Law law = law(id.trim().toLowerCase(Locale.ROOT));
-            if (law == null) continue; // the compute frontier is fitted from the learning curves below
-            Fitter.Data data = law.inputs().contains("S_min") ? sMinData(t, n, loss, weights) : select(law, n, d, loss, weights);
+            if (law == null) {
+                // L(C): a sweep directory fits it to the compute frontier below; a plain table to its C column
+                if (dir != null || !t.has(cCol)) continue;
+                law = Laws.power("C");
+            }
+            Fitter.Data data = law.inputs().contains("S_min") ? sMinData(t, n, loss, weights)
+                    : law.inputs().get(0).equals("C") ? select(law, t.numbers(cCol), null, loss, weights)
+                    : select(law, n, d, loss, weights);
             if (data == null) {
                 if (laws != null) throw new ScalingError(file + ": " + law.id() + " needs columns " + law.inputs());
                 continue;
@@ -192,7 +201,10 @@ public final class FitCommand implements Callable<Integer> {
             rows = IntStream.range(0, loss.length).toArray();
             cols = new double[][]{n, d};
         } else {
-            double[] main = in.get(0).equals("N") ? n : d, other = in.get(0).equals("N") ? d : n;
+            // L(D) picks per D the run with the most parameters; L(N) per N the one with the most data;
+            // L(C) gets its C column in place of n and uses every row
+            boolean isD = in.get(0).equals("D");
+            double[] main = isD ? d : n, other = isD ? n : in.get(0).equals("N") ? d : null;
             if (main == null) return null;
             Map<Double, Integer> pick = new TreeMap<>();
             for (int i = 0; i < loss.length; i++) {

@@ -92,6 +92,18 @@ class FitCommandTest {
     }
 
     @Test
+    void computeLawFromACsvColumn(@TempDir Path tmp) throws IOException {
+        Path f = tmp.resolve("t.csv");
+        StringBuilder sb = new StringBuilder("flops,loss\n");
+        for (double c = 1e12; c <= 1e20; c *= 10) sb.append(String.format(Locale.ROOT, "%.0f,%.6f%n", c, Math.pow(2.68e28 / c, 0.05)));
+        Files.writeString(f, sb);
+        assertEquals(0, new CommandLine(new FitCommand()).execute("--csv", f.toString(), "--c-col", "flops", "--laws", "c", "--bootstrap", "0"));
+        JsonNode l = new ObjectMapper().readTree(tmp.resolve("fits.json").toFile()).get("laws").get(0);
+        assertEquals("L(C)", l.get("law").asText());
+        assertEquals(0.05, l.get("params").get("alpha_C").get("value").asDouble(), 1e-6);
+    }
+
+    @Test
     void userErrors(@TempDir Path tmp) throws IOException {
         Path f = tmp.resolve("t.csv");
         Files.writeString(f, "N,loss\n1000,3\n1000,2.9\n1000,3.1\n");
