@@ -64,19 +64,26 @@ public final class QuickstartCommand implements Callable<Integer> {
 
         JsonNode fits = Json.MAPPER.readTree(dir.resolve("fits.json").toFile());
         JsonNode power = law(fits, "L(N)"), floorLaw = law(fits, "L(N)+E");
-        double floor = Double.NaN;
+        double floor = Double.NaN, trainS = 0, minLoss = Double.MAX_VALUE;
         for (Expansion.Point p : pts) {
             JsonNode r = readJson(dir.resolve("runs").resolve(p.runId()).resolve("result.json"));
-            if (r != null && r.path("loss_floor").isNumber()) floor = r.get("loss_floor").asDouble();
+            if (r == null) continue;
+            if (r.path("loss_floor").isNumber()) floor = r.get("loss_floor").asDouble();
+            trainS += r.path("wall_s").asDouble();
+            if (r.path("best_val_loss").isNumber()) minLoss = Math.min(minLoss, r.get("best_val_loss").asDouble());
         }
         System.out.println();
-        System.out.printf(Locale.ROOT, "kaplan-tiny: %d runs, %.1f min%n", pts.size(), (System.nanoTime() - t0) / 6e10);
+        System.out.printf(Locale.ROOT, "kaplan-tiny: %d runs, %.1f min of training (this call: %.1f min)%n", pts.size(), trainS / 60,
+                (System.nanoTime() - t0) / 6e10);
         if (power != null) {
             JsonNode a = power.get("params").get("alpha_N");
             System.out.printf(Locale.ROOT, "  L(N) = (N_c/N)^alpha_N:     alpha_N = %.3f  [%.3f, %.3f] 95%%   (Kaplan et al. 2020: 0.076)%n",
                     a.get("value").asDouble(), a.path("ci_low").asDouble(Double.NaN), a.path("ci_high").asDouble(Double.NaN));
         }
-        if (floorLaw != null) {
+        if (floorLaw != null && floorLaw.get("params").get("E").get("value").asDouble() < 1e-3 * minLoss) {
+            System.out.printf(Locale.ROOT, "  L(N) = E + A·N^-alpha:      E is not determined by these runs (the fit puts it at 0): the losses "
+                    + "(down to %.3f) are still far from any floor%n", minLoss);
+        } else if (floorLaw != null) {
             JsonNode e = floorLaw.get("params").get("E"), a = floorLaw.get("params").get("alpha_N");
             System.out.printf(Locale.ROOT, "  L(N) = E + A·N^-alpha:      alpha = %.3f  [%.3f, %.3f],  E = %.3f  [%.3f, %.3f] nats%n",
                     a.get("value").asDouble(), a.path("ci_low").asDouble(Double.NaN), a.path("ci_high").asDouble(Double.NaN),
