@@ -96,13 +96,7 @@ public final class ComputeOptimal {
 
     /** Approach 2: runs grouped by final compute (within 10% in ln C), a parabola per group with ≥ 3 sizes. */
     public static Map<String, Object> approach2(SweepData data) {
-        List<SweepData.Run> done = data.done().stream().filter(r -> r.num("D").isPresent()).toList();
-        TreeMap<Double, List<SweepData.Run>> groups = new TreeMap<>();
-        for (SweepData.Run r : done) {
-            double c = 6 * r.num("N").getAsDouble() * r.num("D").getAsDouble();
-            Double key = groups.keySet().stream().filter(k -> Math.abs(Math.log(k / c)) < 0.1).findFirst().orElse(c);
-            groups.computeIfAbsent(key, k -> new ArrayList<>()).add(r);
-        }
+        TreeMap<Double, List<SweepData.Run>> groups = data.byCompute();
         List<double[]> minima = new ArrayList<>();
         List<Map<String, Object>> budgets = new ArrayList<>();
         for (var g : groups.entrySet()) {

@@ -262,13 +262,7 @@ public final class Plots {
     /** IsoFLOP curves: final loss against N for the runs of each compute budget (Chinchilla approach 2). */
     public static XYChart isoFlop(SweepData data) {
         XYChart c = chart("IsoFLOP curves: loss vs N at fixed compute", "N (non-embedding parameters)", "validation loss (nats/token)", true, true);
-        java.util.TreeMap<Double, List<SweepData.Run>> groups = new java.util.TreeMap<>();
-        for (SweepData.Run r : data.done()) {
-            if (r.num("D").isEmpty()) continue;
-            double cc = 6 * r.num("N").getAsDouble() * r.num("D").getAsDouble();
-            Double key = groups.keySet().stream().filter(x -> Math.abs(Math.log(x / cc)) < 0.1).findFirst().orElse(cc);
-            groups.computeIfAbsent(key, x -> new ArrayList<>()).add(r);
-        }
+        java.util.TreeMap<Double, List<SweepData.Run>> groups = data.byCompute();
         int k = 0;
         long shown = groups.values().stream().filter(g -> g.size() >= 3).count();
         for (var e : groups.entrySet()) {

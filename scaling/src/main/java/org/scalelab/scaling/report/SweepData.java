@@ -74,6 +74,21 @@ public final class SweepData {
         return runs.stream().filter(r -> r.status().equals("done") && r.loss().isPresent() && r.num("N").isPresent()).toList();
     }
 
+    /**
+     * Finished runs grouped by their training compute C = 6·N·D, runs within 10% (in ln C) of a group's
+     * first run sharing its group: the budgets of an IsoFLOP sweep.
+     */
+    public java.util.TreeMap<Double, List<Run>> byCompute() {
+        java.util.TreeMap<Double, List<Run>> groups = new java.util.TreeMap<>();
+        for (Run r : done()) {
+            if (r.num("D").isEmpty()) continue;
+            double c = 6 * r.num("N").getAsDouble() * r.num("D").getAsDouble();
+            Double key = groups.keySet().stream().filter(k -> Math.abs(Math.log(k / c)) < 0.1).findFirst().orElse(c);
+            groups.computeIfAbsent(key, k -> new ArrayList<>()).add(r);
+        }
+        return groups;
+    }
+
     /** Reads {@code dir/results.csv} and each run's metrics.jsonl (missing curves are empty). */
     public static SweepData read(Path dir) {
         Path csv = dir.resolve("results.csv");
