@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# ScaleLab's training step against the PyTorch CPU peer, shape by shape, alternating the two so that
+# both see the same machine state. Prints one table (tokens/s, GFLOP/s, MFU, peak RSS, ratio).
+#   bash bench/compare.sh                         # the five reference shapes
+#   bash bench/compare.sh 2,64,2,64,16,256        # shapes as L,D,H,T,B,V
+# Needs the peer: bash ../shared/peers/install-pytorch-peer.sh (Debian's python3-torch with OpenBLAS).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+PEER=${PEER:-../shared/peers/pytorch_peer.py}
+THREADS=${THREADS:-$(nproc)}
+STEPS=${STEPS:-10}
+shapes=("$@")
+[ ${#shapes[@]} -gt 0 ] || shapes=(2,64,2,64,16,256 4,128,4,128,16,256 4,256,4,128,8,256 8,256,8,128,8,256 6,512,8,256,8,256)
+./scalelab --version >/dev/null
+out=$(mktemp)
+for s in "${shapes[@]}"; do
+  IFS=, read -r L D H T B V <<<"$s"
+  ./scalelab bench --shape "$s" --steps "$STEPS" 2>/dev/null | tail -1 >> "$out"
+  /usr/bin/python3 "$PEER" --n-layer "$L" --d-model "$D" --n-head "$H" --n-ctx "$T" --batch "$B" --vocab "$V" \
+    --steps "$STEPS" --threads "$THREADS" 2>/dev/null | tail -1 >> "$out"
+done
+python3 - "$out" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+print(f"{'shape (L,d,h,T,B,V)':<24} {'scalelab tok/s':>14} {'peer tok/s':>11} {'ratio':>6} {'GFLOP/s':>8} {'MFU':>6} {'RSS MB':>7} {'peer RSS':>8}")
+for a, b in zip(rows[0::2], rows[1::2]):
+    shape = f"{a['n_layer']},{a['d_model']},{a['n_head']},{a['n_ctx']},{a['batch']},{a['vocab']}"
+    print(f"{shape:<24} {a['tokens_per_s']:>14.0f} {b['tokens_per_s']:>11.0f} {a['tokens_per_s']/b['tokens_per_s']:>6.2f} "
+          f"{a['gflop_per_s']:>8.2f} {a['mfu']:>6.1%} {a['peak_rss_mb']:>7.0f} {b['peak_rss_mb']:>8.0f}")
+PY
+rm -f "$out"
