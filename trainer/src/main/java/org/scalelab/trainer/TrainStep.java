@@ -38,6 +38,7 @@ public final class TrainStep {
     private int[] prevIn, prevOut;
     private float[][] gradAcc;
     private final Map<String, INDArray> ph = new HashMap<>();
+    private final StepArena.Installed arenas = new StepArena.Installed();
     private final List<String> lossOnly = List.of(Gpt.LOSS);
 
     /**
@@ -87,7 +88,9 @@ public final class TrainStep {
             ph.put(Gpt.TOKENS, xIn);
             ph.put(Gpt.LABELS, yIn);
             putDropoutMasks(dropRng);
+            arenas.reset();   // the previous micro-batch's arrays are consumed: reuse them
             OutAndGrad og = sd.calculateGradientsAndOutputs(ph, lossOnly, names);
+            arenas.cover(sd);
             lossSum += og.getOutputs().get(Gpt.LOSS).getDouble(0);
             grads = og.getGradients();
             if (accum > 1) {
