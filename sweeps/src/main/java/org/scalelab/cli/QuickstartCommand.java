@@ -66,7 +66,7 @@ public final class QuickstartCommand implements Callable<Integer> {
         JsonNode power = law(fits, "L(N)"), floorLaw = law(fits, "L(N)+E");
         double floor = Double.NaN, trainS = 0, minLoss = Double.MAX_VALUE;
         for (Expansion.Point p : pts) {
-            JsonNode r = readJson(dir.resolve("runs").resolve(p.runId()).resolve("result.json"));
+            JsonNode r = org.scalelab.sweeps.ResultsCsv.readJson(dir.resolve("runs").resolve(p.runId()).resolve("result.json"));
             if (r == null) continue;
             if (r.path("loss_floor").isNumber()) floor = r.get("loss_floor").asDouble();
             trainS += r.path("wall_s").asDouble();
@@ -97,13 +97,5 @@ public final class QuickstartCommand implements Callable<Integer> {
     private static JsonNode law(JsonNode fits, String id) {
         for (JsonNode l : fits.path("laws")) if (l.get("law").asText().equals(id)) return l;
         return null;
-    }
-
-    private static JsonNode readJson(Path f) {
-        try {
-            return Files.isRegularFile(f) ? Json.MAPPER.readTree(f.toFile()) : null;
-        } catch (IOException e) {
-            return null;
-        }
     }
 }

@@ -38,7 +38,8 @@ public final class ResultsCsv {
         return r != null ? "interrupted" : "pending";
     }
 
-    static JsonNode readJson(Path f) {
+    /** A run file such as result.json, or null when it is missing or unreadable (a crash mid-write). */
+    public static JsonNode readJson(Path f) {
         if (!Files.isRegularFile(f)) return null;
         try {
             return Json.MAPPER.readTree(f.toFile());
