@@ -1,0 +1,79 @@
+package org.scalelab.trainer;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.scalelab.datasets.CharTokenizer;
+import org.scalelab.datasets.DataSpec;
+import org.scalelab.datasets.Dataset;
+import org.scalelab.datasets.Files2;
+import org.scalelab.datasets.Json;
+import org.scalelab.datasets.TokenSource;
+import org.scalelab.datasets.Tokenizer;
+import org.scalelab.datasets.UserError;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code scalelab eval}: a trained run's loss on other corpora, through the run's own tokenizer.
+ * Kaplan et al. found that loss on other distributions tracks the training distribution's with a
+ * roughly constant offset; this is how to measure it. Results accumulate in the run's {@code eval.json}.
+ */
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = "Evaluate a run's latest checkpoint on the validation split of one or more corpora.",
+        footer = {"", "Example:", "  scalelab eval --run runs/L2-d64-h2-T64-0123456789 --corpus synthetic:seed=2 --corpus other.txt"})
+public final class EvalCommand implements Callable<Integer> {
+    @Option(names = "--run", required = true, paramLabel = "DIR", description = "Run directory.")
+    Path run;
+
+    @Option(names = "--corpus", required = true, paramLabel = "CORPUS", description = "A text file or synthetic[:settings] (repeatable).")
+    List<String> corpora;
+
+    @Option(names = "--batches", defaultValue = "16", description = "Evaluation batches of 8 windows each (default: ${DEFAULT-VALUE}).")
+    int batches;
+
+    @Override
+    public Integer call() throws Exception {
+        if (batches <= 0) throw new UserError("--batches must be > 0");
+        RunConfig cfg = Specs.readConfig(run.resolve("spec.json"));
+        Path ck = run.resolve("checkpoint");
+        if (!Checkpoint.exists(ck)) throw new UserError(ck + ": no checkpoint yet; train the run first");
+        Gpt gpt = Gpt.build(cfg.model(), DataType.FLOAT, cfg.train().seed());
+        Checkpoint.load(ck, gpt.paramArrays(), null);
+        Tokenizer tok = CharTokenizer.load(run.resolve("tokenizer.json"));
+        Path out = run.resolve("eval.json");
+        Map<String, Object> all = new LinkedHashMap<>();
+        if (Files.exists(out)) Json.MAPPER.readTree(out.toFile()).fields().forEachRemaining(e -> all.put(e.getKey(), e.getValue()));
+        for (String c : corpora) {
+            TokenSource val = validationTokens(c, cfg.data().valFraction(), tok);
+            int T = cfg.model().nCtx();
+            if (val.size() < T + 1) throw new UserError(c + ": validation split has " + val.size() + " tokens, fewer than nCtx+1 = " + (T + 1));
+            double loss = Trainer.evaluate(gpt, val, Trainer.evalPositions(val, batches, 8, T, new Rng(12345)), T, cfg.model().nVocab());
+            System.out.printf(Locale.ROOT, "%-60s %.4f nats/token%n", c, loss);
+            all.put(c, Map.of("val_loss", loss, "val_tokens", val.size(), "windows", batches * 8));
+        }
+        Files2.writeAtomic(out, Json.pretty(all));
+        return 0;
+    }
+
+    /** The corpus' validation tokens in the run's vocabulary. */
+    static TokenSource validationTokens(String corpus, double valFraction, Tokenizer tok) {
+        if (corpus.equals("synthetic") || corpus.startsWith("synthetic:")) {
+            Dataset d = Dataset.open(new DataSpec(corpus, "char", valFraction, 0, DataSpec.DEFAULT.seed()));
+            if (!d.tokenizer().equals(tok)) {
+                throw new UserError(corpus + ": its vocabulary differs from the run's tokenizer; evaluate on a corpus with the same vocabulary");
+            }
+            return d.val();
+        }
+        String text = Dataset.readUtf8(Path.of(corpus));
+        int[] ids = tok.encode(text);
+        int nVal = (int) Math.max(1, Math.round(ids.length * valFraction));
+        return TokenSource.of(ids, ids.length - nVal, ids.length);
+    }
+}
