@@ -1,0 +1,241 @@
+package org.scalelab.scaling;
+
+import org.scalelab.scaling.fit.Allocation;
+import org.scalelab.scaling.fit.ComputeOptimal;
+import org.scalelab.scaling.fit.CriticalBatch;
+import org.scalelab.scaling.fit.Fitter;
+import org.scalelab.scaling.fit.Holdout;
+import org.scalelab.scaling.fit.Law;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * fits.json, field by field (docs/scaling.md describes each). Only maps, lists, strings and numbers;
+ * a non-finite number (an interval end beyond double range) is written as null.
+ */
+final class FitJson {
+    private FitJson() {}
+
+    /** Version of the fits.json layout; readers may rely on every field of a version staying. */
+    static final int FORMAT = 2;
+
+    static Map<String, Object> report(FitReport r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("format", FORMAT);
+        m.put("table", r.source());
+        m.put("loss_column", r.lossColumn());
+        m.put("rows", r.rows());
+        m.put("rows_not_done", r.otherStatuses());
+        m.put("conventions", "only runs with status done are fitted; N: non-embedding parameters; D: training tokens; "
+                + "C = 6·N·D FLOP; loss in nats per token; fits on log L");
+        FitOptions o = r.options();
+        Map<String, Object> opt = new LinkedHashMap<>();
+        opt.put("laws", o.laws() == null ? "all the table supports" : o.laws());
+        opt.put("bootstrap", o.bootstrap());
+        opt.put("seed", o.seed());
+        opt.put("holdout", o.holdout());
+        opt.put("huber_delta", o.huberDelta());
+        opt.put("level", o.level());
+        opt.put("replicate_starts", o.replicateStarts());
+        m.put("options", opt);
+        List<Map<String, Object>> laws = new ArrayList<>();
+        for (FitReport.LawFit l : r.laws()) laws.add(law(l, o.level()));
+        m.put("laws", laws);
+        List<Map<String, Object>> co = new ArrayList<>();
+        for (ComputeOptimal.Result c : r.computeOptimal()) co.add(computeOptimal(c));
+        m.put("compute_optimal", co);
+        if (r.criticalBatch() != null) m.put("critical_batch", criticalBatch(r.criticalBatch()));
+        m.put("skipped", r.skipped());
+        m.put("seconds", r.seconds());
+        return m;
+    }
+
+    static Map<String, Object> law(FitReport.LawFit lf, double level) {
+        Fitter.Fit f = lf.fit();
+        Law law = f.law();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("law", law.id());
+        m.put("key", law.key());
+        m.put("formula", law.formula());
+        m.put("inputs", law.inputs());
+        m.put("points_from", lf.pointsFrom());
+        m.put("n_points", f.n());
+        m.put("loss_function", lf.huberDelta() > 0 ? "sum of huber(delta=" + lf.huberDelta() + ") of log residuals"
+                : "sum of squared log residuals / 2");
+        m.put("huber_delta", lf.huberDelta());
+        m.put("starts", f.starts());
+        m.put("bootstrap", f.bootstrap());
+        m.put("bootstrap_failed", f.bootstrapFailed());
+        m.put("level", level);
+        Map<String, Object> ps = new LinkedHashMap<>();
+        List<Published.Fit> pub = Published.forLaw(law.id().replace("+E", ""));
+        for (int i = 0; i < f.params().length; i++) {
+            String name = law.paramNames().get(i);
+            Map<String, Object> p = new LinkedHashMap<>();
+            p.put("value", num(f.params()[i]));
+            p.put("ci_low", num(f.low()[i]));
+            p.put("ci_high", num(f.high()[i]));
+            List<Map<String, Object>> refs = new ArrayList<>();
+            for (Published.Fit e : pub) {
+                if (e.params().containsKey(name)) refs.add(Map.of("value", e.params().get(name), "source", e.source()));
+            }
+            p.put("published", refs);
+            ps.put(name, p);
+        }
+        m.put("params", ps);
+        m.put("objective", f.objective());
+        m.put("rmse_log", f.rmseLog());
+        m.put("r2_log", num(f.r2Log()));
+        m.put("seconds", f.seconds());
+        if (law.inputs().size() == 1) m.put("curve", curve(f, level));
+        if (lf.holdout() != null) m.put("extrapolation", holdout(lf.holdout(), law));
+        else if (lf.holdoutNote() != null) m.put("extrapolation_note", lf.holdoutNote());
+        if (lf.allocation() != null) m.put("allocation", allocation(lf.allocation(), law));
+        return m;
+    }
+
+    /** The fitted curve and its pointwise bootstrap band on 25 log-spaced points over the data's range. */
+    static List<Map<String, Object>> curve(Fitter.Fit f, double level) {
+        double lo = Double.MAX_VALUE, hi = 0;
+        for (double[] x : f.data().x()) {
+            lo = Math.min(lo, x[0]);
+            hi = Math.max(hi, x[0]);
+        }
+        List<Map<String, Object>> curve = new ArrayList<>();
+        for (int k = 0; k <= 24; k++) {
+            double x = Math.exp(Math.log(lo) + (Math.log(hi) - Math.log(lo)) * k / 24);
+            double[] band = f.band(new double[]{x}, level);
+            Map<String, Object> p = new LinkedHashMap<>();
+            p.put(f.law().inputs().get(0), x);
+            p.put("loss", num(f.predict(x)));
+            p.put("band_low", num(band[0]));
+            p.put("band_high", num(band[1]));
+            curve.add(p);
+        }
+        return curve;
+    }
+
+    static Map<String, Object> holdout(Holdout h, Law law) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("held_out", h.k());
+        List<Map<String, Object>> pts = new ArrayList<>();
+        for (int i = 0; i < h.measured().length; i++) {
+            Map<String, Object> p = new LinkedHashMap<>();
+            p.put("run", h.labels()[i]);
+            for (int j = 0; j < law.inputs().size(); j++) p.put(law.inputs().get(j), h.x()[i][j]);
+            p.put("measured", h.measured()[i]);
+            p.put("predicted", num(h.predicted()[i]));
+            p.put("rel_error", num(h.predicted()[i] / h.measured()[i] - 1));
+            pts.add(p);
+        }
+        m.put("points", pts);
+        m.put("mean_abs_rel_error", num(h.meanAbsRelError()));
+        return m;
+    }
+
+    static Map<String, Object> allocation(Allocation.Summary s, Law law) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("rule", "N_opt, D_opt minimise L(N, D) at C = 6·N·D; N_opt ∝ C^a, D_opt ∝ C^b");
+        m.put("a", num(s.a()));
+        m.put("a_ci_low", num(s.aLow()));
+        m.put("a_ci_high", num(s.aHigh()));
+        m.put("b", num(s.b()));
+        m.put("b_ci_low", num(s.bLow()));
+        m.put("b_ci_high", num(s.bHigh()));
+        List<Map<String, Object>> at = new ArrayList<>();
+        for (Allocation.Row r : s.rows()) {
+            Map<String, Object> p = new LinkedHashMap<>();
+            p.put("C", r.c());
+            p.put("N_opt", num(r.n()));
+            p.put("N_opt_ci_low", num(r.nLow()));
+            p.put("N_opt_ci_high", num(r.nHigh()));
+            p.put("D_opt", num(r.d()));
+            p.put("D_opt_ci_low", num(r.dLow()));
+            p.put("D_opt_ci_high", num(r.dHigh()));
+            p.put("tokens_per_param", num(r.tokensPerParam()));
+            p.put("loss", num(r.loss()));
+            at.add(p);
+        }
+        m.put("at", at);
+        List<Map<String, Object>> pub = new ArrayList<>();
+        for (Published.Fit p : Published.forLaw(law.id())) {
+            double[] ab = Allocation.exponents(law, p.theta(), 1e21);
+            Allocation.Point c21 = p.optimal(1e21);
+            Map<String, Object> e = new LinkedHashMap<>();
+            e.put("source", p.source());
+            e.put("a", num(ab[0]));
+            e.put("b", num(ab[1]));
+            e.put("N_opt_at_1e21", num(c21.n()));
+            e.put("tokens_per_param_at_1e21", num(c21.tokensPerParam()));
+            pub.add(e);
+        }
+        m.put("published", pub);
+        return m;
+    }
+
+    static Map<String, Object> computeOptimal(ComputeOptimal.Result c) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("method", c.method());
+        m.put("points", c.points().size());
+        m.put("bootstrap", c.bootstrap());
+        m.put("bootstrap_failed", c.bootstrapFailed());
+        boolean a1 = c.method().startsWith("approach 1");
+        Map<String, Object> n = new LinkedHashMap<>();
+        n.put("coefficient", num(c.nOpt().coefficient()));
+        n.put("exponent_a", num(c.nOpt().exponent()));
+        n.put("ci_low", num(c.nOpt().low()));
+        n.put("ci_high", num(c.nOpt().high()));
+        n.put("published_a", List.of(
+                Map.of("value", Published.constant(a1 ? "chinchilla_a_approach1" : "chinchilla_a_approach2"), "source", "Hoffmann et al. 2022, table 2"),
+                Map.of("value", Published.constant("kaplan_N_opt_exponent"), "source", "Kaplan et al. 2020, eq. 1.7")));
+        m.put("N_opt", n);
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("coefficient", num(c.dOpt().coefficient()));
+        d.put("exponent_b", num(c.dOpt().exponent()));
+        d.put("ci_low", num(c.dOpt().low()));
+        d.put("ci_high", num(c.dOpt().high()));
+        d.put("published_b", List.of(
+                Map.of("value", Published.constant(a1 ? "chinchilla_b_approach1" : "chinchilla_b_approach2"), "source", "Hoffmann et al. 2022, table 2"),
+                Map.of("value", 1 - Published.constant("kaplan_N_opt_exponent"), "source", "Kaplan et al. 2020, eq. 1.7 (D = C/6N)")));
+        m.put("D_opt", d);
+        List<Map<String, Object>> pts = new ArrayList<>();
+        for (ComputeOptimal.Optimum p : c.points()) pts.add(ordered("C", p.c(), "N_opt", p.nOpt(), "D_opt", p.dOpt(), "loss", p.loss()));
+        m.put("optimal_points", pts);
+        if (!c.budgets().isEmpty()) {
+            List<Map<String, Object>> bs = new ArrayList<>();
+            for (ComputeOptimal.Budget b : c.budgets()) bs.add(ordered("C", b.c(), "runs", b.runs(), "N_opt", b.nOpt(), "loss_at_min", b.lossAtMin()));
+            m.put("budgets", bs);
+        }
+        return m;
+    }
+
+    static Map<String, Object> criticalBatch(CriticalBatch.Result c) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("rule", "per loss target: S = S_min + E_min/B over batch sizes B (tokens/step), B_crit = E_min/S_min; B_crit(L) = B_star/L^(1/alpha_B)");
+        m.put("batch_sizes_tokens", c.batchSizes());
+        List<Map<String, Object>> ts = new ArrayList<>();
+        for (CriticalBatch.Target t : c.targets()) {
+            ts.add(ordered("loss", t.loss(), "S_min", t.sMin(), "E_min", t.eMin(), "B_crit", t.bCrit(), "batch_sizes", t.batchSizes()));
+        }
+        m.put("targets", ts);
+        m.put("B_star", num(c.bStar()));
+        m.put("alpha_B", num(c.alphaB()));
+        m.put("published", Map.of("B_star", Published.constant("B_star"), "alpha_B", Published.constant("alpha_B"),
+                "source", "Kaplan et al. 2020, eq. 1.4"));
+        return m;
+    }
+
+    private static Map<String, Object> ordered(Object... kv) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < kv.length; i += 2) m.put((String) kv[i], kv[i + 1] instanceof Double v ? num(v) : kv[i + 1]);
+        return m;
+    }
+
+    /** A finite double, or null (JSON has no NaN or infinity). */
+    static Double num(double v) {
+        return Double.isFinite(v) ? v : null;
+    }
+}

@@ -1,0 +1,117 @@
+package org.scalelab.scaling;
+
+import org.scalelab.scaling.fit.Allocation;
+import org.scalelab.scaling.fit.ComputeOptimal;
+import org.scalelab.scaling.fit.CriticalBatch;
+import org.scalelab.scaling.fit.Fitter;
+import org.scalelab.scaling.fit.Holdout;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Collectors;
+
+/** The readable table of a {@link FitReport}: one block per law, columns aligned to their widest cell. */
+final class FitText {
+    private FitText() {}
+
+    static String table(FitReport r) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "%d finished runs (status done) of %s; loss column %s%s%n", r.rows(), r.source(), r.lossColumn(),
+                r.otherStatuses().isEmpty() ? "" : "; left out: " + r.otherStatuses().entrySet().stream()
+                        .map(e -> e.getValue() + " " + e.getKey()).collect(Collectors.joining(", "))));
+        sb.append("N: non-embedding parameters, D: tokens, C = 6·N·D FLOP, loss in nats/token; intervals: ")
+                .append(pct(r.options().level())).append(" bootstrap over runs\n\n");
+        List<String[]> rows = new ArrayList<>();
+        rows.add(new String[]{"law", "parameter", "value", pct(r.options().level()) + " interval", "published"});
+        List<Integer> notesAfter = new ArrayList<>();
+        List<List<String>> notes = new ArrayList<>();
+        for (FitReport.LawFit l : r.laws()) {
+            Fitter.Fit f = l.fit();
+            for (int i = 0; i < f.params().length; i++) {
+                String name = f.law().paramNames().get(i);
+                String pub = Published.forLaw(f.law().id().replace("+E", "")).stream().filter(p -> p.params().containsKey(name))
+                        .map(p -> num(p.params().get(name)) + " (" + p.source() + ")").collect(Collectors.joining("; "));
+                String ci = Double.isNaN(f.low()[i]) && Double.isNaN(f.high()[i]) ? "" : "[" + num(f.low()[i]) + ", " + num(f.high()[i]) + "]";
+                rows.add(new String[]{i == 0 ? f.law().id() : "", name, num(f.params()[i]), ci, pub});
+            }
+            notesAfter.add(rows.size());
+            notes.add(lawNotes(l));
+        }
+        int[] w = new int[5];
+        for (String[] row : rows) for (int j = 0; j < 5; j++) w[j] = Math.max(w[j], row[j].length());
+        for (int k = 0; k < rows.size(); k++) {
+            String[] row = rows.get(k);
+            sb.append(String.format(Locale.ROOT, "%-" + w[0] + "s  %-" + w[1] + "s  %" + w[2] + "s  %" + w[3] + "s  %s", (Object[]) row).stripTrailing()).append('\n');
+            int at = notesAfter.indexOf(k + 1);
+            if (at >= 0) {
+                for (String n : notes.get(at)) sb.append(" ".repeat(w[0] + 2)).append(n).append('\n');
+                sb.append('\n');
+            }
+        }
+        for (ComputeOptimal.Result c : r.computeOptimal()) sb.append(computeOptimal(c, r.options().level()));
+        if (r.criticalBatch() != null) sb.append(criticalBatch(r.criticalBatch()));
+        for (String s : r.skipped()) sb.append("skipped ").append(s).append('\n');
+        return sb.toString();
+    }
+
+    private static List<String> lawNotes(FitReport.LawFit l) {
+        Fitter.Fit f = l.fit();
+        List<String> out = new ArrayList<>();
+        out.add(f.law().formula());
+        out.add(String.format(Locale.ROOT, "%d points (%s); %s; RMSE(log L) = %.4f, R² = %s; %d starts, %d bootstraps%s; %.2f s",
+                f.n(), l.pointsFrom(), l.huberDelta() > 0 ? "Huber δ = " + l.huberDelta() : "least squares",
+                f.rmseLog(), num(f.r2Log()), f.starts(), f.bootstrap(),
+                f.bootstrapFailed() > 0 ? " (" + f.bootstrapFailed() + " failed)" : "", f.seconds()));
+        Holdout h = l.holdout();
+        if (h != null) {
+            StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "held out the %d largest: mean |predicted/measured − 1| = %.2f%% (",
+                    h.k(), 100 * h.meanAbsRelError()));
+            for (int i = 0; i < h.k(); i++) {
+                s.append(String.format(Locale.ROOT, "%s%s: %.4f vs %.4f", i > 0 ? "; " : "", h.labels()[i], h.predicted()[i], h.measured()[i]));
+            }
+            out.add(s.append(")").toString());
+        } else if (l.holdoutNote() != null) {
+            out.add("held-out extrapolation " + l.holdoutNote());
+        }
+        Allocation.Summary a = l.allocation();
+        if (a != null) {
+            Allocation.Row r21 = a.rows().stream().filter(x -> x.c() == 1e21).findFirst().orElse(a.rows().get(0));
+            out.add(String.format(Locale.ROOT, "compute-optimal: N_opt ∝ C^%s %s, D_opt ∝ C^%s; at C = %s: N = %s, D = %s, D/N = %s",
+                    num(a.a()), interval(a.aLow(), a.aHigh()), num(a.b()), num(r21.c()), num(r21.n()), num(r21.d()), num(r21.tokensPerParam())));
+        }
+        return out;
+    }
+
+    private static String computeOptimal(ComputeOptimal.Result c, double level) {
+        return String.format(Locale.ROOT, "%s: N_opt ∝ C^%s %s, D_opt ∝ C^%s %s from %d optimal points%s%n", c.method(),
+                num(c.nOpt().exponent()), interval(c.nOpt().low(), c.nOpt().high()), num(c.dOpt().exponent()),
+                interval(c.dOpt().low(), c.dOpt().high()), c.points().size(),
+                c.method().startsWith("approach 1") ? "; published a = 0.50 (Hoffmann et al. 2022), 0.73 (Kaplan et al. 2020)"
+                        : "; published a = 0.49 (Hoffmann et al. 2022), 0.73 (Kaplan et al. 2020)");
+    }
+
+    private static String criticalBatch(CriticalBatch.Result c) {
+        StringBuilder sb = new StringBuilder("critical batch (tokens/step): ");
+        sb.append(c.targets().stream().map(t -> "B_crit(" + num(t.loss()) + ") = " + num(t.bCrit())).collect(Collectors.joining(", ")));
+        if (Double.isFinite(c.bStar())) {
+            sb.append(String.format(Locale.ROOT, "; B_crit(L) = %s/L^(1/%s) (Kaplan et al. 2020: 2e8/L^(1/0.21))", num(c.bStar()), num(c.alphaB())));
+        }
+        return sb.append('\n').toString();
+    }
+
+    private static String interval(double lo, double hi) {
+        return Double.isNaN(lo) && Double.isNaN(hi) ? "" : "[" + num(lo) + ", " + num(hi) + "]";
+    }
+
+    private static String pct(double level) {
+        return String.format(Locale.ROOT, "%.0f%%", 100 * level);
+    }
+
+    /** 4 significant decimals for ordinary sizes, scientific beyond; n/a for an end beyond double range. */
+    static String num(double v) {
+        if (!Double.isFinite(v)) return "n/a";
+        double a = Math.abs(v);
+        return a != 0 && (a >= 1e4 || a < 1e-2) ? String.format(Locale.ROOT, "%.3g", v) : String.format(Locale.ROOT, "%.4f", v);
+    }
+}

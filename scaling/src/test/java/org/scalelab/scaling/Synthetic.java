@@ -1,0 +1,69 @@
+package org.scalelab.scaling;
+
+import org.scalelab.scaling.fit.Fitter;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/** Seeded synthetic data for the tests: noisy points from known laws, and sweep directories on disk. */
+public final class Synthetic {
+    private Synthetic() {}
+
+    /** A standard normal draw (Box–Muller). */
+    public static double gaussian(SplittableRandom r) {
+        return Math.sqrt(-2 * Math.log(1 - r.nextDouble())) * Math.cos(2 * Math.PI * r.nextDouble());
+    }
+
+    /** l·exp(σ·z): multiplicative noise, σ the relative error. */
+    public static double noisy(SplittableRandom r, double l, double sigma) {
+        return l * Math.exp(sigma * gaussian(r));
+    }
+
+    public static Fitter.Data data(List<double[]> x, List<Double> l) {
+        return Fitter.Data.of(x.toArray(new double[0][]), l.stream().mapToDouble(Double::doubleValue).toArray());
+    }
+
+    /** One run of a synthetic sweep: its coordinates and its learning curve as (step, tokens, val_loss) rows. */
+    public record Run(String id, String status, double n, double tokensPerStep, double[][] curve) {}
+
+    /**
+     * Writes a sweep directory as the sweeps module does: results.csv with its columns, and per run
+     * runs/&lt;id&gt;/metrics.jsonl (a train line per step, val_loss on eval steps) and result.json.
+     * D is the tokens of the last curve point; losses are its val_loss (best = min over the curve).
+     */
+    public static Path sweep(Path dir, List<Run> runs) throws IOException {
+        StringBuilder csv = new StringBuilder("run_id,status,N,N_total,D,C,tokens,tokens_per_step,steps_done,final_val_loss,best_val_loss,"
+                + "n_layer,d_model,n_head,n_ctx,batch_size,lr,steps\n");
+        for (Run r : runs) {
+            Path run = Files.createDirectories(dir.resolve("runs").resolve(r.id()));
+            StringBuilder m = new StringBuilder();
+            double best = Double.MAX_VALUE;
+            for (double[] p : r.curve()) {
+                m.append(String.format(Locale.ROOT, "{\"step\":%d,\"tokens\":%.1f,\"train_loss\":%.6f,\"lr\":0.001,\"grad_norm\":1.0,\"tokens_per_s\":1000.0,\"val_loss\":%.8f}%n",
+                        (long) p[0], p[1], p[2] * 1.01, p[2]));
+                m.append(String.format(Locale.ROOT, "{\"step\":%d,\"tokens\":%.1f,\"train_loss\":%.6f,\"lr\":0.001,\"grad_norm\":1.0,\"tokens_per_s\":1000.0}%n",
+                        (long) p[0] + 1, p[1] + r.tokensPerStep(), p[2]));
+                best = Math.min(best, p[2]);
+            }
+            Files.writeString(run.resolve("metrics.jsonl"), m);
+            double[] last = r.curve()[r.curve().length - 1];
+            double d = last[1], c = 6 * r.n() * d;
+            boolean done = r.status().equals("done");
+            Files.writeString(run.resolve("result.json"), String.format(Locale.ROOT,
+                    "{\"N\":%.0f,\"N_total\":%.0f,\"D\":%.0f,\"C\":%.6g,\"status\":\"%s\",\"final_val_loss\":%s,\"best_val_loss\":%s}%n",
+                    r.n(), r.n() * 1.2, d, c, r.status(), done ? String.format(Locale.ROOT, "%.8f", last[2]) : "null",
+                    done ? String.format(Locale.ROOT, "%.8f", best) : "null"));
+            csv.append(String.format(Locale.ROOT, "%s,%s,%.0f,%.0f,%.0f,%.6g,%.0f,%.0f,%d,%s,%s,4,128,4,64,%.0f,0.001,%d%n",
+                    r.id(), r.status(), r.n(), r.n() * 1.2, d, c, d, r.tokensPerStep(), (long) last[0],
+                    done ? String.format(Locale.ROOT, "%.8f", last[2]) : "", done ? String.format(Locale.ROOT, "%.8f", best) : "",
+                    r.tokensPerStep() / 64, (long) last[0]));
+        }
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("results.csv"), csv);
+        return dir;
+    }
+}
