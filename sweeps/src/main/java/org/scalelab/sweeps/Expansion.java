@@ -1,107 +1,238 @@
 package org.scalelab.sweeps;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.scalelab.datasets.Json;
 import org.scalelab.datasets.UserError;
 import org.scalelab.trainer.Accounting;
 import org.scalelab.trainer.ConfigLoader;
+import org.scalelab.trainer.ModelConfig;
 import org.scalelab.trainer.RunConfig;
 import org.scalelab.trainer.RunIds;
 
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Expands a spec into runs: the cartesian product of its components — the grid's own product, the
  * zipped lists, the explicit points, the shapes — each applied on top of {@code base} like
  * {@code --set key=value}. A run's id comes from its resolved config, so the same point always maps to
- * the same directory whatever the order of the spec.
+ * the same directory whatever the order of the spec. Everything is checked before any run starts, and
+ * an error names the line of the spec at fault.
  */
 public final class Expansion {
     /** Coordinates that label a run (shape family, target N) rather than set a config key. */
-    static final java.util.Set<String> LABELS = java.util.Set.of("family", "target_N");
+    static final Set<String> LABELS = Set.of("family", "target_N");
+    /** Keys of {@code shapes:}. */
+    static final List<String> SHAPE_KEYS = List.of("family", "N", "aspect", "deepAspect", "headSize");
+    /** Kaplan et al. (2020) eq. D.1: the learning rate that worked at each N. */
+    static final double KAPLAN_LR_A = 0.003239, KAPLAN_LR_B = 0.0001395;
 
     private Expansion() {}
 
     /** One run of a sweep: its coordinates (the keys the axes set), its config and its id. */
     public record Point(Map<String, String> coords, RunConfig config, String runId) {}
 
+    /** One assignment of config keys by a component, with the spec path of each key (for error lines). */
+    record Assign(Map<String, String> values, Map<String, String> where) {
+        static Assign empty() {
+            return new Assign(new LinkedHashMap<>(), new LinkedHashMap<>());
+        }
+
+        Assign plus(Assign o) {
+            Assign a = new Assign(new LinkedHashMap<>(values), new LinkedHashMap<>(where));
+            a.values.putAll(o.values);
+            a.where.putAll(o.where);
+            return a;
+        }
+    }
+
+    /** Kaplan's LR(N) ≈ 0.003239 − 0.0001395·ln N. */
+    public static double kaplanLr(double n) {
+        return KAPLAN_LR_A - KAPLAN_LR_B * Math.log(n);
+    }
+
+    /** Expands the spec, checking also that every text corpus exists. */
     public static List<Point> expand(SweepSpec spec, String runsDir) {
-        List<List<Map<String, String>>> parts = new ArrayList<>();
-        parts.add(grid(spec));
-        parts.add(zip(spec));
-        parts.add(points(spec));
-        parts.add(shapes(spec));
-        List<Map<String, String>> all = List.of(new LinkedHashMap<>());
-        for (List<Map<String, String>> p : parts) {
-            List<Map<String, String>> next = new ArrayList<>();
-            for (Map<String, String> a : all) {
-                for (Map<String, String> b : p) {
-                    Map<String, String> m = new LinkedHashMap<>(a);
-                    m.putAll(b);
-                    next.add(m);
-                }
-            }
+        return expand(spec, runsDir, true);
+    }
+
+    /**
+     * @param checkFiles check that text corpora exist here; off for sweeps read on another machine than
+     *                   the one that trains them (status of a copied directory, a Kubernetes manifest)
+     */
+    public static List<Point> expand(SweepSpec spec, String runsDir, boolean checkFiles) {
+        JsonNode base = spec.root.get("base");
+        checkBase(spec, base);
+        RunConfig baseCfg = bind(spec, base, List.of(), Map.of());
+        List<List<Assign>> parts = List.of(grid(spec), zip(spec), points(spec), shapes(spec, baseCfg.model()));
+        checkOverlaps(spec, parts);
+        String lrRule = spec.root.path("lr").asText("");
+        if (!lrRule.isEmpty() && !lrRule.equals("kaplan")) {
+            throw spec.error("lr", "lr: '" + lrRule + "' is not known; use kaplan (LR(N) = 0.003239 − 0.0001395·ln N) or leave it out");
+        }
+        List<Assign> all = List.of(Assign.empty());
+        for (List<Assign> p : parts) {
+            List<Assign> next = new ArrayList<>();
+            for (Assign a : all) for (Assign b : p) next.add(a.plus(b));
             all = next;
         }
-        if (all.size() == 1 && all.get(0).isEmpty() && !spec.root.has("base")) {
-            throw spec.error("", "the spec has no runs: give base: and at least one of grid:, zip:, points:, shapes:");
+        if (lrRule.equals("kaplan")) {
+            for (Assign a : all) {
+                if (a.values.containsKey("train.lr")) {
+                    throw spec.error(a.where.get("train.lr"), "train.lr is set here and by lr: kaplan; remove one of them");
+                }
+            }
         }
-        String lrRule = spec.root.path("lr").asText("");
-        if (!lrRule.isEmpty() && !lrRule.equals("kaplan")) throw spec.error("lr", "lr: '" + lrRule + "' is not known; use kaplan (LR(N) = 0.003239 − 0.0001395·ln N)");
+
         List<Point> out = new ArrayList<>();
         Map<String, Point> seen = new LinkedHashMap<>();
-        for (Map<String, String> coords : all) {
+        for (Assign a : all) {
             List<String> sets = new ArrayList<>();
-            coords.forEach((k, v) -> {
+            a.values.forEach((k, v) -> {
                 if (!LABELS.contains(k)) sets.add(k + "=" + v);
             });
             sets.add("out=" + runsDir);
-            RunConfig cfg;
+            RunConfig cfg = bind(spec, base, sets, a.where);
+            if (lrRule.equals("kaplan")) {
+                double n = Accounting.of(cfg.model().withVocab(Math.max(1, cfg.model().nVocab()))).nonEmbedding();
+                sets.add("train.lr=" + String.format(Locale.ROOT, "%.6g", kaplanLr(n)));
+                cfg = bind(spec, base, sets, a.where);
+            }
             try {
-                cfg = ConfigLoader.fromTree(spec.root.get("base"), spec.file + " (base)", sets);
-                if (lrRule.equals("kaplan")) {
-                    var m = cfg.model().withVocab(Math.max(1, cfg.model().nVocab()));
-                    double n = Accounting.of(m).nonEmbedding();
-                    sets.add("train.lr=" + String.format(Locale.ROOT, "%.6g", 0.003239 - 0.0001395 * Math.log(n)));
-                    cfg = ConfigLoader.fromTree(spec.root.get("base"), spec.file + " (base)", sets);
-                }
                 cfg.model().withVocab(Math.max(1, cfg.model().nVocab())).validate();
                 cfg.train().validate();
+                Corpora.check(cfg.data(), checkFiles);
             } catch (UserError e) {
-                String key = coords.keySet().stream().filter(k -> e.getMessage().contains(k)).findFirst().orElse("");
-                String where = key.isEmpty() ? "base" : section(spec, key) + "/" + key;
-                throw spec.error(where, "run " + coords + ": " + e.getMessage().replaceFirst("^--set:? ", ""));
+                throw spec.error(locate(spec, e.getMessage(), a.where), runLabel(a) + e.getMessage());
             }
             String id = RunIds.of(cfg);
-            Point p = new Point(coords, cfg, id);
+            Point p = new Point(a.values, cfg, id);
             if (seen.putIfAbsent(id, p) == null) out.add(p);
         }
         return out;
     }
 
-    private static String section(SweepSpec spec, String key) {
-        for (String s : new String[]{"grid", "zip"}) if (spec.root.path(s).has(key)) return s;
-        return spec.root.has("points") ? "points" : "shapes";
+    private static String runLabel(Assign a) {
+        return a.values.isEmpty() ? "" : "run " + a.values + ": ";
     }
 
-    static List<Map<String, String>> grid(SweepSpec spec) {
-        List<Map<String, String>> out = new ArrayList<>();
-        out.add(new LinkedHashMap<>());
+    /** The base config with the overrides, or an error at the line of the key at fault. */
+    private static RunConfig bind(SweepSpec spec, JsonNode base, List<String> sets, Map<String, String> where) {
+        try {
+            return ConfigLoader.fromTree(base, spec.file + " (base)", sets);
+        } catch (UserError e) {
+            String msg = e.getMessage().replaceFirst("^--set:? ", "").replace(spec.file + " (base): ", "");
+            throw spec.error(locate(spec, e.getMessage(), where), msg);
+        }
+    }
+
+    /**
+     * The spec path a config error is about: the axis that sets a key the message names, else that key
+     * in base:, else base: itself.
+     */
+    static String locate(SweepSpec spec, String message, Map<String, String> where) {
+        for (var e : where.entrySet()) {
+            if (message.contains(e.getKey())) return e.getValue();
+        }
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(model|data|train)\\.[A-Za-z]+").matcher(message);
+        while (m.find()) {
+            String path = "base/" + m.group().replace('.', '/');
+            if (spec.hasLine(path)) return path;
+        }
+        if (message.contains("data.corpus") && spec.hasLine("base/data/corpus")) return "base/data/corpus";
+        return where.isEmpty() ? "base" : where.values().iterator().next();
+    }
+
+    /** base: must be a run config; its name and out are the sweep's to decide. */
+    private static void checkBase(SweepSpec spec, JsonNode base) {
+        if (base == null) return;
+        if (!base.isObject()) throw spec.error("base", "base: must be a run config (a mapping with model:, data:, train:)");
+        for (String k : List.of("name", "out")) {
+            if (base.has(k)) {
+                throw spec.error("base/" + k, "base." + k + ": a sweep names its runs from their configs and puts them under "
+                        + "DIR/runs/; remove it (use sweep run --dir DIR to choose the directory)");
+            }
+        }
+        ObjectNode defaults = Json.MAPPER.valueToTree(RunConfig.DEFAULT);
+        walk(spec, base, defaults, "");
+    }
+
+    private static void walk(SweepSpec spec, JsonNode user, JsonNode defaults, String prefix) {
+        for (Iterator<Map.Entry<String, JsonNode>> it = user.fields(); it.hasNext(); ) {
+            var e = it.next();
+            String dotted = prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey();
+            JsonNode def = defaults.get(e.getKey());
+            String path = "base/" + dotted.replace('.', '/');
+            if (def == null) throw spec.error(path, unknownKeyMessage(dotted));
+            if (def.isObject() && e.getValue().isObject()) walk(spec, e.getValue(), def, dotted);
+        }
+    }
+
+    /** The trainer's message for an unknown key (with its "did you mean"), without its source prefix. */
+    private static String unknownKeyMessage(String dotted) {
+        try {
+            ConfigLoader.fromTree(null, "", List.of(dotted + "=0"));
+        } catch (UserError e) {
+            return e.getMessage().replaceFirst("^--set:? ", "");
+        }
+        return "unknown key '" + dotted + "'";
+    }
+
+    /** An axis key must be a config key (section.key) other than name and out. */
+    private static void checkAxisKey(SweepSpec spec, String path, String key) {
+        if (key.equals("name") || key.equals("out")) {
+            throw spec.error(path, "'" + key + "' cannot be an axis: run names and directories come from the sweep");
+        }
+        ObjectNode defaults = Json.MAPPER.valueToTree(RunConfig.DEFAULT);
+        JsonNode n = defaults;
+        for (String part : key.split("\\.", -1)) {
+            n = n == null ? null : n.get(part);
+            if (n == null) throw spec.error(path, unknownKeyMessage(key));
+        }
+        if (n.isObject()) throw spec.error(path, "'" + key + "' is a section; an axis sets one key, e.g. " + key + "." + n.fieldNames().next());
+    }
+
+    /** A key set by two components (e.g. grid: and zip:) would be ambiguous. */
+    private static void checkOverlaps(SweepSpec spec, List<List<Assign>> parts) {
+        String[] names = {"grid", "zip", "points", "shapes"};
+        Map<String, Integer> owner = new LinkedHashMap<>();
+        for (int i = 0; i < parts.size(); i++) {
+            Set<String> keys = new LinkedHashSet<>();
+            for (Assign a : parts.get(i)) keys.addAll(a.values.keySet());
+            for (String k : keys) {
+                Integer prev = owner.putIfAbsent(k, i);
+                if (prev != null && prev != i) {
+                    String where = parts.get(i).stream().filter(a -> a.where.containsKey(k)).findFirst().map(a -> a.where.get(k)).orElse(names[i]);
+                    throw spec.error(where, "'" + k + "' is set by both " + names[prev] + ": and " + names[i] + ":; set it in one place");
+                }
+            }
+        }
+    }
+
+    static List<Assign> grid(SweepSpec spec) {
+        List<Assign> out = new ArrayList<>();
+        out.add(Assign.empty());
         JsonNode g = spec.root.get("grid");
         if (g == null) return out;
-        if (!g.isObject()) throw spec.error("grid", "grid: must map config keys to lists, e.g. model.nLayer: [2, 4]");
+        if (!g.isObject() || g.isEmpty()) throw spec.error("grid", "grid: must map config keys to lists, e.g. model.nLayer: [2, 4]");
         for (Iterator<Map.Entry<String, JsonNode>> it = g.fields(); it.hasNext(); ) {
             var e = it.next();
-            List<String> vals = values(spec, "grid/" + e.getKey(), e.getValue());
-            List<Map<String, String>> next = new ArrayList<>();
-            for (Map<String, String> m : out) {
+            String path = "grid/" + e.getKey();
+            checkAxisKey(spec, path, e.getKey());
+            List<String> vals = values(spec, path, e.getValue());
+            List<Assign> next = new ArrayList<>();
+            for (Assign m : out) {
                 for (String v : vals) {
-                    Map<String, String> c = new LinkedHashMap<>(m);
-                    c.put(e.getKey(), v);
+                    Assign c = m.plus(Assign.empty());
+                    c.values.put(e.getKey(), v);
+                    c.where.put(e.getKey(), path);
                     next.add(c);
                 }
             }
@@ -110,94 +241,117 @@ public final class Expansion {
         return out;
     }
 
-    static List<Map<String, String>> zip(SweepSpec spec) {
+    static List<Assign> zip(SweepSpec spec) {
         JsonNode z = spec.root.get("zip");
-        if (z == null) return List.of(new LinkedHashMap<>());
-        if (!z.isObject()) throw spec.error("zip", "zip: must map config keys to lists of equal length");
+        if (z == null) return List.of(Assign.empty());
+        if (!z.isObject() || z.isEmpty()) throw spec.error("zip", "zip: must map config keys to lists of equal length");
         int len = -1;
         Map<String, List<String>> cols = new LinkedHashMap<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = z.fields(); it.hasNext(); ) {
             var e = it.next();
-            List<String> v = values(spec, "zip/" + e.getKey(), e.getValue());
+            String path = "zip/" + e.getKey();
+            checkAxisKey(spec, path, e.getKey());
+            List<String> v = values(spec, path, e.getValue());
             if (len >= 0 && v.size() != len) {
-                throw spec.error("zip/" + e.getKey(), "zip: '" + e.getKey() + "' has " + v.size() + " values, the keys before it " + len
+                throw spec.error(path, "zip: '" + e.getKey() + "' has " + v.size() + " values, the keys before it " + len
                         + "; zipped lists must have equal lengths");
             }
             len = v.size();
             cols.put(e.getKey(), v);
         }
-        List<Map<String, String>> out = new ArrayList<>();
+        List<Assign> out = new ArrayList<>();
         for (int i = 0; i < len; i++) {
-            Map<String, String> m = new LinkedHashMap<>();
-            for (var e : cols.entrySet()) m.put(e.getKey(), e.getValue().get(i));
+            Assign m = Assign.empty();
+            for (var e : cols.entrySet()) {
+                m.values.put(e.getKey(), e.getValue().get(i));
+                m.where.put(e.getKey(), "zip/" + e.getKey() + "/" + i);
+            }
             out.add(m);
         }
         return out;
     }
 
-    static List<Map<String, String>> points(SweepSpec spec) {
+    static List<Assign> points(SweepSpec spec) {
         JsonNode p = spec.root.get("points");
-        if (p == null) return List.of(new LinkedHashMap<>());
+        if (p == null) return List.of(Assign.empty());
         if (!p.isArray() || p.isEmpty()) throw spec.error("points", "points: must be a non-empty list of mappings, e.g. - {model.nLayer: 2}");
-        List<Map<String, String>> out = new ArrayList<>();
+        List<Assign> out = new ArrayList<>();
         for (int i = 0; i < p.size(); i++) {
             JsonNode pt = p.get(i);
-            if (!pt.isObject()) throw spec.error("points/" + i, "points: entry " + (i + 1) + " must be a mapping of config keys to values");
-            Map<String, String> m = new LinkedHashMap<>();
+            if (!pt.isObject() || pt.isEmpty()) {
+                throw spec.error("points/" + i, "points: entry " + (i + 1) + " must be a mapping of config keys to values, e.g. {model.nLayer: 2}");
+            }
+            Assign m = Assign.empty();
             String at = "points/" + i + "/";
-            pt.fields().forEachRemaining(e -> m.put(e.getKey(), scalar(spec, at + e.getKey(), e.getValue())));
+            for (Iterator<Map.Entry<String, JsonNode>> it = pt.fields(); it.hasNext(); ) {
+                var e = it.next();
+                checkAxisKey(spec, at + e.getKey(), e.getKey());
+                m.values.put(e.getKey(), scalar(spec, at + e.getKey(), e.getValue()));
+                m.where.put(e.getKey(), at + e.getKey());
+            }
             out.add(m);
         }
         return out;
     }
 
-    static List<Map<String, String>> shapes(SweepSpec spec) {
+    static List<Assign> shapes(SweepSpec spec, ModelConfig base) {
         JsonNode s = spec.root.get("shapes");
-        if (s == null) return List.of(new LinkedHashMap<>());
-        if (!s.isObject() || !s.has("N")) throw spec.error("shapes", "shapes: needs N: [target sizes] and family: standard | deepnarrow | [standard, deepnarrow]");
+        if (s == null) return List.of(Assign.empty());
+        if (!s.isObject() || !s.has("N")) {
+            throw spec.error("shapes", "shapes: needs N: [target sizes] and family: standard | deepnarrow | [standard, deepnarrow]");
+        }
+        s.fieldNames().forEachRemaining(k -> {
+            if (!SHAPE_KEYS.contains(k)) throw spec.error("shapes/" + k, "shapes: unknown key '" + k + "'; use " + String.join(", ", SHAPE_KEYS));
+        });
         List<String> families = s.has("family") ? values(spec, "shapes/family", s.get("family")) : List.of("standard");
         List<String> ns = values(spec, "shapes/N", s.get("N"));
-        double aspect = s.path("aspect").asDouble(16);
-        int head = s.path("headSize").asInt(16);
-        if (!(aspect > 0) || head <= 0) throw spec.error("shapes", "shapes: aspect and headSize must be > 0");
-        s.fieldNames().forEachRemaining(k -> {
-            if (!List.of("family", "N", "aspect", "headSize").contains(k)) {
-                throw spec.error("shapes/" + k, "shapes: unknown key '" + k + "'; use family, N, aspect, headSize");
-            }
-        });
-        List<Map<String, String>> out = new ArrayList<>();
-        for (String n : ns) {
+        double aspect = number(spec, s, "aspect", 16);
+        double deepAspect = number(spec, s, "deepAspect", aspect / 4);
+        double head = number(spec, s, "headSize", 16);
+        if (head != Math.rint(head)) throw spec.error("shapes/headSize", "shapes: headSize must be a whole number of channels, got " + head);
+        List<Assign> out = new ArrayList<>();
+        for (int i = 0; i < ns.size(); i++) {
+            String n = ns.get(i);
             double target;
             try {
                 target = Double.parseDouble(n);
             } catch (NumberFormatException e) {
-                throw spec.error("shapes/N", "shapes: N value '" + n + "' is not a number");
+                throw spec.error("shapes/N/" + i, "shapes: N value '" + n + "' is not a number (write e.g. 1e5)");
             }
-            if (!(target > 0)) throw spec.error("shapes/N", "shapes: N must be > 0, got " + n);
+            if (!(target >= 100)) throw spec.error("shapes/N/" + i, "shapes: N must be ≥ 100 parameters, got " + n);
             for (String f : families) {
                 Shapes.Shape sh;
                 try {
-                    sh = Shapes.resolve(f, target, aspect, head);
+                    sh = Shapes.resolve(f, target, aspect, deepAspect, (int) head, base);
                 } catch (IllegalArgumentException e) {
                     throw spec.error("shapes/family", "shapes: " + e.getMessage());
                 }
-                Map<String, String> m = new LinkedHashMap<>();
-                m.put("family", sh.family());
-                m.put("target_N", n);
-                m.put("model.nLayer", Integer.toString(sh.nLayer()));
-                m.put("model.dModel", Integer.toString(sh.dModel()));
-                m.put("model.nHead", Integer.toString(sh.nHead()));
+                Assign m = Assign.empty();
+                m.values.put("family", sh.family());
+                m.values.put("target_N", n);
+                m.values.put("model.nLayer", Integer.toString(sh.nLayer()));
+                m.values.put("model.dModel", Integer.toString(sh.dModel()));
+                m.values.put("model.nHead", Integer.toString(sh.nHead()));
+                for (String k : m.values.keySet()) m.where.put(k, "shapes/N/" + i);
                 out.add(m);
             }
         }
         return out;
     }
 
+    private static double number(SweepSpec spec, JsonNode s, String key, double dflt) {
+        if (!s.has(key)) return dflt;
+        JsonNode v = s.get(key);
+        double x = v.isNumber() ? v.asDouble() : Double.NaN;
+        if (!(x > 0)) throw spec.error("shapes/" + key, "shapes: " + key + " must be a number > 0, got '" + v.asText() + "'");
+        return x;
+    }
+
     private static List<String> values(SweepSpec spec, String path, JsonNode n) {
         List<String> out = new ArrayList<>();
         if (n.isArray()) {
-            if (n.isEmpty()) throw spec.error(path, "'" + path.substring(path.indexOf('/') + 1) + "' has an empty list: the grid would have no runs");
-            for (JsonNode v : n) out.add(scalar(spec, path, v));
+            if (n.isEmpty()) throw spec.error(path, "'" + path.substring(path.indexOf('/') + 1) + "' has an empty list: the sweep would have no runs");
+            for (int i = 0; i < n.size(); i++) out.add(scalar(spec, path + "/" + i, n.get(i)));
         } else {
             out.add(scalar(spec, path, n));
         }
@@ -205,7 +359,10 @@ public final class Expansion {
     }
 
     private static String scalar(SweepSpec spec, String path, JsonNode v) {
-        if (!v.isValueNode()) throw spec.error(path, "'" + path.substring(path.lastIndexOf('/') + 1) + "' must be a value or a list of values");
+        if (!v.isValueNode() || v.isNull()) {
+            String key = path.replaceAll("/[0-9]+$", "");
+            throw spec.error(path, "'" + key.substring(key.lastIndexOf('/') + 1) + "' must be a value or a list of values");
+        }
         return v.asText();
     }
 }

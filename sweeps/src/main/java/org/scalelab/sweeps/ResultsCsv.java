@@ -7,25 +7,37 @@ import org.scalelab.trainer.Accounting;
 import org.scalelab.trainer.RunConfig;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * {@code results.csv}: one row per run of the sweep, rebuilt from the run directories (result.json,
- * failure.json) every time, so it is never the only copy of anything and a crash while writing it
- * loses nothing. Written atomically.
+ * failure.json, the lock) every time, so it is never the only copy of anything and a crash while writing
+ * it loses nothing. Written atomically; workers sharing a directory rebuild it one at a time, so the
+ * last rebuild, which saw every finished run, is the one that stays.
+ *
+ * <p>Columns: {@code run_id, status}, the coordinates the spec's axes set (config keys such as
+ * {@code model.nLayer}, and {@code family, target_N} for shape families), every number of result.json,
+ * the resolved shape and training settings, and {@code failure} (why a run failed).
  */
 public final class ResultsCsv {
-    static final List<String> RESULT_FIELDS = List.of("N", "N_total", "N_kaplan", "D", "C", "C_attn", "C_unembed",
+    static final List<String> RESULT_FIELDS = List.of("N", "N_total", "N_kaplan", "D", "C", "C_attn", "C_unembed", "pf_days",
             "tokens_per_step", "steps_done", "unique_tokens", "epochs", "final_train_loss", "final_val_loss",
-            "best_val_loss", "best_step", "loss_floor", "wall_s", "tokens_per_s", "stop_reason");
+            "best_val_loss", "best_step", "best_val_bits_per_token", "loss_floor", "wall_s", "tokens_per_s", "stop_reason");
     static final List<String> CONFIG_FIELDS = List.of("n_layer", "d_model", "n_head", "d_ff", "n_ctx", "n_vocab",
-            "batch_size", "lr", "steps", "seed", "corpus");
+            "batch_size", "lr", "steps", "seed", "corpus", "data_tokens");
+
+    private static final ReentrantLock IN_JVM = new ReentrantLock();
 
     private ResultsCsv() {}
 
@@ -35,7 +47,7 @@ public final class ResultsCsv {
         if (r != null && !r.path("status").asText().equals("interrupted")) return r.path("status").asText();
         if (Files.exists(runDir.resolve("failure.json"))) return "failed";
         if (Locks.isHeld(runDir, lockTimeoutMs)) return "running";
-        return r != null ? "interrupted" : "pending";
+        return r != null || Files.exists(runDir.resolve("checkpoint")) ? "interrupted" : "pending";
     }
 
     /** A run file such as result.json, or null when it is missing or unreadable (a crash mid-write). */
@@ -49,6 +61,30 @@ public final class ResultsCsv {
     }
 
     public static void rebuild(Path sweepDir, List<Expansion.Point> points, long lockTimeoutMs) {
+        IN_JVM.lock();
+        try {
+            Files.createDirectories(sweepDir);
+            try (FileChannel ch = FileChannel.open(sweepDir.resolve(".results.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                 FileLock ignored = lockOrNull(ch)) {
+                Files2.writeAtomic(sweepDir.resolve("results.csv"), table(sweepDir, points, lockTimeoutMs));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + sweepDir.resolve("results.csv"), e);
+        } finally {
+            IN_JVM.unlock();
+        }
+    }
+
+    /** An exclusive lock across processes where the file system supports one; else none (writes stay atomic). */
+    private static FileLock lockOrNull(FileChannel ch) {
+        try {
+            return ch.lock();
+        } catch (IOException | UnsupportedOperationException e) {
+            return null;
+        }
+    }
+
+    static String table(Path sweepDir, List<Expansion.Point> points, long lockTimeoutMs) {
         Set<String> coordCols = new LinkedHashSet<>();
         for (Expansion.Point p : points) coordCols.addAll(p.coords().keySet());
         List<String> header = new ArrayList<>(List.of("run_id", "status"));
@@ -56,42 +92,85 @@ public final class ResultsCsv {
         header.addAll(RESULT_FIELDS);
         header.addAll(CONFIG_FIELDS);
         header.add("failure");
-        StringBuilder sb = new StringBuilder(String.join(",", header)).append('\n');
+        StringBuilder sb = new StringBuilder(String.join(",", header.stream().map(ResultsCsv::csv).toList())).append('\n');
         for (Expansion.Point p : points) {
             Path dir = sweepDir.resolve("runs").resolve(p.runId());
             JsonNode r = readJson(dir.resolve("result.json"));
             JsonNode f = readJson(dir.resolve("failure.json"));
+            JsonNode spec = readJson(dir.resolve("spec.json"));
+            RunConfig c = p.config();
+            int vocab = spec != null ? spec.path("config").path("model").path("nVocab").asInt(c.model().nVocab()) : c.model().nVocab();
             List<String> row = new ArrayList<>();
             row.add(p.runId());
             row.add(status(dir, lockTimeoutMs));
-            for (String c : coordCols) row.add(p.coords().getOrDefault(c, ""));
+            for (String col : coordCols) row.add(p.coords().getOrDefault(col, ""));
+            Accounting a = Accounting.of(c.model().withVocab(Math.max(1, vocab)));
             for (String k : RESULT_FIELDS) {
                 JsonNode v = r == null ? null : r.get(k);
-                if ((v == null || v.isNull()) && (k.equals("N") || k.equals("N_total") || k.equals("N_kaplan"))) {
-                    // known before training: useful for plans and for pending rows
-                    Accounting a = Accounting.of(p.config().model().withVocab(Math.max(1, p.config().model().nVocab())));
-                    row.add(Long.toString(k.equals("N") ? a.nonEmbedding() : k.equals("N_total") ? a.total() : a.kaplanApprox()));
+                if (v != null && !v.isNull()) {
+                    row.add(v.asText());
+                } else if (k.equals("N")) {           // known before training: plans and pending rows use it
+                    row.add(Long.toString(a.nonEmbedding()));
+                } else if (k.equals("N_kaplan")) {
+                    row.add(Long.toString(a.kaplanApprox()));
+                } else if (k.equals("N_total") && vocab > 0) {
+                    row.add(Long.toString(a.total()));
                 } else {
-                    row.add(v == null || v.isNull() ? "" : v.asText());
+                    row.add("");
                 }
             }
-            RunConfig c = p.config();
-            JsonNode spec = readJson(dir.resolve("spec.json"));
-            int vocab = spec != null ? spec.path("config").path("model").path("nVocab").asInt(c.model().nVocab()) : c.model().nVocab();
             row.addAll(List.of(Integer.toString(c.model().nLayer()), Integer.toString(c.model().dModel()),
                     Integer.toString(c.model().nHead()), Integer.toString(c.model().ff()), Integer.toString(c.model().nCtx()),
-                    Integer.toString(vocab), Integer.toString(c.train().batchSize()),
+                    vocab > 0 ? Integer.toString(vocab) : "", Integer.toString(c.train().batchSize()),
                     String.format(Locale.ROOT, "%.6g", c.train().lr()), Integer.toString(c.train().steps()),
-                    Long.toString(c.train().seed()), String.valueOf(c.data().corpus())));
+                    Long.toString(c.train().seed()), String.valueOf(c.data().corpus()), Long.toString(c.data().tokens())));
             row.add(f == null ? "" : f.path("reason").asText());
             sb.append(String.join(",", row.stream().map(ResultsCsv::csv).toList())).append('\n');
         }
-        Files2.writeAtomic(sweepDir.resolve("results.csv"), sb.toString());
+        return sb.toString();
     }
 
+    /** One CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break. */
     static String csv(String v) {
-        if (v.contains(",") || v.contains("\"") || v.contains("\n")) return "\"" + v.replace("\"", "\"\"") + "\"";
+        if (v.contains(",") || v.contains("\"") || v.contains("\n") || v.contains("\r")) return "\"" + v.replace("\"", "\"\"") + "\"";
         return v;
     }
 
+    /** Parses CSV text written by {@link #table} (RFC 4180 quoting) into rows of fields. */
+    static List<List<String>> parse(String text) {
+        List<List<String>> rows = new ArrayList<>();
+        List<String> row = new ArrayList<>();
+        StringBuilder f = new StringBuilder();
+        boolean quoted = false;
+        for (int i = 0; i < text.length(); i++) {
+            char ch = text.charAt(i);
+            if (quoted) {
+                if (ch == '"' && i + 1 < text.length() && text.charAt(i + 1) == '"') {
+                    f.append('"');
+                    i++;
+                } else if (ch == '"') {
+                    quoted = false;
+                } else {
+                    f.append(ch);
+                }
+            } else if (ch == '"') {
+                quoted = true;
+            } else if (ch == ',') {
+                row.add(f.toString());
+                f.setLength(0);
+            } else if (ch == '\n') {
+                row.add(f.toString());
+                f.setLength(0);
+                rows.add(row);
+                row = new ArrayList<>();
+            } else if (ch != '\r') {
+                f.append(ch);
+            }
+        }
+        if (f.length() > 0 || !row.isEmpty()) {
+            row.add(f.toString());
+            rows.add(row);
+        }
+        return rows;
+    }
 }

@@ -4,15 +4,20 @@ import org.scalelab.datasets.Files2;
 import org.scalelab.datasets.Json;
 import org.scalelab.datasets.UserError;
 import org.scalelab.trainer.Progress;
+import org.scalelab.trainer.RunConfig;
 import org.scalelab.trainer.RunResult;
 import org.scalelab.trainer.Trainer;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -21,20 +26,25 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Trains a sweep's runs one after another: skips finished ones, resumes interrupted ones from their
- * checkpoints, records diverged and failed ones (retried only with {@code retryFailed}), claims each
- * run with a lock so that several workers can share a directory, and rebuilds results.csv after every
- * run. By default each run trains in its own JVM, so an out-of-memory error or a native crash ends
- * that run, not the sweep.
+ * checkpoints, records diverged and failed ones (retried, from scratch, only with {@code retryFailed}),
+ * claims each run with a lock so that several workers can share a directory, and rebuilds results.csv
+ * after every run. By default each run trains in its own JVM ({@link TrainChild}), so an out-of-memory
+ * error or a native crash ends that run, not the sweep.
  */
 public final class Runner {
     /**
-     * @param inProcess    train in this JVM (tests) instead of a child process per run
-     * @param shard        this worker's shard index, of {@code shards}
-     * @param runMemory    child JVM heap (-Xmx) and the cap of ND4J's off-heap memory
-     * @param lockTimeoutMs after this long without a heartbeat a lock is taken over
+     * @param inProcess     train in this JVM (tests) instead of a child process per run
+     * @param shard         this worker's shard index, of {@code shards}
+     * @param retryFailed   train diverged and failed runs again, from scratch
+     * @param runMemory     child JVM heap (-Xmx) and cap of ND4J's off-heap memory, e.g. "3g"; the
+     *                      whole process is capped at three times it
+     * @param lockTimeoutMs after this long without a heartbeat a claim is taken over
+     * @param log           where progress goes
+     * @param stop          set from another thread (a shutdown hook) to checkpoint the current run and return
      */
     public record Options(boolean inProcess, int shard, int shards, boolean retryFailed, String runMemory,
                           long lockTimeoutMs, PrintStream log, AtomicBoolean stop) {
@@ -56,60 +66,111 @@ public final class Runner {
     /** Runs of this shard: the i-th of every n in run-id order, the same on every machine. */
     static List<Expansion.Point> shard(List<Expansion.Point> all, int i, int n) {
         List<Expansion.Point> sorted = new ArrayList<>(all);
-        sorted.sort(java.util.Comparator.comparing(Expansion.Point::runId));
+        sorted.sort(Comparator.comparing(Expansion.Point::runId));
         List<Expansion.Point> out = new ArrayList<>();
         for (int k = 0; k < sorted.size(); k++) if (k % n == i) out.add(sorted.get(k));
         return out;
     }
 
-    /** Returns the number of runs this worker trained. */
+    /** Returns the number of runs this worker trained (started or resumed). */
     public static int run(Path sweepDir, List<Expansion.Point> points, Options o) {
         Path runs = sweepDir.resolve("runs");
         List<Expansion.Point> mine = shard(points, o.shard(), o.shards());
-        int trained = 0, k = 0;
-        double doneWall = 0;
-        int doneCount = 0;
         ResultsCsv.rebuild(sweepDir, points, o.lockTimeoutMs());
+        List<SweepState.Run> state = SweepState.scan(sweepDir, mine, o.lockTimeoutMs());
+        o.log().printf(Locale.ROOT, "%s%s%n", o.shards() > 1 ? "shard " + o.shard() + "/" + o.shards() + ": " : "",
+                mine.size() + " runs: " + SweepState.summary(SweepState.counts(state)));
+        int trained = 0;
         for (Expansion.Point p : mine) {
-            k++;
             if (o.stop().get()) break;
             Path dir = runs.resolve(p.runId());
             String st = ResultsCsv.status(dir, o.lockTimeoutMs());
-            if (st.equals("done")) continue;
-            if ((st.equals("diverged") || st.equals("failed")) && !o.retryFailed()) continue;
-            if (st.equals("running")) continue;
-            if (!Locks.claim(dir, o.lockTimeoutMs())) continue;
+            if (!wanted(st, o) || st.equals("running")) continue;
+            Locks.Claim claim = Locks.claim(dir, o.lockTimeoutMs());
+            if (claim == null) continue;
+            AtomicBoolean lost = new AtomicBoolean();
             ScheduledExecutorService beat = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "lock-heartbeat");
                 t.setDaemon(true);
                 return t;
             });
-            beat.scheduleAtFixedRate(() -> Locks.touch(dir), o.lockTimeoutMs() / 4, o.lockTimeoutMs() / 4, TimeUnit.MILLISECONDS);
-            try {
-                // Re-check under the lock: another worker may have finished it meanwhile.
-                st = ResultsCsv.status(dir, Long.MAX_VALUE);
-                if (st.equals("done") || ((st.equals("diverged") || st.equals("failed")) && !o.retryFailed())) continue;
-                if (st.equals("diverged") || st.equals("failed")) restart(dir);
-                o.log().printf(Locale.ROOT, "[%d/%d] %s %s%n", k, mine.size(), p.runId(), p.coords());
-                long t0 = System.nanoTime();
-                String outcome = o.inProcess() ? inProcess(p, dir, o) : child(p, dir, o);
-                double secs = (System.nanoTime() - t0) / 1e9;
-                trained++;
-                if (outcome.equals("done")) {
-                    doneWall += secs;
-                    doneCount++;
+            long every = Math.max(50, o.lockTimeoutMs() / 4);
+            beat.scheduleAtFixedRate(() -> {
+                if (!lost.get() && !claim.heartbeat()) {
+                    lost.set(true);
+                    o.log().println("lost the claim on " + p.runId() + " (this worker was silent for longer than the lock timeout "
+                            + "and another took the run over); stopping it here");
                 }
-                int left = (int) mine.stream().skip(k).count();
-                o.log().printf(Locale.ROOT, "[%d/%d] %s: %s in %s%s%n", k, mine.size(), p.runId(), outcome, Progress.duration(secs),
-                        doneCount > 0 && left > 0 ? " | sweep ETA " + Progress.duration(left * doneWall / doneCount) : "");
-                if (outcome.equals("interrupted")) o.stop().set(true);
+            }, every, every, TimeUnit.MILLISECONDS);
+            try {
+                // Re-check under the claim: another worker may have finished or failed it meanwhile.
+                st = ResultsCsv.status(dir, 0);
+                if (!wanted(st, o)) continue;
+                if (st.equals("diverged") || st.equals("failed")) restart(dir);
+                Locks.logStart(dir, st.equals("interrupted") ? "resume" : "start");
+                trained++;
+                o.log().printf(Locale.ROOT, "%s %s %s%n", st.equals("interrupted") ? "resuming" : "training", p.runId(), describe(p));
+                long t0 = System.nanoTime();
+                String outcome = o.inProcess() ? inProcess(p, dir, o, lost) : child(p, dir, o, lost, () -> progress(sweepDir, points, mine, o));
+                double secs = (System.nanoTime() - t0) / 1e9;
+                o.log().printf(Locale.ROOT, "%s: %s in %s%s | %s%n", p.runId(), outcome, Progress.duration(secs),
+                        bestVal(dir.resolve("result.json")), progress(sweepDir, points, mine, o));
+                if (outcome.equals("interrupted") && !lost.get()) o.stop().set(true);
             } finally {
                 beat.shutdownNow();
-                Locks.release(dir);
+                if (!lost.get()) claim.release();
                 ResultsCsv.rebuild(sweepDir, points, o.lockTimeoutMs());
             }
         }
         return trained;
+    }
+
+    private static boolean wanted(String status, Options o) {
+        return switch (status) {
+            case "done" -> false;
+            case "diverged", "failed" -> o.retryFailed();
+            default -> true;
+        };
+    }
+
+    private static int done(List<SweepState.Run> state) {
+        return (int) state.stream().filter(r -> r.status().equals("done")).count();
+    }
+
+    private static String describe(Expansion.Point p) {
+        var m = p.config().model();
+        var t = p.config().train();
+        double n = org.scalelab.trainer.Accounting.of(m.withVocab(Math.max(1, m.nVocab()))).nonEmbedding();
+        return String.format(Locale.ROOT, "(nLayer %d, dModel %d, nHead %d, N %s, D %s)%s", m.nLayer(), m.dModel(), m.nHead(),
+                Progress.human(n), Progress.human((double) t.steps() * t.batchSize() * m.nCtx()), p.coords().isEmpty() ? "" : " " + p.coords());
+    }
+
+    /** The best val loss of a finished run, for the log line. */
+    private static String bestVal(Path resultJson) {
+        var r = ResultsCsv.readJson(resultJson);
+        if (r == null || !r.path("best_val_loss").isNumber()) return "";
+        return String.format(Locale.ROOT, ", best val loss %.4f", r.get("best_val_loss").asDouble());
+    }
+
+    /** "3 of 8 runs done, ETA 4m10s": this worker's runs, timed by a model fitted to all finished runs. */
+    static String progress(Path sweepDir, List<Expansion.Point> points, List<Expansion.Point> mine, Options o) {
+        List<SweepState.Run> all = SweepState.scan(sweepDir, points, o.lockTimeoutMs());
+        java.util.Set<String> ids = new java.util.HashSet<>();
+        for (Expansion.Point p : mine) ids.add(p.runId());
+        List<SweepState.Run> my = all.stream().filter(r -> ids.contains(r.point().runId())).toList();
+        double eta = SweepState.remainingSeconds(my, SweepState.model(all));
+        return String.format(Locale.ROOT, "%d of %d runs done%s", done(my), my.size(), eta > 0 ? ", ETA " + Progress.duration(eta) : "");
+    }
+
+    /**
+     * The config handed to the trainer: the point's, named by its run id so that result.json and
+     * spec.json carry the same id as the directory. A run started before runs were named keeps its config.
+     */
+    static RunConfig trainConfig(Expansion.Point p, Path dir) {
+        RunConfig named = new RunConfig(p.runId(), p.config().out(), p.config().model(), p.config().data(), p.config().train());
+        var spec = ResultsCsv.readJson(dir.resolve("spec.json"));
+        if (spec != null && spec.path("config").path("name").asText("").isEmpty()) return p.config();
+        return named;
     }
 
     /** A diverged or failed run retried on request starts over. */
@@ -117,67 +178,83 @@ public final class Runner {
         try (var s = Files.list(dir)) {
             for (Path f : s.toList()) {
                 String n = f.getFileName().toString();
-                if (n.equals(".lock") || n.equals("claims.log")) continue;
+                if (n.equals(Locks.LOCK) || n.equals("claims.log")) continue;
                 if (Files.isDirectory(f)) {
                     try (var w = Files.walk(f)) {
-                        for (Path x : w.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(x);
+                        for (Path x : w.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(x);
                     }
                 } else {
                     Files.deleteIfExists(f);
                 }
             }
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException("cannot reset " + dir, e);
+            throw new UncheckedIOException("cannot reset " + dir, e);
         }
     }
 
-    private static String inProcess(Expansion.Point p, Path dir, Options o) {
+    private static String inProcess(Expansion.Point p, Path dir, Options o, AtomicBoolean lost) {
+        AtomicBoolean runStop = new AtomicBoolean();
+        ScheduledExecutorService follow = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "run-stop");
+            t.setDaemon(true);
+            return t;
+        });
+        follow.scheduleAtFixedRate(() -> {
+            if (o.stop().get() || lost.get()) runStop.set(true);
+        }, 100, 100, TimeUnit.MILLISECONDS);
         try {
-            RunResult r = Trainer.train(Trainer.prepare(p.config()), dir,
-                    new Trainer.Options(true, Progress.silent(), o.stop(), 0));
+            RunResult r = Trainer.train(Trainer.prepare(trainConfig(p, dir)), dir,
+                    new Trainer.Options(true, Progress.silent(), runStop, 0));
             return r.status();
         } catch (UserError e) {
-            fail(dir, e.getMessage(), -1);
+            fail(dir, e.getMessage(), 2);
             return "failed";
+        } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
+            StringWriter w = new StringWriter();
+            e.printStackTrace(new PrintWriter(w));
+            fail(dir, e + " | " + w.toString().lines().skip(1).limit(4).map(String::trim).reduce((a, b) -> a + " | " + b).orElse(""), 1);
+            return "failed";
+        } finally {
+            follow.shutdownNow();
         }
     }
 
-    private static String child(Expansion.Point p, Path dir, Options o) {
+    private static String child(Expansion.Point p, Path dir, Options o, AtomicBoolean lost, java.util.function.Supplier<String> progress) {
         Path cfg = dir.resolve("run-config.json");
-        Files2.writeAtomic(cfg, Json.pretty(p.config()));
-        String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx" + o.runMemory(),
-                "-Dorg.bytedeco.javacpp.maxbytes=" + o.runMemory().toUpperCase(Locale.ROOT),
-                "-Dorg.bytedeco.javacpp.maxphysicalbytes=" + physical(o.runMemory()),
-                "-cp", System.getProperty("java.class.path"), "org.scalelab.cli.Main",
-                "train", "--config", cfg.toString(), "--out", dir.toString(), "--resume", "--quiet"));
-        Path err = dir.resolve("train.log");
+        Files2.writeAtomic(cfg, Json.pretty(trainConfig(p, dir)));
+        String mem = o.runMemory().toLowerCase(Locale.ROOT);
+        List<String> cmd = TrainChild.command(mem, mem.toUpperCase(Locale.ROOT), Long.toString(3 * bytes(mem)),
+                "train", "--config", cfg.toString(), "--out", dir.toString(), "--resume", "--quiet");
+        Path log = dir.resolve("train.log");
         try {
-            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(err.toFile());
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
             pb.environment().putIfAbsent("OMP_WAIT_POLICY", "PASSIVE");
             Process proc = pb.start();
-            int code;
             long lastShown = System.nanoTime();
-            double every = System.console() != null ? 5 : 30;
-            while (true) {
-                if (proc.waitFor(500, TimeUnit.MILLISECONDS)) {
-                    code = proc.exitValue();
-                    break;
+            double every = System.console() != null ? 10 : 30;
+            boolean signalled = false;
+            while (!proc.waitFor(250, TimeUnit.MILLISECONDS)) {
+                if (lost.get()) {
+                    proc.destroyForcibly(); // another worker owns the run now: write nothing more into it
+                } else if (o.stop().get() && !signalled) {
+                    proc.destroy();         // SIGTERM: the child checkpoints and exits 130
+                    signalled = true;
                 }
-                if (o.stop().get()) proc.destroy(); // SIGTERM: the child checkpoints and exits 130
                 if ((System.nanoTime() - lastShown) / 1e9 >= every) {
                     lastShown = System.nanoTime();
-                    showProgress(p, dir, o);
+                    showProgress(p, dir, o, progress);
                 }
             }
-            switch (code) {
-                case 0: return "done";
-                case 3: return "diverged";
-                case 130: case 143: return "interrupted";
-                default:
-                    fail(dir, tail(err), code);
-                    return "failed";
-            }
+            int code = proc.exitValue();
+            if (lost.get()) return "lost";
+            String status = ResultsCsv.readJson(dir.resolve("result.json")) == null ? null
+                    : ResultsCsv.readJson(dir.resolve("result.json")).path("status").asText();
+            if (code == 0 && "done".equals(status)) return "done";
+            if (code == 3 && "diverged".equals(status)) return "diverged";
+            if ((code == 130 || code == 143) && (o.stop().get() || "interrupted".equals(status))) return "interrupted";
+            fail(dir, reason(code, log), code);
+            return "failed";
         } catch (IOException e) {
             fail(dir, "cannot start the training process: " + e.getMessage(), -1);
             return "failed";
@@ -187,26 +264,48 @@ public final class Runner {
         }
     }
 
-    /** The current run's latest logged step and loss, from its metrics.jsonl. */
-    private static void showProgress(Expansion.Point p, Path dir, Options o) {
+    /** Why a child failed, in one line: its exit code's meaning and the end of its log. */
+    static String reason(int code, Path log) {
+        String what = switch (code) {
+            case 2 -> "bad input";
+            case 3 -> "diverged without a result";
+            case 130, 143 -> "interrupted from outside the sweep";
+            case 134 -> "aborted (a native crash; see hs_err_pid*.log in the working directory)";
+            case 137 -> "killed (SIGKILL): out of memory? raise --run-memory or lower train.microBatch";
+            default -> "exit code " + code;
+        };
+        List<String> lines;
         try {
-            List<String> lines = Files.readAllLines(dir.resolve("metrics.jsonl"));
-            if (lines.isEmpty()) return;
-            var m = Json.MAPPER.readTree(lines.get(lines.size() - 1));
-            o.log().printf(Locale.ROOT, "      %s step %d/%d, train loss %s, %s tok/s%n", p.runId(), m.path("step").asInt(),
-                    p.config().train().steps(), m.path("train_loss").isNumber() ? String.format(Locale.ROOT, "%.4f", m.get("train_loss").asDouble()) : "-",
-                    Progress.human(m.path("tokens_per_s").asDouble()));
-        } catch (IOException | RuntimeException ignored) {
-            // nothing logged yet, or a line being written: show it next time
+            lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            lines = List.of();
+        }
+        for (int i = lines.size() - 1; i >= 0; i--) {
+            if (lines.get(i).startsWith("error: ")) return what + ": " + lines.get(i).substring(7).trim();
+        }
+        List<String> last = lines.subList(Math.max(0, lines.size() - 4), lines.size());
+        return what + (last.isEmpty() ? "" : ": " + String.join(" | ", last.stream().map(String::trim).toList()));
+    }
+
+    /** The current run's latest logged step and loss, and the sweep's progress. */
+    private static void showProgress(Expansion.Point p, Path dir, Options o, java.util.function.Supplier<String> progress) {
+        try {
+            var m = SweepState.lastMetrics(dir.resolve("metrics.jsonl"));
+            if (m == null) return;
+            double loss = m.path("train_loss").asDouble(Double.NaN), tps = m.path("tokens_per_s").asDouble(Double.NaN);
+            o.log().printf(Locale.ROOT, "      %s step %d/%d, train loss %s, %s tok/s | %s%n", p.runId(), m.path("step").asInt(),
+                    p.config().train().steps(), Double.isNaN(loss) ? "-" : String.format(Locale.ROOT, "%.4f", loss),
+                    Double.isNaN(tps) ? "-" : Progress.human(tps), progress.get());
+        } catch (RuntimeException ignored) {
+            // a file being written: show it next time
         }
     }
 
-    /** Off-heap cap for a child: twice its heap (ND4J arrays live outside the heap). */
-    static String physical(String mem) {
+    /** "3g" or "1500m" in bytes. */
+    static long bytes(String mem) {
         String m = mem.trim().toLowerCase(Locale.ROOT);
-        long mult = m.endsWith("g") ? 1L << 30 : m.endsWith("m") ? 1L << 20 : 1;
-        long v = Long.parseLong(m.replaceAll("[^0-9]", ""));
-        return Long.toString(3 * v * mult);
+        long mult = m.endsWith("g") ? 1L << 30 : m.endsWith("m") ? 1L << 20 : m.endsWith("k") ? 1L << 10 : 1;
+        return Long.parseLong(m.replaceAll("[^0-9]", "")) * mult;
     }
 
     private static void fail(Path dir, String reason, int code) {
@@ -215,16 +314,7 @@ public final class Runner {
         f.put("exit_code", code);
         f.put("reason", reason);
         f.put("worker", Locks.WORKER);
+        f.put("time", java.time.Instant.now().toString());
         Files2.writeAtomic(dir.resolve("failure.json"), Json.pretty(f));
-    }
-
-    private static String tail(Path log) {
-        try {
-            List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
-            List<String> last = lines.subList(Math.max(0, lines.size() - 5), lines.size());
-            return String.join(" | ", last).trim();
-        } catch (IOException e) {
-            return "no log";
-        }
     }
 }

@@ -1,23 +1,28 @@
 package org.scalelab.sweeps;
 
+import org.scalelab.datasets.DataSpec;
 import org.scalelab.datasets.Files2;
 import org.scalelab.datasets.UserError;
-import org.scalelab.trainer.Accounting;
 import org.scalelab.trainer.Progress;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /** {@code scalelab sweep …}: plan, run, inspect and export grids of runs. */
 @Command(name = "sweep", mixinStandardHelpOptions = true,
@@ -27,6 +32,9 @@ import java.util.concurrent.TimeUnit;
 public final class SweepCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
+
+    /** How long a silent claim lasts for commands that only read a sweep (status, results). */
+    static final long READ_LOCK_TIMEOUT_MS = 120_000;
 
     @Override
     public void run() {
@@ -39,38 +47,52 @@ public final class SweepCommand implements Runnable {
     }
 
     static List<Expansion.Point> expand(SweepSpec s, Path dir) {
-        List<Expansion.Point> pts = Expansion.expand(s, dir.resolve("runs").toString());
+        return expand(s, dir, true);
+    }
+
+    /** @param checkFiles check that text corpora exist on this machine (not for directories or jobs read elsewhere) */
+    static List<Expansion.Point> expand(SweepSpec s, Path dir, boolean checkFiles) {
+        List<Expansion.Point> pts = Expansion.expand(s, dir.resolve("runs").toString(), checkFiles);
         if (pts.isEmpty()) throw new UserError(s.file + ": the spec expands to no runs");
         return pts;
     }
 
-    @Command(name = "plan", mixinStandardHelpOptions = true, description = "Show every run of a spec with N, D, C, tokens per parameter "
-            + "and the overfitting check, and the total compute and time, without training.")
+    /** The spec of an existing sweep directory. */
+    static SweepSpec specOf(Path dir) {
+        Path f = dir.resolve("sweep.yaml");
+        if (!Files.isRegularFile(f)) {
+            throw new UserError(dir + ": not a sweep directory (no sweep.yaml); give the directory that `sweep run` wrote into");
+        }
+        return SweepSpec.read(f);
+    }
+
+    /** The time model for a plan: refitted to the sweep's finished runs when its directory has any. */
+    static TimeModel timeModel(Path dir, List<Expansion.Point> pts) {
+        if (!Files.isDirectory(dir.resolve("runs"))) return TimeModel.defaults();
+        return SweepState.model(SweepState.scan(dir, pts, READ_LOCK_TIMEOUT_MS));
+    }
+
+    @Command(name = "plan", mixinStandardHelpOptions = true, description = "Show every run of a spec with its shape, N, D, C, tokens per "
+            + "parameter, epochs, Kaplan's overfitting check and the estimated time, and the totals, without training.",
+            footer = {"", "Example:", "  scalelab sweep plan examples/kaplan-tiny.yaml"})
     static final class Plan implements Callable<Integer> {
         @Parameters(paramLabel = "SPEC") Path specFile;
-        @Option(names = "--dir", description = "Sweep directory (default: experiments/NAME).") Path dir;
-        @Option(names = "--gflops", defaultValue = "5", description = "Achieved training GFLOP/s for the time estimate "
-                + "(default: ${DEFAULT-VALUE}, about this project's CPU step on 2 cores).") double gflops;
+        @Option(names = "--dir", description = "Sweep directory, for the time of a sweep already started (default: experiments/NAME).") Path dir;
+        @Option(names = "--no-data", description = "Do not open the corpora (vocabulary, distinct tokens and epochs stay unknown for text files).") boolean noData;
 
         @Override
         public Integer call() {
             SweepSpec s = SweepSpec.read(specFile);
-            List<Expansion.Point> pts = expand(s, dirOf(s, dir));
-            System.out.printf(Locale.ROOT, "%-28s %-7s %4s %5s %3s %10s %10s %10s %7s %-9s%n", "run", "family", "L", "d", "h", "N", "D", "C", "D/N", "D≥5e3N^.74");
-            double total = 0;
-            for (Expansion.Point p : pts) {
-                var m = p.config().model();
-                var acc = Accounting.of(m.withVocab(Math.max(1, m.nVocab())));
-                double d = (double) p.config().train().steps() * p.config().train().batchSize() * m.nCtx();
-                double c = acc.trainingFlops(d);
-                total += c;
-                boolean ok = d >= 5e3 * Math.pow(acc.nonEmbedding(), 0.74);
-                System.out.printf(Locale.ROOT, "%-28s %-7s %4d %5d %3d %10.3g %10.3g %10.3g %7.1f %-9s%n", p.runId(),
-                        p.coords().getOrDefault("family", ""), m.nLayer(), m.dModel(), m.nHead(), (double) acc.nonEmbedding(),
-                        d, c, d / acc.nonEmbedding(), ok ? "ok" : "below");
+            Path d = dirOf(s, dir);
+            List<Expansion.Point> pts = expand(s, d);
+            Map<DataSpec, Corpora.Info> data = Map.of();
+            if (!noData) {
+                Set<DataSpec> specs = new LinkedHashSet<>();
+                for (Expansion.Point p : pts) specs.add(p.config().data());
+                data = Corpora.open(specs);
             }
-            System.out.printf(Locale.ROOT, "%d runs, C = %.3g FLOP (6·N·D, without attention and unembedding), about %s at %.1f GFLOP/s%n",
-                    pts.size(), total, Progress.duration(total / (gflops * 1e9)), gflops);
+            TimeModel m = timeModel(d, pts);
+            PlanTable.print(System.out, PlanTable.rows(pts, data, m), m, !m.equals(TimeModel.defaults()));
             return 0;
         }
     }
@@ -78,15 +100,19 @@ public final class SweepCommand implements Runnable {
     @Command(name = "run", mixinStandardHelpOptions = true, description = "Train every run of a spec that is not done yet; "
             + "interrupt it any way and run it again to continue.",
             footer = {"", "Examples:", "  scalelab sweep run examples/kaplan-tiny.yaml",
-                    "  scalelab sweep run spec.yaml --dir /shared/sweep --shard 3/8     (one worker of eight)"})
+                    "  scalelab sweep run spec.yaml --dir /shared/sweep --shard 3/8     (worker 3 of eight)",
+                    "", "Exit codes: 0 every run of this worker ended (done, diverged or failed: see sweep status), "
+                    + "2 bad spec, 130 interrupted."})
     static final class Run implements Callable<Integer> {
         @Parameters(paramLabel = "SPEC") Path specFile;
         @Option(names = "--dir", description = "Sweep directory (default: experiments/NAME).") Path dir;
         @Option(names = "--shard", paramLabel = "I/N", description = "Train only shard I of N (0-based), e.g. 0/4.") String shard;
         @Option(names = "--retry-failed", description = "Train diverged and failed runs again, from scratch.") boolean retryFailed;
-        @Option(names = "--in-process", description = "Train in this JVM instead of one child process per run.") boolean inProcess;
-        @Option(names = "--run-memory", defaultValue = "3g", description = "Heap per run; ND4J's off-heap cap is 3× it (default: ${DEFAULT-VALUE}).") String runMemory;
-        @Option(names = "--lock-timeout", defaultValue = "120", description = "Seconds after which a silent worker's claim is taken over (default: ${DEFAULT-VALUE}).") int lockTimeout;
+        @Option(names = "--in-process", description = "Train in this JVM instead of one child process per run (no isolation).") boolean inProcess;
+        @Option(names = "--run-memory", defaultValue = "3g", description = "Heap per run; ND4J's off-heap memory is capped at the same "
+                + "size and the run's whole process at 3× it (default: ${DEFAULT-VALUE}).") String runMemory;
+        @Option(names = "--lock-timeout", defaultValue = "120", description = "Seconds after which a silent worker's claim is taken over "
+                + "(default: ${DEFAULT-VALUE}).") int lockTimeout;
 
         @Override
         public Integer call() throws IOException {
@@ -95,26 +121,33 @@ public final class SweepCommand implements Runnable {
             List<Expansion.Point> pts = expand(s, d);
             int[] sh = parseShard(shard);
             if (!runMemory.matches("[0-9]+[mMgG]")) throw new UserError("--run-memory '" + runMemory + "': use e.g. 2g or 1500m");
+            if (lockTimeout < 1) throw new UserError("--lock-timeout must be ≥ 1 second, got " + lockTimeout);
             Files.createDirectories(d);
             Path copy = d.resolve("sweep.yaml");
             if (Files.exists(copy) && !Files.readString(copy).equals(s.text)) {
                 Files2.writeAtomic(d.resolve("sweep.yaml.previous"), Files.readString(copy));
-                System.err.println("note: " + copy + " differed from " + specFile + "; the old copy is sweep.yaml.previous");
+                System.err.println("note: " + copy + " differed from " + specFile + "; the old copy is sweep.yaml.previous "
+                        + "(runs of the old spec stay in runs/ but leave results.csv)");
             }
             Files2.writeAtomic(copy, s.text);
             System.err.printf(Locale.ROOT, "sweep %s: %d runs -> %s%s%n", s.name(), pts.size(), d,
                     sh[1] > 1 ? " (shard " + sh[0] + "/" + sh[1] + ")" : "");
+            List<Expansion.Point> mine = Runner.shard(pts, sh[0], sh[1]);
+            if (mine.size() <= 60) {
+                TimeModel m = timeModel(d, pts);
+                PlanTable.print(System.err, PlanTable.rows(mine, Map.of(), m), m, !m.equals(TimeModel.defaults()));
+            }
             Runner.Options o = new Runner.Options(inProcess, sh[0], sh[1], retryFailed, runMemory.toLowerCase(Locale.ROOT),
-                    lockTimeout * 1000L, System.err, new java.util.concurrent.atomic.AtomicBoolean());
+                    lockTimeout * 1000L, System.err, new AtomicBoolean());
             CountDownLatch finished = new CountDownLatch(1);
             Thread hook = new Thread(() -> {
                 o.stop().set(true);
                 try {
-                    finished.await(180, TimeUnit.SECONDS);
+                    finished.await(180, TimeUnit.SECONDS); // the current run checkpoints before this JVM exits
                 } catch (InterruptedException ignored) {
                     Thread.currentThread().interrupt();
                 }
-            });
+            }, "sweep-stop");
             Runtime.getRuntime().addShutdownHook(hook);
             try {
                 Runner.run(d, pts, o);
@@ -122,8 +155,8 @@ public final class SweepCommand implements Runnable {
                 finished.countDown();
             }
             if (!o.stop().get()) Runtime.getRuntime().removeShutdownHook(hook);
-            Map<String, Integer> counts = counts(d, pts, lockTimeout * 1000L);
-            System.err.println("sweep " + s.name() + ": " + counts + " -> " + d.resolve("results.csv"));
+            var state = SweepState.scan(d, pts, lockTimeout * 1000L);
+            System.err.println("sweep " + s.name() + ": " + SweepState.summary(SweepState.counts(state)) + " -> " + d.resolve("results.csv"));
             return o.stop().get() ? 130 : 0;
         }
     }
@@ -140,119 +173,158 @@ public final class SweepCommand implements Runnable {
         throw new UserError("--shard '" + s + "': expected I/N with 0 ≤ I < N, e.g. 0/4");
     }
 
-    static Map<String, Integer> counts(Path dir, List<Expansion.Point> pts, long lockMs) {
-        Map<String, Integer> c = new LinkedHashMap<>();
-        for (String k : List.of("done", "running", "interrupted", "pending", "diverged", "failed")) c.put(k, 0);
-        for (Expansion.Point p : pts) c.merge(ResultsCsv.status(dir.resolve("runs").resolve(p.runId()), lockMs), 1, Integer::sum);
-        return c;
-    }
-
-    @Command(name = "status", mixinStandardHelpOptions = true, description = "Done / running / failed / pending runs of a sweep, with the ETA.")
+    @Command(name = "status", mixinStandardHelpOptions = true, description = "Done / running / interrupted / pending / diverged / failed "
+            + "runs of a sweep, what the running ones are doing, why the failed ones failed, and the ETA.",
+            footer = {"", "Example:", "  scalelab sweep status experiments/kaplan-tiny --all"})
     static final class Status implements Callable<Integer> {
         @Parameters(paramLabel = "DIR") Path dir;
-        @Option(names = "--workers", defaultValue = "1", description = "Workers sharing the sweep, for the ETA (default: ${DEFAULT-VALUE}).") int workers;
+        @Option(names = "--workers", description = "Workers sharing the sweep, for the ETA (default: the number of runs training now, at least 1).") Integer workers;
+        @Option(names = "--all", description = "One line for every run, not only the running, diverged and failed ones.") boolean all;
 
         @Override
         public Integer call() {
-            SweepSpec s = SweepSpec.read(dir.resolve("sweep.yaml"));
-            List<Expansion.Point> pts = expand(s, dir);
-            Map<String, Integer> c = counts(dir, pts, 120_000);
-            double wall = 0;
-            int n = 0;
-            for (Expansion.Point p : pts) {
-                var r = ResultsCsv.readJson(dir.resolve("runs").resolve(p.runId()).resolve("result.json"));
-                if (r != null && r.path("status").asText().equals("done")) {
-                    wall += r.path("wall_s").asDouble();
-                    n++;
-                }
+            List<Expansion.Point> pts = expand(specOf(dir), dir, false);
+            List<SweepState.Run> runs = SweepState.scan(dir, pts, READ_LOCK_TIMEOUT_MS);
+            Map<String, Integer> c = SweepState.counts(runs);
+            PrintStream out = System.out;
+            out.printf(Locale.ROOT, "%s: %d runs: %s%n", dir, pts.size(), SweepState.summary(c));
+            for (SweepState.Run r : runs) {
+                if (all || List.of("running", "diverged", "failed").contains(r.status())) out.println("  " + line(r));
             }
-            int left = c.get("pending") + c.get("interrupted") + c.get("running");
-            System.out.printf(Locale.ROOT, "%s: %d runs: %s%n", dir, pts.size(), c);
-            if (n > 0 && left > 0) {
-                System.out.printf(Locale.ROOT, "ETA %s (%d runs left at %s each on average, %d worker(s))%n",
-                        Progress.duration(left * wall / n / Math.max(1, workers)), left, Progress.duration(wall / n), workers);
+            int w = workers != null ? Math.max(1, workers) : Math.max(1, c.get("running"));
+            TimeModel m = SweepState.model(runs);
+            double left = SweepState.remainingSeconds(runs, m);
+            int finished = c.get("done") + c.get("diverged") + c.get("failed");
+            if (left > 0) {
+                out.printf(Locale.ROOT, "ETA %s with %d worker(s) (%d of %d runs left; time per run %s)%n", Progress.duration(left / w), w,
+                        pts.size() - finished, pts.size(), c.get("done") > 0 ? "fitted to the " + c.get("done") + " finished runs"
+                                : "estimated for the development machine's CPU until runs finish");
+            }
+            if (c.get("diverged") + c.get("failed") > 0) {
+                out.println("diverged and failed runs are retried only on request: scalelab sweep run " + dir.resolve("sweep.yaml")
+                        + " --dir " + dir + " --retry-failed");
             }
             return 0;
         }
+
+        static String line(SweepState.Run r) {
+            int steps = r.point().config().train().steps();
+            String what = switch (r.status()) {
+                case "running", "interrupted" -> String.format(Locale.ROOT, "step %d/%d%s%s", r.step(), steps,
+                        Double.isNaN(r.trainLoss()) ? "" : String.format(Locale.ROOT, ", train loss %.4f", r.trainLoss()),
+                        Double.isNaN(r.tokensPerS()) || !r.status().equals("running") ? "" : ", " + Progress.human(r.tokensPerS()) + " tok/s");
+                case "done" -> r.result() == null ? "" : String.format(Locale.ROOT, "best val loss %.4f, %s",
+                        r.result().path("best_val_loss").asDouble(Double.NaN), Progress.duration(r.result().path("wall_s").asDouble()));
+                case "diverged" -> r.result() == null ? "" : String.format(Locale.ROOT, "at step %d; last good train loss %s",
+                        r.result().path("steps_done").asInt() + 1, r.result().path("final_train_loss").asText("n/a"));
+                case "failed" -> r.failure() == null ? "" : r.failure().path("reason").asText();
+                default -> "";
+            };
+            return String.format(Locale.ROOT, "%-11s %s %s%s", r.status(), r.point().runId(),
+                    r.point().coords().isEmpty() ? "" : r.point().coords() + " ", what);
+        }
     }
 
-    @Command(name = "results", mixinStandardHelpOptions = true, description = "Print or export a sweep's results table (rebuilt from the run directories).")
+    @Command(name = "results", mixinStandardHelpOptions = true, description = "Print or export a sweep's results table "
+            + "(results.csv, rebuilt from the run directories first).",
+            footer = {"", "Examples:", "  scalelab sweep results experiments/kaplan-tiny",
+                    "  scalelab sweep results experiments/kaplan-tiny --csv > table.csv",
+                    "  scalelab sweep results experiments/kaplan-tiny --out table.csv"})
     static final class Results implements Callable<Integer> {
         @Parameters(paramLabel = "DIR") Path dir;
-        @Option(names = "--out", paramLabel = "FILE", description = "Also copy the table to FILE.") Path out;
+        @Option(names = "--out", paramLabel = "FILE", description = "Write the full table (CSV) to FILE.") Path out;
+        @Option(names = "--csv", description = "Print the full table as CSV instead of the main columns aligned.") boolean csv;
 
         @Override
         public Integer call() throws IOException {
-            SweepSpec s = SweepSpec.read(dir.resolve("sweep.yaml"));
-            ResultsCsv.rebuild(dir, expand(s, dir), 120_000);
-            String csv = Files.readString(dir.resolve("results.csv"));
-            if (out != null) Files2.writeAtomic(out, csv);
-            System.out.print(csv);
+            List<Expansion.Point> pts = expand(specOf(dir), dir, false);
+            ResultsCsv.rebuild(dir, pts, READ_LOCK_TIMEOUT_MS);
+            String text = Files.readString(dir.resolve("results.csv"));
+            if (out != null) {
+                Files2.writeAtomic(out, text);
+                System.err.println("wrote " + out + " (" + pts.size() + " runs)");
+            }
+            if (csv) {
+                System.out.print(text);
+            } else if (out == null) {
+                System.out.print(aligned(ResultsCsv.parse(text)));
+            }
             return 0;
+        }
+
+        /** The columns worth reading on a terminal, aligned. */
+        static String aligned(List<List<String>> rows) {
+            List<String> header = rows.get(0);
+            Set<String> skip = new HashSet<>(ResultsCsv.RESULT_FIELDS);
+            skip.addAll(ResultsCsv.CONFIG_FIELDS);
+            skip.add("failure");
+            List<Integer> cols = new ArrayList<>();
+            for (int i = 0; i < header.size(); i++) if (!skip.contains(header.get(i))) cols.add(i);
+            for (String k : List.of("N", "D", "C", "best_val_loss", "final_val_loss", "loss_floor", "wall_s", "tokens_per_s")) {
+                cols.add(header.indexOf(k));
+            }
+            int[] w = new int[cols.size()];
+            for (List<String> r : rows) for (int j = 0; j < cols.size(); j++) w[j] = Math.max(w[j], show(r.get(cols.get(j))).length());
+            StringBuilder sb = new StringBuilder();
+            for (List<String> r : rows) {
+                for (int j = 0; j < cols.size(); j++) sb.append(String.format(Locale.ROOT, j < 2 ? "%-" + w[j] + "s  " : "%" + w[j] + "s  ", show(r.get(cols.get(j)))));
+                sb.setLength(sb.length() - 2);
+                sb.append('\n');
+            }
+            return sb.toString();
+        }
+
+        private static String show(String v) {
+            try {
+                double x = Double.parseDouble(v);
+                if (v.contains(".") || v.contains("E") || v.contains("e")) {
+                    return Math.abs(x) >= 1e5 || (Math.abs(x) < 1e-3 && x != 0) ? String.format(Locale.ROOT, "%.3g", x) : String.format(Locale.ROOT, "%.4f", x);
+                }
+                return v;
+            } catch (NumberFormatException e) {
+                return v;
+            }
         }
     }
 
-    @Command(name = "emit", mixinStandardHelpOptions = true, description = "Write a cluster job that runs a sweep's shards: "
-            + "a Slurm array (sbatch) or a Kubernetes Indexed Job.",
-            footer = {"", "Examples:", "  scalelab sweep emit slurm spec.yaml --workers 8 --dir /shared/experiments/x > sweep.sbatch",
-                    "  scalelab sweep emit k8s spec.yaml --workers 8 --dir /shared/experiments/x --image my/scalelab:0.1 > job.yaml"})
+    @Command(name = "emit", mixinStandardHelpOptions = true, description = "Write a cluster job that runs a sweep's shards on a "
+            + "shared directory: a Slurm job array (sbatch script) or a Kubernetes Indexed Job (manifest with the spec in a ConfigMap).",
+            footer = {"", "Examples:", "  scalelab sweep emit slurm spec.yaml --workers 8 --dir /shared/experiments/x > sweep.sbatch && sbatch sweep.sbatch",
+                    "  scalelab sweep emit k8s spec.yaml --workers 8 --image registry/scalelab:0.1 --pvc sweeps > job.yaml && kubectl apply -f job.yaml"})
     static final class Emit implements Callable<Integer> {
         @Parameters(index = "0", paramLabel = "slurm|k8s") String kind;
         @Parameters(index = "1", paramLabel = "SPEC") Path specFile;
-        @Option(names = "--workers", defaultValue = "4", description = "Array size / parallelism (default: ${DEFAULT-VALUE}).") int workers;
-        @Option(names = "--dir", description = "Shared sweep directory every worker sees (default: experiments/NAME).") Path dir;
+        @Option(names = "--workers", defaultValue = "4", description = "Array size / parallel pods, one shard each (default: ${DEFAULT-VALUE}).") int workers;
+        @Option(names = "--dir", description = "Shared sweep directory every worker sees (default: experiments/NAME for slurm, "
+                + "MOUNT/NAME for k8s).") Path dir;
         @Option(names = "--scalelab", defaultValue = "scalelab", description = "The scalelab command on the workers (default: ${DEFAULT-VALUE}).") String exe;
-        @Option(names = "--image", defaultValue = "scalelab:latest", description = "k8s: container image (default: ${DEFAULT-VALUE}).") String image;
         @Option(names = "--cpus", defaultValue = "2", description = "CPUs per worker (default: ${DEFAULT-VALUE}).") int cpus;
-        @Option(names = "--mem", defaultValue = "8G", description = "Memory per worker (default: ${DEFAULT-VALUE}).") String mem;
+        @Option(names = "--mem", defaultValue = "8G", description = "Memory per worker; each run gets about a quarter as heap (default: ${DEFAULT-VALUE}).") String mem;
+        @Option(names = "--gpus", defaultValue = "0", description = "GPUs per worker (default: ${DEFAULT-VALUE}).") int gpus;
+        @Option(names = "--time", defaultValue = "", description = "slurm: time limit per task, e.g. 12:00:00 (default: the partition's).") String time;
+        @Option(names = "--image", defaultValue = "scalelab:latest", description = "k8s: container image with scalelab on its PATH (default: ${DEFAULT-VALUE}).") String image;
+        @Option(names = "--pvc", defaultValue = "scalelab-sweeps", description = "k8s: a ReadWriteMany PersistentVolumeClaim shared by the pods (default: ${DEFAULT-VALUE}).") String pvc;
+        @Option(names = "--mount", defaultValue = "/shared", description = "k8s: where the pods mount it (default: ${DEFAULT-VALUE}).") String mount;
 
         @Override
-        public Integer call() {
+        public Integer call() throws IOException {
             SweepSpec s = SweepSpec.read(specFile);
-            expand(s, dirOf(s, dir)); // refuse a broken spec before it reaches a cluster
-            if (workers < 1) throw new UserError("--workers must be ≥ 1");
-            String d = dirOf(s, dir).toString(), spec = specFile.toString();
+            if (workers < 1) throw new UserError("--workers must be ≥ 1, got " + workers);
+            if (cpus < 1) throw new UserError("--cpus must be ≥ 1, got " + cpus);
+            if (gpus < 0) throw new UserError("--gpus must be ≥ 0, got " + gpus);
+            ClusterJobs.Settings st = new ClusterJobs.Settings(s.name(), workers, cpus, ClusterJobs.mebibytes(mem), gpus, exe, time);
             String text = switch (kind) {
-                case "slurm" -> String.join("\n",
-                        "#!/bin/bash",
-                        "#SBATCH --job-name=scalelab-" + s.name(),
-                        "#SBATCH --array=0-" + (workers - 1),
-                        "#SBATCH --cpus-per-task=" + cpus,
-                        "#SBATCH --mem=" + mem,
-                        "#SBATCH --output=scalelab-" + s.name() + "-%A_%a.out",
-                        "# Logs go to the directory sbatch was run from. Each array task trains its shard; runs are",
-                        "# also claimed with lock files in the shared",
-                        "# directory, so a resubmitted or duplicated task never trains a run twice.",
-                        "set -euo pipefail",
-                        "mkdir -p " + d,
-                        exe + " sweep run " + spec + " --dir " + d + " --shard ${SLURM_ARRAY_TASK_ID}/${SLURM_ARRAY_TASK_COUNT}",
-                        "");
-                case "k8s" -> String.join("\n",
-                        "apiVersion: batch/v1",
-                        "kind: Job",
-                        "metadata:",
-                        "  name: scalelab-" + s.name().toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9-]", "-"),
-                        "spec:",
-                        "  completionMode: Indexed",
-                        "  completions: " + workers,
-                        "  parallelism: " + workers,
-                        "  backoffLimit: " + (2 * workers),
-                        "  template:",
-                        "    spec:",
-                        "      restartPolicy: OnFailure",
-                        "      containers:",
-                        "        - name: worker",
-                        "          image: " + image,
-                        "          command: [\"sh\", \"-c\", \"" + exe + " sweep run " + spec + " --dir " + d
-                                + " --shard $JOB_COMPLETION_INDEX/" + workers + "\"]",
-                        "          resources:",
-                        "            requests: {cpu: \"" + cpus + "\", memory: \"" + mem + "i\"}",
-                        "          volumeMounts:",
-                        "            - {name: sweeps, mountPath: " + d + "}",
-                        "      volumes:",
-                        "        - name: sweeps",
-                        "          persistentVolumeClaim: {claimName: scalelab-sweeps}   # a ReadWriteMany volume shared by all workers",
-                        "");
+                case "slurm" -> {
+                    Path d = dirOf(s, dir);
+                    expand(s, d); // refuse a broken spec before it reaches a cluster
+                    yield ClusterJobs.slurm(st, specFile, d);
+                }
+                case "k8s" -> {
+                    if (!mount.startsWith("/")) throw new UserError("--mount '" + mount + "': must be an absolute path");
+                    Path d = dir != null ? dir : Path.of(mount).resolve(s.name());
+                    expand(s, d, false); // corpora are paths inside the image or on the volume
+                    yield ClusterJobs.k8s(st, s.text, d, image, pvc, mount);
+                }
                 default -> throw new UserError("sweep emit: '" + kind + "' is not known; use slurm or k8s");
             };
             System.out.print(text);

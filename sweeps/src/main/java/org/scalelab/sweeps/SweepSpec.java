@@ -17,7 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.Set;
+import java.util.List;
 
 /**
  * A sweep spec as written: {@code name}, {@code base} (a run config), and the axes {@code grid}
@@ -26,7 +26,7 @@ import java.util.Set;
  * the line of every key so that errors can name it.
  */
 public final class SweepSpec {
-    static final Set<String> SECTIONS = Set.of("name", "description", "base", "grid", "zip", "points", "shapes", "lr");
+    static final List<String> SECTIONS = List.of("name", "description", "base", "grid", "zip", "points", "shapes", "lr");
 
     final Path file;
     final String text;
@@ -53,7 +53,8 @@ public final class SweepSpec {
     static SweepSpec parse(Path file, String text) {
         JsonNode root;
         try {
-            root = new ObjectMapper(new YAMLFactory()).readTree(text);
+            root = new ObjectMapper(new YAMLFactory()).enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+                    .readTree(text);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             var loc = e.getLocation();
             throw new UserError(file + (loc != null ? ":" + loc.getLineNr() : "") + ": not valid YAML: "
@@ -63,8 +64,12 @@ public final class SweepSpec {
         SweepSpec s = new SweepSpec(file, text, root);
         s.index(new Yaml().compose(new StringReader(text)), "");
         root.fieldNames().forEachRemaining(k -> {
-            if (!SECTIONS.contains(k)) throw s.error(k, "unknown section '" + k + "'; a spec has " + SECTIONS);
+            if (!SECTIONS.contains(k)) throw s.error(k, "unknown section '" + k + "'; a spec has " + String.join(", ", SECTIONS));
         });
+        JsonNode name = root.get("name");
+        if (name != null && (!name.isTextual() || !name.asText().matches("[A-Za-z0-9][A-Za-z0-9._-]*"))) {
+            throw s.error("name", "name: '" + name.asText() + "' must be letters, digits, '.', '_' or '-' (it names the sweep's directory)");
+        }
         return s;
     }
 
@@ -84,6 +89,11 @@ public final class SweepSpec {
                 index(sq.getValue().get(i), path);
             }
         }
+    }
+
+    /** True when the spec has a key or list entry at this slash-separated path. */
+    boolean hasLine(String path) {
+        return lines.containsKey(path);
     }
 
     /** "spec.yaml:LINE: message" for the key at a slash-separated path (e.g. grid/model.nLayer). */
