@@ -1,34 +1,47 @@
 package org.scalelab.datasets;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.TreeSet;
 
 /**
  * Character-level tokenizer: one id per distinct Unicode code point of the training text, sorted,
  * so the same text always yields the same vocabulary (nanoGPT's shakespeare_char convention).
  */
 public final class CharTokenizer implements Tokenizer {
-    private final int[] codePoints;          // id → code point, ascending
+    private final int[] codePoints;          // id → code point, ascending for fitted vocabularies
     private final Map<Integer, Integer> ids; // code point → id
+    private final int[] ascii;               // code point < 128 → id, or -1: the common case without boxing
 
     public CharTokenizer(int[] codePoints) {
         this.codePoints = codePoints.clone();
         this.ids = new HashMap<>();
-        for (int i = 0; i < this.codePoints.length; i++) ids.put(this.codePoints[i], i);
+        this.ascii = new int[128];
+        Arrays.fill(ascii, -1);
+        for (int i = 0; i < this.codePoints.length; i++) {
+            int cp = this.codePoints[i];
+            if (cp < 0 || cp > Character.MAX_CODE_POINT) throw new IllegalArgumentException("not a code point: " + cp);
+            if (ids.put(cp, i) != null) throw new IllegalArgumentException("code point listed twice: " + cp);
+            if (cp < 128) ascii[cp] = i;
+        }
     }
 
     /** The vocabulary of every code point that occurs in {@code text}. */
     public static CharTokenizer fit(String text) {
-        TreeSet<Integer> set = new TreeSet<>();
-        text.codePoints().forEach(set::add);
-        return new CharTokenizer(set.stream().mapToInt(Integer::intValue).toArray());
+        BitSet set = new BitSet();
+        text.codePoints().forEach(set::set);
+        return of(set);
+    }
+
+    /** The vocabulary of the code points set in {@code set}, ascending. */
+    static CharTokenizer of(BitSet set) {
+        return new CharTokenizer(set.stream().toArray());
     }
 
     @Override public String kind() { return "char"; }
@@ -37,14 +50,19 @@ public final class CharTokenizer implements Tokenizer {
 
     @Override
     public int[] encode(String text) {
-        return text.codePoints().map(cp -> {
-            Integer id = ids.get(cp);
-            if (id == null) {
+        int[] out = new int[text.length()];
+        int n = 0;
+        for (int i = 0; i < text.length(); ) {
+            int cp = text.codePointAt(i);
+            i += Character.charCount(cp);
+            int id = cp < 128 ? ascii[cp] : ids.getOrDefault(cp, -1);
+            if (id < 0) {
                 throw new UserError("character " + describe(cp) + " is not in the character vocabulary of "
                         + codePoints.length + " symbols; use only characters that occur in the training corpus");
             }
-            return id;
-        }).toArray();
+            out[n++] = id;
+        }
+        return n == out.length ? out : Arrays.copyOf(out, n);
     }
 
     @Override
@@ -59,20 +77,32 @@ public final class CharTokenizer implements Tokenizer {
 
     @Override
     public void save(Path file) {
-        ObjectMapper om = Json.MAPPER;
-        ObjectNode n = om.createObjectNode();
+        Files2.writeAtomic(file, Json.pretty(toJson()));
+    }
+
+    ObjectNode toJson() {
+        ObjectNode n = Json.MAPPER.createObjectNode();
         n.put("kind", kind());
         n.put("vocabSize", vocabSize());
         var arr = n.putArray("codePoints");
         for (int cp : codePoints) arr.add(cp);
-        Files2.writeAtomic(file, Json.pretty(n));
+        return n;
     }
 
-    static CharTokenizer fromJson(ObjectNode n) {
-        var arr = n.get("codePoints");
+    static CharTokenizer fromJson(JsonNode n, String where) {
+        JsonNode arr = n.get("codePoints");
+        if (arr == null || !arr.isArray()) throw new UserError(where + ": char tokenizer without a 'codePoints' array; re-run data prepare");
         int[] cps = new int[arr.size()];
         for (int i = 0; i < cps.length; i++) cps[i] = arr.get(i).asInt();
-        return new CharTokenizer(cps);
+        try {
+            return new CharTokenizer(cps);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(where + ": bad 'codePoints' (" + e.getMessage() + "); re-run data prepare");
+        }
+    }
+
+    int tokenBytes(int id) {
+        return new String(Character.toChars(codePoints[id])).getBytes(StandardCharsets.UTF_8).length;
     }
 
     private static String describe(int cp) {
@@ -85,15 +115,8 @@ public final class CharTokenizer implements Tokenizer {
 
     @Override public int hashCode() { return Arrays.hashCode(codePoints); }
 
-    /** Reads a tokenizer file written by {@link Tokenizer#save}. */
+    /** Reads a tokenizer file written by {@link Tokenizer#save}, of any kind (same as {@link Tokenizers#load}). */
     public static Tokenizer load(Path file) {
-        try {
-            ObjectNode n = (ObjectNode) Json.MAPPER.readTree(file.toFile());
-            String kind = n.path("kind").asText();
-            if (kind.equals("char")) return fromJson(n);
-            throw new UserError(file + ": unknown tokenizer kind '" + kind + "'");
-        } catch (IOException e) {
-            throw new UserError(file + ": cannot read tokenizer (" + e.getMessage() + ")", e);
-        }
+        return Tokenizers.load(file);
     }
 }

@@ -4,13 +4,22 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-/** {@code scalelab data …}: look at a corpus the way a run will see it. */
-@Command(name = "data", mixinStandardHelpOptions = true, description = "Corpora: describe what a run would train on.",
-        subcommands = {DataCommand.Info.class})
+/** {@code scalelab data …}: prepare token stores, describe corpora, list and download the catalogue. */
+@Command(name = "data", mixinStandardHelpOptions = true,
+        description = "Corpora: prepare token stores, describe what a run would train on, download well-known corpora.",
+        subcommands = {DataCommand.Prepare_.class, DataCommand.Info.class, DataCommand.CatalogCmd.class, DataCommand.DownloadCmd.class})
 public final class DataCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -20,30 +29,195 @@ public final class DataCommand implements Runnable {
         spec.commandLine().usage(System.out);
     }
 
+    @Command(name = "prepare", mixinStandardHelpOptions = true,
+            description = "Tokenize a corpus into a token store folder (train.bin, val.bin, their .meta.json, tokenizer.json).",
+            footer = {"", "CORPUS is a text file, a folder, a glob, FILE.jsonl[#field], - (stdin), a catalogue name or synthetic[:settings].",
+                    "", "Examples:",
+                    "  scalelab data prepare --corpus tinyshakespeare --tokenizer char --out data/shakespeare_char",
+                    "  scalelab data prepare --corpus tinyshakespeare --tokenizer gpt2 --out data/shakespeare",
+                    "  scalelab data prepare --corpus 'books/*.txt' --tokenizer bpe:4096 --out data/books",
+                    "  scalelab data prepare --corpus stories.jsonl#body --tokenizer gpt2 --split docs --out data/stories",
+                    "  zcat dump.txt.gz | scalelab data prepare --corpus - --tokenizer byte --out data/dump",
+                    "  scalelab data prepare --corpus synthetic:tokens=50000000 --out data/synthetic-50M"})
+    static final class Prepare_ implements Callable<Integer> {
+        @Option(names = "--corpus", required = true, paramLabel = "CORPUS", description = "What to tokenize (see below).") String corpus;
+        @Option(names = "--tokenizer", defaultValue = "char", paramLabel = "KIND",
+                description = "char, byte, bpe:VOCAB (e.g. bpe:2048) or gpt2 (default: ${DEFAULT-VALUE}).") String tokenizer;
+        @Option(names = "--out", required = true, paramLabel = "DIR", description = "The store folder to write.") Path out;
+        @Option(names = "--val-fraction", defaultValue = "0.1", description = "Held-out fraction of tokens (tail) or documents (docs) (default: ${DEFAULT-VALUE}).") double valFraction;
+        @Option(names = "--split", defaultValue = "auto", paramLabel = "HOW",
+                description = "tail: the last tokens; docs: whole documents by seeded hash; auto: docs for JSONL and separated documents, else tail (default: ${DEFAULT-VALUE}).") String split;
+        @Option(names = "--seed", defaultValue = "1234", description = "Seed of the docs split (default: ${DEFAULT-VALUE}).") long seed;
+        @Option(names = "--on-invalid", defaultValue = "error", paramLabel = "WHAT",
+                description = "Invalid UTF-8: error (name the byte offset), replace (by U+FFFD, counted) or keep (raw bytes; byte tokenizer only) (default: ${DEFAULT-VALUE}).") String onInvalid;
+        @Option(names = "--bpe-sample", defaultValue = "256MB", paramLabel = "SIZE",
+                description = "Characters of the corpus' beginning a bpe vocabulary is trained on; 0 = all (default: ${DEFAULT-VALUE}).") String bpeSample;
+        @Option(names = "--force", description = "Replace DIR if it exists (only once the new store is complete).") boolean force;
+        @Option(names = {"-q", "--quiet"}, description = "No progress bars.") boolean quiet;
+
+        @Override
+        public Integer call() throws IOException {
+            Prepare.Options o = new Prepare.Options(tokenizer, valFraction, Prepare.Split.parse(split), seed, OnInvalid.parse(onInvalid),
+                    parseSize(bpeSample, "--bpe-sample"), quiet);
+            Tokenizers.parse(tokenizer);
+            Path spooled = null;
+            String source = corpus;
+            try {
+                if (corpus.equals("-")) {
+                    spooled = spoolStdin(out.toAbsolutePath().normalize().getParent(), quiet);
+                    source = spooled.toString();
+                }
+                Prepare.Report r = Prepare.toStore(source, o, out, force);
+                System.out.printf(Locale.ROOT, "%s: %,d train + %,d val tokens, %s, vocabulary %,d (%s), %,d documents%n",
+                        r.out(), r.trainTokens(), r.valTokens(), r.dtype(), r.vocabSize(), r.tokenizer(), r.documents());
+                if (r.sourceBytes() > 0) {
+                    System.out.printf(Locale.ROOT, "%s of text in %.1f s (fit %.1f s, encode %.1f s): %.1f MB/s%n",
+                            Progress.bytes(r.sourceBytes()), r.seconds(), r.fitSeconds(), r.encodeSeconds(), r.mbPerSecond());
+                } else {
+                    System.out.printf(Locale.ROOT, "generated in %.1f s%n", r.seconds());
+                }
+                return 0;
+            } finally {
+                if (spooled != null) Files.deleteIfExists(spooled);
+            }
+        }
+
+        private static Path spoolStdin(Path dir, boolean quiet) throws IOException {
+            Files.createDirectories(dir);
+            Path f = Files.createTempFile(dir, ".stdin-", ".txt");
+            Progress p = quiet ? Progress.silent() : Progress.bar("read stdin", 0);
+            try (InputStream in = System.in; OutputStream o = Files.newOutputStream(f)) {
+                byte[] buf = new byte[1 << 16];
+                for (int n; (n = in.read(buf)) > 0; ) {
+                    o.write(buf, 0, n);
+                    p.advance(n);
+                }
+            }
+            p.finish();
+            return f;
+        }
+    }
+
+    /** "256MB", "1G", "1000000", "0" → bytes (or characters). */
+    static long parseSize(String s, String option) {
+        String t = s.trim().toUpperCase(Locale.ROOT).replace("_", "");
+        long mult = 1;
+        if (t.endsWith("B")) t = t.substring(0, t.length() - 1);
+        if (t.endsWith("K")) mult = 1L << 10;
+        else if (t.endsWith("M")) mult = 1L << 20;
+        else if (t.endsWith("G")) mult = 1L << 30;
+        if (mult > 1) t = t.substring(0, t.length() - 1);
+        try {
+            double v = Double.parseDouble(t);
+            if (v < 0) throw new NumberFormatException();
+            return (long) (v * mult);
+        } catch (NumberFormatException e) {
+            throw new UserError(option + " '" + s + "' is not a size; write e.g. 256MB, 1G or 0");
+        }
+    }
+
     @Command(name = "info", mixinStandardHelpOptions = true,
-            description = "Tokenizer, vocabulary, split sizes and, for the synthetic corpus, its exact loss floor.",
-            footer = {"", "Examples:", "  scalelab data info synthetic", "  scalelab data info synthetic:langs=32,vocab=128",
-                    "  scalelab data info input.txt --val-fraction 0.05", "  scalelab data info input.txt --json"})
+            description = "Tokenizer, vocabulary, split sizes, text bytes and, for the synthetic corpus, its exact loss floor.",
+            footer = {"", "Examples:", "  scalelab data info synthetic", "  scalelab data info synthetic:langs=32,vocab=128 --ctx 64,256",
+                    "  scalelab data info data/shakespeare --verify", "  scalelab data info input.txt --val-fraction 0.05 --json"})
     static final class Info implements Callable<Integer> {
-        @Parameters(paramLabel = "CORPUS", description = "A text file, or synthetic[:settings].") String corpus;
-        @Option(names = "--val-fraction", defaultValue = "0.1", description = "Validation fraction of a text file (default: ${DEFAULT-VALUE}).") double valFraction;
+        @Parameters(paramLabel = "CORPUS", description = "A token store, a text file/folder/glob/.jsonl, a catalogue name, or synthetic[:settings].") String corpus;
+        @Option(names = "--tokenizer", defaultValue = "auto", description = "Tokenizer for a text corpus (default: ${DEFAULT-VALUE}: char, or the store's own).") String tokenizer;
+        @Option(names = "--val-fraction", defaultValue = "0.1", description = "Validation fraction of a text corpus (default: ${DEFAULT-VALUE}).") double valFraction;
+        @Option(names = "--ctx", split = ",", paramLabel = "NCTX", defaultValue = "64,128",
+                description = "Context lengths for the loss floor of a model that sees nCtx tokens (default: ${DEFAULT-VALUE}).") List<Integer> ctx;
+        @Option(names = "--verify", description = "Re-hash a store's token files and check every id against the vocabulary.") boolean verify;
         @Option(names = "--json", description = "Print JSON.") boolean json;
 
         @Override
         public Integer call() {
-            Dataset d = Dataset.open(new DataSpec(corpus, "char", valFraction, 0, DataSpec.DEFAULT.seed()));
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("corpus", d.name());
-            m.put("tokenizer", d.tokenizer().kind());
-            m.put("vocab_size", d.tokenizer().vocabSize());
-            m.put("train_tokens", d.train().size());
-            m.put("val_tokens", d.val().size());
-            m.put("uniform_loss_nats", Math.log(d.tokenizer().vocabSize()));
-            if (d.lossFloorNats().isPresent()) m.put("loss_floor_nats", d.lossFloorNats().getAsDouble());
+            Dataset d = Dataset.open(new DataSpec(corpus, tokenizer, valFraction, 0, DataSpec.DEFAULT.seed()));
+            Map<String, Object> m = d.describe().toMap();
+            if (d.lossFloorNats().isPresent()) {
+                Map<String, Double> byCtx = new LinkedHashMap<>();
+                for (int c : ctx) byCtx.put(String.valueOf(c), d.lossFloorNats(c).getAsDouble());
+                m.put("loss_floor_nats_at_ctx", byCtx);
+            }
+            List<String> problems = new ArrayList<>();
+            if (verify) {
+                CorpusRef ref = CorpusRef.parse(corpus);
+                if (ref.kind() != CorpusRef.Kind.STORE) throw new UserError("--verify checks token stores; " + corpus + " is not one");
+                TokenStore.Opened o = TokenStore.open(ref.path());
+                problems.addAll(TokenStore.verify(o.dir(), o.train(), o.trainTokens()));
+                if (o.val() != null) problems.addAll(TokenStore.verify(o.dir(), o.val(), o.valTokens()));
+                m.put("verified", problems.isEmpty());
+            }
             if (json) {
+                if (!problems.isEmpty()) m.put("problems", problems);
                 System.out.print(Json.pretty(m));
             } else {
-                m.forEach((k, v) -> System.out.printf(java.util.Locale.ROOT, "%-18s %s%n", k, v instanceof Double x ? String.format(java.util.Locale.ROOT, "%.4f", x) : v));
+                m.forEach((k, v) -> System.out.printf(Locale.ROOT, "%-22s %s%n", k, format(v)));
+                for (String p : problems) System.out.println("problem: " + p);
+            }
+            if (!problems.isEmpty()) throw new UserError(problems.get(0) + (problems.size() > 1 ? " (and " + (problems.size() - 1) + " more)" : ""));
+            return 0;
+        }
+
+        private static String format(Object v) {
+            if (v instanceof Double x) return String.format(Locale.ROOT, "%.4f", x);
+            if (v instanceof Long || v instanceof Integer) return String.format(Locale.ROOT, "%,d", ((Number) v).longValue());
+            if (v instanceof Map<?, ?> mm) {
+                StringBuilder sb = new StringBuilder();
+                mm.forEach((k, x) -> sb.append(sb.isEmpty() ? "" : "  ").append(k).append(": ").append(format(x)));
+                return sb.toString();
+            }
+            return String.valueOf(v);
+        }
+    }
+
+    @Command(name = "catalog", aliases = "list", mixinStandardHelpOptions = true,
+            description = "The well-known corpora a name downloads: size, checksum, cache state.",
+            footer = {"", "Cache: $SCALELAB_CACHE, else ~/.cache/scalelab. Add entries in CACHE/catalog.json."})
+    static final class CatalogCmd implements Callable<Integer> {
+        @Option(names = "--json", description = "Print JSON.") boolean json;
+
+        @Override
+        public Integer call() {
+            List<Map<String, Object>> rows = new ArrayList<>();
+            for (CatalogEntry e : Catalog.entries()) {
+                Map<String, Object> r = new LinkedHashMap<>(Json.MAPPER.convertValue(e, new com.fasterxml.jackson.core.type.TypeReference<LinkedHashMap<String, Object>>() {}));
+                Path pin = Catalog.dirOf(e).resolve(e.fileName() + ".sha256");
+                r.put("checksum", e.sha256() != null ? "catalogue" : Files.isRegularFile(pin) ? "pinned on first download" : "trust on first use");
+                r.put("cached", Catalog.cached(e).map(Path::toString).orElse(null));
+                rows.add(r);
+            }
+            if (json) {
+                System.out.print(Json.pretty(rows));
+                return 0;
+            }
+            System.out.printf(Locale.ROOT, "%-18s %-24s %-9s %-24s %s%n", "name", "size", "tokenizer", "checksum", "cached");
+            for (Map<String, Object> r : rows) {
+                System.out.printf(Locale.ROOT, "%-18s %-24s %-9s %-24s %s%n", r.get("name"), r.get("approx_size"), r.get("tokenizer"),
+                        r.get("checksum"), r.get("cached") == null ? "no" : r.get("cached"));
+            }
+            System.out.println("\ncache: " + Catalog.cacheDir());
+            return 0;
+        }
+    }
+
+    @Command(name = "download", mixinStandardHelpOptions = true,
+            description = "Download catalogue corpora into the cache now (resumes an interrupted download; checks SHA-256).",
+            footer = {"", "Example:", "  scalelab data download tinyshakespeare enwik8"})
+    static final class DownloadCmd implements Callable<Integer> {
+        @Parameters(paramLabel = "NAME", arity = "1..*", description = "Catalogue names (see data catalog).") List<String> names;
+        @Option(names = "--verify", description = "Re-hash downloads already in the cache.") boolean verify;
+        @Option(names = {"-q", "--quiet"}, description = "No progress bars.") boolean quiet;
+
+        @Override
+        public Integer call() {
+            for (String n : names) {
+                CatalogEntry e = Catalog.find(n).orElseThrow(() -> new UserError("'" + n + "' is not in the catalogue; use one of " + Catalog.names()));
+                Path p = Catalog.ensure(e, quiet);
+                if (verify) {
+                    String problem = Catalog.verify(e);
+                    if (problem != null) throw new UserError(problem);
+                }
+                System.out.println(e.name() + ": " + p);
             }
             return 0;
         }

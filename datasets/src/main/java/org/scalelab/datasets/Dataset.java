@@ -1,25 +1,45 @@
 package org.scalelab.datasets;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.MalformedInputException;
-import java.nio.charset.StandardCharsets;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.OptionalDouble;
+import java.util.function.IntToDoubleFunction;
 
 /**
- * A tokenized corpus split into training and validation tokens: what the trainer reads.
- * Validation is the last {@code valFraction} of the token stream (a contiguous block), so it never
- * overlaps the training windows.
+ * A tokenized corpus split into training and validation tokens: what the trainer reads. Open one with
+ * {@link #open(DataSpec)}; see {@link CorpusRef} for what a corpus string may name.
+ *
+ * <p>Splits: a text file, folder or glob is split at the end (the last valFraction of the tokens, a
+ * contiguous block, so validation never overlaps training windows); JSONL and other corpora of many
+ * documents are split by document; a token store keeps the split it was prepared with; the synthetic
+ * corpus generates its validation stream separately.
+ *
+ * <p>Budgets: {@link #train(long)} with D &gt; 0 gives the first D tokens of a fixed, seeded shuffle of
+ * {@value #BUDGET_BLOCK}-token blocks of the training split ({@link BlockShuffle}), so budgets are nested.
  */
 public final class Dataset {
+    /** Block size of the budget shuffle, in tokens: long enough that few windows straddle two blocks. */
+    public static final int BUDGET_BLOCK = 4096;
+
+    /** Text corpora up to this many bytes are tokenized in memory on open; larger ones once into the cache. */
+    static long memoryLimitBytes = 64L << 20;
+
     private final String name;
     private final Tokenizer tokenizer;
     private final TokenSource train;
     private final TokenSource val;
     private final double lossFloor;
+    private final String corpus;
+    private final String split;
+    private final long seed;
+    private final Long trainBytes, valBytes;
+    private final Path store;
+    private final IntToDoubleFunction contextFloor;
+    private final Map<Integer, Double> contextFloors = new HashMap<>();
 
     public Dataset(String name, Tokenizer tokenizer, TokenSource train, TokenSource val) {
         this(name, tokenizer, train, val, Double.NaN);
@@ -27,95 +47,184 @@ public final class Dataset {
 
     /** A dataset whose validation split has a known Bayes-optimal loss {@code lossFloor} (nats/token). */
     public Dataset(String name, Tokenizer tokenizer, TokenSource train, TokenSource val, double lossFloor) {
+        this(name, name, tokenizer, train, val, lossFloor, null, DataSpec.DEFAULT.seed(), null, null, null, null);
+    }
+
+    Dataset(String name, String corpus, Tokenizer tokenizer, TokenSource train, TokenSource val, double lossFloor, String split,
+            long seed, Long trainBytes, Long valBytes, Path store, IntToDoubleFunction contextFloor) {
         this.name = name;
+        this.corpus = corpus;
         this.tokenizer = tokenizer;
         this.train = train;
         this.val = val;
         this.lossFloor = lossFloor;
+        this.split = split;
+        this.seed = seed;
+        this.trainBytes = trainBytes;
+        this.valBytes = valBytes;
+        this.store = store;
+        this.contextFloor = contextFloor;
     }
 
     public String name() { return name; }
 
     public Tokenizer tokenizer() { return tokenizer; }
 
-    /** The exact Bayes-optimal validation loss in nats per token, when the corpus' generator is known. */
-    public java.util.OptionalDouble lossFloorNats() {
-        return Double.isNaN(lossFloor) ? java.util.OptionalDouble.empty() : java.util.OptionalDouble.of(lossFloor);
+    /**
+     * The exact Bayes-optimal validation loss in nats per token when the corpus' generator is known
+     * (the synthetic corpus): the loss of predicting each token from its whole document so far.
+     */
+    public OptionalDouble lossFloorNats() {
+        return Double.isNaN(lossFloor) ? OptionalDouble.empty() : OptionalDouble.of(lossFloor);
     }
 
-    /** All training tokens. */
+    /**
+     * The exact Bayes-optimal validation loss of a model with context {@code nCtx}, evaluated as a run
+     * does (each position of a window predicted from the window's earlier tokens only). It lies above
+     * {@link #lossFloorNats()} because a window often starts mid-document; it is the irreducible loss E
+     * a scaling fit at this context length should find. Empty when the generator is unknown.
+     */
+    public OptionalDouble lossFloorNats(int nCtx) {
+        if (contextFloor == null) return OptionalDouble.empty();
+        synchronized (contextFloors) {
+            return OptionalDouble.of(contextFloors.computeIfAbsent(nCtx, contextFloor::applyAsDouble));
+        }
+    }
+
+    /** All training tokens, in corpus order. */
     public TokenSource train() { return train; }
 
     /** Validation tokens. */
     public TokenSource val() { return val; }
 
-    /** The training tokens a run with budget D sees (all of them when D ≤ 0). */
+    /**
+     * The training tokens a run with budget D sees: all of them when D ≤ 0, else the first D tokens of
+     * the seeded block shuffle ({@link BlockShuffle}), so that a smaller budget's tokens are contained
+     * in every larger one's.
+     */
     public TokenSource train(long budget) {
-        if (budget <= 0 || budget >= train.size()) return train;
-        TokenSource all = train;
-        return new TokenSource() {
-            @Override public long size() { return budget; }
-            @Override public int get(long i) { return all.get(i); }
-            @Override public void read(long from, int[] dst, int off, int len) { all.read(from, dst, off, len); }
-        };
+        if (budget <= 0) return train;
+        if (budget > train.size()) {
+            throw new UserError(String.format(java.util.Locale.ROOT, "data.tokens = %,d is more than the %,d training tokens of %s; "
+                    + "use a larger corpus or a smaller data.tokens (0 = all)", budget, train.size(), corpus));
+        }
+        return new BlockShuffle(train, budget, seed, BUDGET_BLOCK);
     }
 
-    /** Opens the corpus a spec names, tokenizes it and splits it. */
+    /** Sizes, tokenizer and loss floor of the whole training split. */
+    public DatasetInfo describe() {
+        return describe(0);
+    }
+
+    /** As {@link #describe()}, with {@code uniqueTokens} under the budget D (≤ 0: none). */
+    public DatasetInfo describe(long budget) {
+        long unique = budget > 0 ? Math.min(budget, train.size()) : train.size();
+        Double bpt = valBytes == null || val.size() == 0 ? null : valBytes / (double) val.size();
+        return new DatasetInfo(name, corpus, Tokenizers.specOf(tokenizer), tokenizer.vocabSize(), train.size(), val.size(), unique,
+                budget > 0 ? budget : null, split, seed, trainBytes, valBytes, bpt, Math.log(tokenizer.vocabSize()),
+                lossFloorNats().isPresent() ? lossFloor : null, store == null ? null : store.toString());
+    }
+
+    /** Opens the corpus a spec names, tokenizes it (or maps its token store) and splits it. */
     public static Dataset open(DataSpec spec) {
-        if (spec.corpus() == null || spec.corpus().isBlank()) {
-            throw new UserError("data.corpus is not set; give a text file or 'synthetic', e.g. --set data.corpus=input.txt");
-        }
         if (!(spec.valFraction() > 0 && spec.valFraction() < 1)) {
             throw new UserError("data.valFraction must be in (0, 1), got " + spec.valFraction());
         }
-        if (spec.corpus().equals("synthetic") || spec.corpus().startsWith("synthetic:")) {
-            return SyntheticCorpus.dataset(spec.corpus());
+        if (spec.tokens() < 0) throw new UserError("data.tokens must be ≥ 0 (0 = all training tokens), got " + spec.tokens());
+        Tokenizers.Spec tok;
+        try {
+            tok = Tokenizers.parse(spec.tokenizer());
+        } catch (UserError e) {
+            throw new UserError("data." + e.getMessage());
         }
-        if (!spec.tokenizer().equals("char")) {
-            throw new UserError("data.tokenizer '" + spec.tokenizer() + "' is not known; use char");
+        CorpusRef ref = CorpusRef.parse(spec.corpus());
+        switch (ref.kind()) {
+            case SYNTHETIC -> {
+                if (!tok.kind().equals("char") && !tok.kind().equals("auto")) {
+                    throw new UserError("data.tokenizer '" + spec.tokenizer() + "': the synthetic corpus has its own vocabulary; "
+                            + "leave data.tokenizer at char (or auto)");
+                }
+                return SyntheticCorpus.dataset(ref.text(), spec.seed());
+            }
+            case STORE -> {
+                return fromStore(ref.text(), TokenStore.open(ref.path()), tok, spec);
+            }
+            case STDIN -> throw new UserError("data.corpus '-' (standard input) works with data prepare only; prepare it into a store first");
+            default -> {
+                TextCorpus c = ref.textCorpus(false);
+                OnInvalid onInvalid = ref.kind() == CorpusRef.Kind.CATALOG
+                        ? (tok.kind().equals("byte") ? OnInvalid.KEEP : OnInvalid.REPLACE) : OnInvalid.ERROR;
+                Prepare.Options o = new Prepare.Options(tok.toString(), spec.valFraction(), Prepare.Split.AUTO, spec.seed(), onInvalid,
+                        Prepare.Options.DEFAULT_BPE_SAMPLE, true);
+                if (c.totalBytes() > memoryLimitBytes) {
+                    Path dir = Prepare.cached(c, ref.text(), o);
+                    return fromStore(ref.text(), TokenStore.open(dir), Tokenizers.parse("auto"), spec);
+                }
+                Prepare.InMemory m = Prepare.inMemory(c, o);
+                return new Dataset(c.name, ref.text(), m.tokenizer(), m.train(), m.val(), Double.NaN, m.splitMethod(), spec.seed(),
+                        m.trainBytes(), m.valBytes(), null, null);
+            }
         }
-        Path file = Path.of(spec.corpus());
-        String text = readUtf8(file);
-        CharTokenizer tok = CharTokenizer.fit(text);
-        int[] ids = tok.encode(text);
-        int nVal = (int) Math.max(1, Math.round(ids.length * spec.valFraction()));
-        return new Dataset(file.getFileName().toString(), tok,
-                TokenSource.of(ids, 0, ids.length - nVal), TokenSource.of(ids, ids.length - nVal, ids.length));
     }
 
-    /** Reads a whole UTF-8 text file strictly; a BOM is dropped and CRLF becomes LF. */
+    private static Dataset fromStore(String corpus, TokenStore.Opened o, Tokenizers.Spec want, DataSpec spec) {
+        String have = Tokenizers.specOf(o.tokenizer());
+        if (!want.kind().equals("auto") && !want.kind().equals("char") && !have.equals(want.toString())) {
+            throw new UserError("data.tokenizer '" + spec.tokenizer() + "' but the store " + o.dir() + " was prepared with " + have
+                    + "; set data.tokenizer=auto or prepare the corpus again with --tokenizer " + spec.tokenizer());
+        }
+        TokenSource train = o.trainTokens(), val = o.valTokens();
+        Long trainBytes = o.train().textBytes(), valBytes = o.val() == null ? null : o.val().textBytes();
+        String split = o.train().splitMethod();
+        if (val == null) { // a single token file: split off its tail
+            long n = train.size();
+            if (n < 2) throw new UserError(o.dir() + ": the store has " + n + " tokens; it needs at least 2 to split");
+            long nVal = Math.min(n - 1, Math.max(1, Math.round(n * spec.valFraction())));
+            val = slice(train, n - nVal, n);
+            train = slice(train, 0, n - nVal);
+            trainBytes = valBytes = null;
+            split = "tail";
+        }
+        double floor = Double.NaN;
+        IntToDoubleFunction ctx = null;
+        if (o.val() != null && o.val().lossFloorNats() != null) floor = o.val().lossFloorNats();
+        if (o.val() != null && o.val().synthetic() != null) {
+            SyntheticCorpus gen = new SyntheticCorpus(SyntheticCorpus.Params.parse(o.val().synthetic()));
+            TokenSource v = val;
+            ctx = nCtx -> gen.floorAtContext(toArray(v), nCtx, null);
+        }
+        String name = o.dir().getFileName().toString();
+        return new Dataset(name, corpus, o.tokenizer(), train, val, floor, split, spec.seed(), trainBytes, valBytes, o.dir(), ctx);
+    }
+
+    static int[] toArray(TokenSource s) {
+        if (s.size() > Integer.MAX_VALUE - 8) throw new UserError("the validation split has more than 2^31 tokens; use a smaller one");
+        int[] a = new int[(int) s.size()];
+        s.read(0, a, 0, a.length);
+        return a;
+    }
+
+    /** Tokens [from, to) of a source, without copying. */
+    static TokenSource slice(TokenSource s, long from, long to) {
+        return new TokenSource() {
+            @Override public long size() { return to - from; }
+            @Override public int get(long i) { return s.get(from + i); }
+            @Override public void read(long start, int[] dst, int off, int len) { s.read(from + start, dst, off, len); }
+        };
+    }
+
+    /** Reads a whole UTF-8 text file strictly; a BOM is dropped, CRLF becomes LF and NUL characters are removed. */
     public static String readUtf8(Path file) {
         if (!Files.exists(file)) throw new UserError(file + ": no such file; check data.corpus");
         if (Files.isDirectory(file)) throw new UserError(file + ": is a directory; data.corpus must name a text file");
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(file);
+        StringBuilder sb = new StringBuilder();
+        try (InputStream in = TextCorpus.open(file)) {
+            TextReader r = new TextReader(in, file.toString(), OnInvalid.ERROR);
+            for (String s; (s = r.next()) != null; ) sb.append(s);
         } catch (IOException e) {
             throw new UserError(file + ": cannot read (" + e.getMessage() + ")", e);
         }
-        if (bytes.length == 0) throw new UserError(file + ": file is empty; data.corpus needs text to train on");
-        String text;
-        try {
-            text = StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(bytes)).toString();
-        } catch (MalformedInputException e) {
-            throw new UserError(file + ": not valid UTF-8 near byte " + firstInvalidByte(bytes)
-                    + "; convert it to UTF-8 (e.g. iconv -f latin1 -t utf-8)", e);
-        } catch (CharacterCodingException e) {
-            throw new UserError(file + ": not valid UTF-8 (" + e.getMessage() + ")", e);
-        }
-        if (text.startsWith("\uFEFF")) text = text.substring(1);
-        return text.replace("\r\n", "\n");
-    }
-
-    private static long firstInvalidByte(byte[] bytes) {
-        var dec = StandardCharsets.UTF_8.newDecoder()
-                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
-        ByteBuffer in = ByteBuffer.wrap(bytes);
-        var out = java.nio.CharBuffer.allocate(bytes.length + 1);
-        var res = dec.decode(in, out, true);
-        return res.isError() ? in.position() : -1;
+        if (sb.isEmpty()) throw new UserError(file + ": file is empty; data.corpus needs text to train on");
+        return sb.toString();
     }
 }

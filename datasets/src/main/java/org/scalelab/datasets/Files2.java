@@ -10,6 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 
 /**
  * Atomic file writes: write a temp file in the same directory, fsync it, rename it over the target,
@@ -46,6 +48,55 @@ public final class Files2 {
             Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
         }
         syncDir(target.toAbsolutePath().getParent());
+    }
+
+    /** The lowercase hex SHA-256 of a file's bytes. */
+    public static String sha256(Path file) throws IOException {
+        MessageDigest md = sha256();
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            ByteBuffer buf = ByteBuffer.allocate(1 << 20);
+            while (ch.read(buf) > 0 || buf.position() > 0) {
+                buf.flip();
+                md.update(buf);
+                buf.clear();
+            }
+        }
+        return hex(md.digest());
+    }
+
+    /** The lowercase hex SHA-256 of {@code bytes}. */
+    public static String sha256(byte[] bytes) {
+        return hex(sha256().digest(bytes));
+    }
+
+    static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static String hex(byte[] d) {
+        StringBuilder sb = new StringBuilder(d.length * 2);
+        for (byte b : d) sb.append(Character.forDigit((b >> 4) & 15, 16)).append(Character.forDigit(b & 15, 16));
+        return sb.toString();
+    }
+
+    /** Deletes a file tree (best effort; used for temporary folders). */
+    static void deleteTree(Path root) {
+        if (!Files.exists(root)) return;
+        try (var s = Files.walk(root)) {
+            s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException ignored) {
+                    // a leftover temp file is harmless
+                }
+            });
+        } catch (IOException ignored) {
+            // nothing to clean
+        }
     }
 
     static void syncDir(Path dir) {

@@ -1,5 +1,6 @@
 package org.scalelab.datasets;
 
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -75,6 +76,8 @@ public final class SyntheticCorpus {
     final int[][][] next;            // [k][token] successor tokens
     final double[][][] nextP;        // [k][token] their probabilities
     final double stop;               // probability that a document ends after a token
+    final double[] firstMix;         // Σ_k π_k·first_k: the predictive of a document's first token
+    private double[][] stationary;   // lazily: expected visits per document, [k][token]
 
     public SyntheticCorpus(Params p) {
         this.p = p;
@@ -101,6 +104,8 @@ public final class SyntheticCorpus {
             }
         }
         stop = 1 / p.docLen;
+        firstMix = new double[V];
+        for (int k = 0; k < K; k++) for (int v = 0; v < V; v++) firstMix[v] += prior[k] * first[k][v];
     }
 
     /** A distribution over tokens 1 … V−1 with {@code support} random nonzero entries. */
@@ -123,23 +128,49 @@ public final class SyntheticCorpus {
 
     /** n tokens of whole documents (the stream starts at a document boundary). */
     int[] generate(long seed, int n) {
-        SplittableRandom r = new SplittableRandom(seed);
         int[] out = new int[n];
-        int i = 0;
-        while (i < n) {
-            int k = sample(r, prior);
-            int prev = 0;
-            while (i < n) {
-                int x = prev == 0 ? sample(r, first[k]) : next[k][prev][sample(r, nextP[k][prev])];
-                out[i++] = x;
-                prev = x;
-                if (i < n && r.nextDouble() < stop) {
-                    out[i++] = 0;
-                    break;
-                }
-            }
-        }
+        new Stream(seed, n).fill(out, 0, n);
         return out;
+    }
+
+    /**
+     * The token stream of {@link #generate} produced piece by piece, identical to it for the same seed
+     * and length: documents are drawn until {@code n} tokens exist, the last one cut short.
+     */
+    final class Stream {
+        private final SplittableRandom r;
+        private long remaining;
+        private int k = -1, prev;
+        private boolean pendingSep;
+
+        Stream(long seed, long n) {
+            this.r = new SplittableRandom(seed);
+            this.remaining = n;
+        }
+
+        /** Writes up to {@code len} tokens into {@code buf[off …]}; returns how many. */
+        int fill(int[] buf, int off, int len) {
+            int i = 0;
+            while (i < len && remaining > 0) {
+                if (pendingSep) {
+                    buf[off + i++] = 0;
+                    remaining--;
+                    pendingSep = false;
+                    k = -1;
+                    continue;
+                }
+                if (k < 0) {
+                    k = sample(r, prior);
+                    prev = 0;
+                }
+                int x = prev == 0 ? sample(r, first[k]) : next[k][prev][sample(r, nextP[k][prev])];
+                buf[off + i++] = x;
+                remaining--;
+                prev = x;
+                if (remaining > 0 && r.nextDouble() < stop) pendingSep = true;
+            }
+            return i;
+        }
     }
 
     private static int sample(SplittableRandom r, double[] p) {
@@ -158,29 +189,79 @@ public final class SyntheticCorpus {
      * predictions (the loss expected under the predictive itself), a check on the computation.
      */
     double floor(int[] s, double[] expected) {
-        int K = p.langs;
         // The stream starts at a document boundary, so s[0] is a document's first token (or a separator).
-        double[] post = s[0] == 0 ? prior.clone() : update(prior.clone(), 0, s[0]);
-        boolean afterSep = s[0] == 0;
-        int prev = s[0];
+        boolean sep = s[0] == 0;
+        return windowLoss(s, 0, s.length, sep ? prior.clone() : update(prior.clone(), 0, s[0]), sep, expected);
+    }
+
+    /**
+     * The Bayes-optimal loss of a model that sees at most {@code nCtx} tokens, as a run evaluates it:
+     * windows of nCtx+1 tokens, each position predicted from the window's earlier tokens only. The
+     * validation stream is cut into windows starting every nCtx tokens, so each token after the first
+     * is predicted exactly once, from 1 … nCtx tokens of context (uniformly). A window starts at a
+     * random point of the process: its first token's sub-language has the stationary posterior
+     * ∝ π_k·ρ_k(x), ρ_k the expected visits of token x in a document of sub-language k.
+     */
+    double floorAtContext(int[] s, int nCtx, double[] expected) {
+        if (nCtx < 1) throw new UserError("nCtx must be ≥ 1 for a context floor, got " + nCtx);
+        double[][] stat = stationary();
         double sum = 0, ent = 0;
-        double[] pred = new double[p.vocab];
-        for (int t = 1; t < s.length; t++) {
+        long count = 0;
+        double[] e = expected == null ? null : new double[1];
+        for (int start = 0; start + 1 < s.length; start += nCtx) {
+            int end = Math.min(s.length, start + nCtx + 1);
+            boolean sep = s[start] == 0;
+            double[] post = prior.clone();
+            if (!sep) {
+                for (int k = 0; k < p.langs; k++) post[k] *= stat[k][s[start]];
+                normalise(post);
+            }
+            int n = end - start - 1;
+            sum += windowLoss(s, start, end, post, sep, e) * n;
+            if (e != null) ent += e[0] * n;
+            count += n;
+        }
+        if (expected != null) expected[0] = ent / count;
+        return sum / count;
+    }
+
+    /**
+     * Mean −ln p(x_t | x_from … x_t−1) over t in (from, to): the forward algorithm of a static latent
+     * sub-language, reset at every separator. {@code post} is the posterior over sub-languages after
+     * x_from; {@code afterSep} tells whether x_from is a separator.
+     */
+    private double windowLoss(int[] s, int from, int to, double[] post, boolean afterSep, double[] expected) {
+        int K = p.langs;
+        int prev = s[from];
+        double sum = 0, ent = 0;
+        double[] pred = expected == null ? null : new double[p.vocab];
+        for (int t = from + 1; t < to; t++) {
             int x = s[t];
-            // predictive over the next token: the separator (if a document is open) or a chain step
-            Arrays.fill(pred, 0);
+            double px;
             if (afterSep) {
-                for (int k = 0; k < K; k++) for (int v = 1; v < p.vocab; v++) pred[v] += prior[k] * first[k][v];
+                px = firstMix[x];
+                if (pred != null) System.arraycopy(firstMix, 0, pred, 0, p.vocab);
             } else {
-                pred[0] = stop;
+                px = x == 0 ? stop : 0;
+                if (pred != null) {
+                    Arrays.fill(pred, 0);
+                    pred[0] = stop;
+                }
                 for (int k = 0; k < K; k++) {
                     if (post[k] == 0) continue;
                     int[] succ = next[k][prev];
-                    for (int i = 0; i < succ.length; i++) pred[succ[i]] += (1 - stop) * post[k] * nextP[k][prev][i];
+                    double[] sp = nextP[k][prev];
+                    if (pred != null) {
+                        for (int i = 0; i < succ.length; i++) pred[succ[i]] += (1 - stop) * post[k] * sp[i];
+                    }
+                    if (x != 0) {
+                        int i = Arrays.binarySearch(succ, x);
+                        if (i >= 0) px += (1 - stop) * post[k] * sp[i];
+                    }
                 }
             }
-            sum -= Math.log(pred[x]);
-            if (expected != null) for (double q : pred) if (q > 0) ent -= q * Math.log(q);
+            sum -= Math.log(px);
+            if (pred != null) for (double q : pred) if (q > 0) ent -= q * Math.log(q);
             if (x == 0) {
                 post = prior.clone();
                 afterSep = true;
@@ -190,8 +271,9 @@ public final class SyntheticCorpus {
             }
             prev = x;
         }
-        if (expected != null) expected[0] = ent / (s.length - 1);
-        return sum / (s.length - 1);
+        int n = to - from - 1;
+        if (expected != null) expected[0] = ent / n;
+        return sum / n;
     }
 
     private double[] update(double[] post, int prev, int x) {
@@ -199,6 +281,44 @@ public final class SyntheticCorpus {
         double[] out = new double[post.length];
         for (int k = 0; k < post.length; k++) z += out[k] = post[k] * prob(k, prev, x);
         for (int k = 0; k < post.length; k++) out[k] /= z;
+        return out;
+    }
+
+    private static void normalise(double[] v) {
+        double z = 0;
+        for (double x : v) z += x;
+        for (int i = 0; i < v.length; i++) v[i] /= z;
+    }
+
+    /**
+     * ρ_k(x): expected number of times token x occurs in a document of sub-language k, the solution of
+     * ρ = first_k + (1 − 1/docLen)·ρ·P_k, by fixed-point iteration to 1e-13.
+     */
+    double[][] stationary() {
+        if (stationary != null) return stationary;
+        int K = p.langs, V = p.vocab;
+        double[][] out = new double[K][];
+        double keep = 1 - stop;
+        for (int k = 0; k < K; k++) {
+            double[] rho = first[k].clone(), nxt = new double[V];
+            for (int it = 0; it < 100_000; it++) {
+                System.arraycopy(first[k], 0, nxt, 0, V);
+                for (int t = 1; t < V; t++) {
+                    if (rho[t] == 0) continue;
+                    int[] succ = next[k][t];
+                    double[] sp = nextP[k][t];
+                    for (int i = 0; i < succ.length; i++) nxt[succ[i]] += keep * rho[t] * sp[i];
+                }
+                double d = 0;
+                for (int t = 0; t < V; t++) d = Math.max(d, Math.abs(nxt[t] - rho[t]));
+                double[] tmp = rho;
+                rho = nxt;
+                nxt = tmp;
+                if (d < 1e-13) break;
+            }
+            out[k] = rho;
+        }
+        stationary = out;
         return out;
     }
 
@@ -217,12 +337,66 @@ public final class SyntheticCorpus {
 
     /** The corpus as a dataset: its own train and validation streams, and the exact floor of the latter. */
     public static Dataset dataset(String spec) {
+        return dataset(spec, DataSpec.DEFAULT.seed());
+    }
+
+    /** As {@link #dataset(String)}; {@code budgetSeed} orders the blocks of a token budget. */
+    static Dataset dataset(String spec, long budgetSeed) {
         Params p = Params.parse(spec);
-        if (p.tokens > Integer.MAX_VALUE - 8) throw new UserError("data.corpus '" + spec + "': tokens must be < 2^31");
+        if (p.tokens > Integer.MAX_VALUE - 8) {
+            throw new UserError("data.corpus '" + spec + "': more than 2^31 tokens do not fit in memory; prepare it once with "
+                    + "'scalelab data prepare --corpus " + spec + " --out DIR' and train on DIR");
+        }
         SyntheticCorpus c = new SyntheticCorpus(p);
         int[] train = c.generate(p.seed * 31 + 1, (int) p.tokens);
         int[] val = c.generate(p.seed * 31 + 2, p.valTokens);
         double floor = c.floor(val, null);
-        return new Dataset(p.canonical(), tokenizer(p.vocab), TokenSource.of(train), TokenSource.of(val), floor);
+        String name = p.canonical();
+        return new Dataset(name, spec, tokenizer(p.vocab), TokenSource.of(train), TokenSource.of(val), floor, "generated", budgetSeed,
+                null, null, null, nCtx -> c.floorAtContext(val, nCtx, null));
+    }
+
+    /** Generates the corpus into a token store folder, streaming, so any size fits. */
+    static Prepare.Report toStore(String spec, Prepare.Options o, Path dir, Path out, long t0) {
+        Params p = Params.parse(spec);
+        SyntheticCorpus c = new SyntheticCorpus(p);
+        CharTokenizer tok = tokenizer(p.vocab);
+        String dtype = TokenStore.dtypeFor(tok.vocabSize());
+        int w = TokenStore.width(dtype);
+        long e0 = System.nanoTime();
+        Progress bar = Prepare.bar(o, "generate " + p.canonical(), (p.tokens + p.valTokens) * w);
+        int[] buf = new int[1 << 16];
+        long[] docs = new long[2];
+        try (TokenSink.File train = new TokenSink.File(dir.resolve("train.bin"), w)) {
+            Stream s = c.new Stream(p.seed * 31 + 1, p.tokens);
+            for (int n; (n = s.fill(buf, 0, buf.length)) > 0; ) {
+                train.write(buf, 0, n);
+                for (int i = 0; i < n; i++) if (buf[i] == 0) docs[0]++;
+                bar.advance((long) n * w);
+            }
+        }
+        int[] val = c.generate(p.seed * 31 + 2, p.valTokens);
+        try (TokenSink.File v = new TokenSink.File(dir.resolve("val.bin"), w)) {
+            v.write(val, 0, val.length);
+        }
+        for (int x : val) if (x == 0) docs[1]++;
+        bar.advance((long) val.length * w);
+        bar.finish();
+        double floor = c.floor(val, null);
+        double genS = (System.nanoTime() - e0) / 1e9;
+        tok.save(dir.resolve(TokenStore.TOKENIZER_FILE));
+        String tokSha = Files2.sha256(Tokenizers.fileBytes(tok));
+        String created = java.time.Instant.now().toString();
+        for (String split : new String[]{"train", "val"}) {
+            boolean t = split.equals("train");
+            long n = t ? p.tokens : p.valTokens;
+            StoreMeta m = new StoreMeta(TokenStore.FORMAT, TokenStore.VERSION, split, split + ".bin", dtype, "little", n, n * w,
+                    Prepare.sha(dir.resolve(split + ".bin")), tok.vocabSize(), "char", TokenStore.TOKENIZER_FILE, tokSha, null,
+                    docs[t ? 0 : 1] + 1, null, p.canonical(), 0, 0L, null, "generated", null, p.seed, null, null, null,
+                    p.canonical(), t ? null : floor, created);
+            Files2.writeAtomic(dir.resolve(split + ".meta.json"), Json.pretty(m));
+        }
+        double s = (System.nanoTime() - t0) / 1e9;
+        return new Prepare.Report(out, spec, "char", tok.vocabSize(), dtype, p.tokens, p.valTokens, docs[0] + docs[1] + 2, 0, 0, genS, s);
     }
 }

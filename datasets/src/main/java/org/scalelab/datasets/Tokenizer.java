@@ -1,8 +1,13 @@
 package org.scalelab.datasets;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.OptionalInt;
 
-/** Text ↔ token ids. Every tokenizer saves itself beside a token store and reloads identically. */
+/**
+ * Text ↔ token ids. Every tokenizer saves itself beside a token store and reloads identically
+ * through {@link Tokenizers#load}; {@code decode(encode(text)).equals(text)} for every text it can encode.
+ */
 public interface Tokenizer {
     /** A short kind name: char, byte, bpe, gpt2. */
     String kind();
@@ -16,4 +21,17 @@ public interface Tokenizer {
 
     /** Writes this tokenizer to {@code file} (JSON), atomically. */
     void save(Path file);
+
+    /** The end-of-text token that separates documents, when the vocabulary has one (GPT-2: 50256). */
+    default OptionalInt eot() {
+        return OptionalInt.empty();
+    }
+
+    /**
+     * The bytes a token sequence stands for. Byte-level tokenizers return them exactly, even when the
+     * sequence starts or ends inside a multi-byte character; an end-of-text token stands for no bytes.
+     */
+    default byte[] decodeBytes(int[] ids) {
+        return decode(ids).getBytes(StandardCharsets.UTF_8);
+    }
 }
