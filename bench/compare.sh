@@ -11,11 +11,12 @@ THREADS=${THREADS:-$(nproc)}
 STEPS=${STEPS:-10}
 shapes=("$@")
 [ ${#shapes[@]} -gt 0 ] || shapes=(2,64,2,64,16,256 4,128,4,128,16,256 4,256,4,128,8,256 8,256,8,128,8,256 6,512,8,256,8,256)
-./scalelab --version >/dev/null
+SCALELAB=${SCALELAB:-./scalelab}   # the launcher, or another command taking the same arguments
+$SCALELAB --version >/dev/null
 out=$(mktemp)
 for s in "${shapes[@]}"; do
   IFS=, read -r L D H T B V <<<"$s"
-  ./scalelab bench --shape "$s" --steps "$STEPS" 2>/dev/null | tail -1 >> "$out"
+  $SCALELAB bench --shape "$s" --steps "$STEPS" 2>/dev/null | tail -1 >> "$out"
   /usr/bin/python3 "$PEER" --n-layer "$L" --d-model "$D" --n-head "$H" --n-ctx "$T" --batch "$B" --vocab "$V" \
     --steps "$STEPS" --threads "$THREADS" 2>/dev/null | tail -1 >> "$out"
 done

@@ -41,14 +41,27 @@ public final class AdamW {
         float step = (float) (lr / bc1), bc2s = (float) Math.sqrt(bc2);
         float decay = (float) (1 - lr * wd), e = (float) eps;
         int n = mi.length;
-        for (int k = 0; k < n; k++) {
-            float gk = g.get(k) * gradScale;
-            float mk = b1 * mi[k] + c1 * gk;
-            float vk = b2 * vi[k] + c2 * gk * gk;
-            mi[k] = mk;
-            vi[k] = vk;
-            // m̂/(√v̂+ε) = (m/bc1)/(√v/√bc2 + ε)
-            p.put(k, p.get(k) * decay - step * mk / ((float) Math.sqrt(vk) / bc2s + e));
-        }
+        // Chunks of the direct buffers are copied to heap arrays (a memcpy) so that the JIT vectorizes the
+        // update; ranges of the tensor go to separate threads (each element's update is independent).
+        int chunk = 4096, chunks = (n + chunk - 1) / chunk;
+        Kernels.range(chunks, 8L * chunk, (lo, hi) -> {
+            float[] pc = new float[chunk], gc = new float[chunk];
+            for (int c = lo; c < hi; c++) {
+                int o = c * chunk, len = Math.min(chunk, n - o);
+                p.get(o, pc, 0, len);
+                g.get(o, gc, 0, len);
+                for (int j = 0; j < len; j++) {
+                    int k = o + j;
+                    float gk = gc[j] * gradScale;
+                    float mk = b1 * mi[k] + c1 * gk;
+                    float vk = b2 * vi[k] + c2 * gk * gk;
+                    mi[k] = mk;
+                    vi[k] = vk;
+                    // m̂/(√v̂+ε) = (m/bc1)/(√v/√bc2 + ε)
+                    pc[j] = pc[j] * decay - step * mk / ((float) Math.sqrt(vk) / bc2s + e);
+                }
+                p.put(o, pc, 0, len);
+            }
+        });
     }
 }

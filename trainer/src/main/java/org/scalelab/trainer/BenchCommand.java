@@ -1,5 +1,6 @@
 package org.scalelab.trainer;
 
+import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -53,12 +54,16 @@ public final class BenchCommand implements Callable<Integer> {
         if (s.length != 6) throw new UserError("--shape '" + shape + "': expected six integers L,D,H,T,B,V, e.g. 4,128,4,128,16,256");
         ModelConfig cfg = new ModelConfig((int) s[0], (int) s[1], (int) s[2], 0, (int) s[3], (int) s[5], 0, !untied, true).validate();
         int B = (int) s[4];
-        System.out.println(Json.line(run(cfg, B, steps, warmup)));
+        System.out.println(Json.line(run(cfg, B, steps, warmup, profile)));
         return 0;
     }
 
     /** Runs the benchmark and returns its numbers. */
     public static Map<String, Object> run(ModelConfig cfg, int B, int steps, int warmup) {
+        return run(cfg, B, steps, warmup, false);
+    }
+
+    static Map<String, Object> run(ModelConfig cfg, int B, int steps, int warmup, boolean profile) {
         Nd4j.getEnvironment().setDebug(false);
         Nd4j.getEnvironment().setVerbose(false);
         Gpt gpt = Gpt.build(cfg, DataType.FLOAT, 0);
@@ -74,10 +79,28 @@ public final class BenchCommand implements Callable<Integer> {
         TrainStep step = new TrainStep(gpt, adam, new double[gpt.paramNames().size()], 1.0, B);
         double[] times = new double[steps];
         double loss = 0;
+        OpProfile prof = new OpProfile();
         for (int i = 0; i < warmup + steps; i++) {
+            if (profile && i == warmup) Backprop.profiling = true;
+            if (profile && i == warmup && step.usesGraph()) {
+                gpt.sameDiff().addListeners(prof);
+                SameDiff g = gpt.sameDiff().getFunction("grad");
+                if (g != null) g.addListeners(prof);
+            }
+            prof.stepBoundary();
             long t0 = System.nanoTime();
             loss = step.run(List.of(batch), rng, 1e-3, i + 1).loss();
             if (i >= warmup) times[i - warmup] = (System.nanoTime() - t0) / 1e9;
+        }
+        if (profile && step.usesGraph()) System.err.print(prof.report(steps));
+        if (profile && !step.usesGraph()) {
+            Backprop.profiling = false;
+            double[] sum = {0};
+            Backprop.profile().entrySet().stream().sorted((x, y) -> Double.compare(y.getValue(), x.getValue())).forEach(e -> {
+                sum[0] += e.getValue() / steps;
+                System.err.printf("%9.2f ms/step  %s%n", e.getValue() / steps, e.getKey());
+            });
+            System.err.printf("%9.2f ms/step  in total%n", sum[0]);
         }
         Arrays.sort(times);
         double med = times[steps / 2];

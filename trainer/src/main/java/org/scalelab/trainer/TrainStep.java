@@ -16,6 +16,10 @@ import java.util.Map;
  * One optimizer step: forward and backward over each micro-batch, gradients summed, the global
  * gradient norm, clipping, and the AdamW update. The loop in {@link Trainer} and the benchmark both
  * call this, so what is benchmarked is what trains.
+ *
+ * <p>In float precision the passes are {@link Backprop}'s (BLAS and plain loops, several times faster
+ * than executing the SameDiff graph); other precisions, and {@link #withGraph}, run the graph through
+ * SameDiff with {@link StepArena}s.
  */
 public final class TrainStep {
     /** Mean loss over the micro-batches and the global L2 norm of the averaged gradient (before clipping). */
@@ -40,12 +44,22 @@ public final class TrainStep {
     private final Map<String, INDArray> ph = new HashMap<>();
     private final StepArena.Installed arenas = new StepArena.Installed();
     private final List<String> lossOnly = List.of(Gpt.LOSS);
+    private final Backprop passes;
 
     /**
      * @param decay per-parameter weight decay, in {@link Gpt#paramNames()} order
      * @param micro sequences per micro-batch
      */
     public TrainStep(Gpt gpt, AdamW adam, double[] decay, double gradClip, int micro) {
+        this(gpt, adam, decay, gradClip, micro, gpt.dtype() != DataType.FLOAT);
+    }
+
+    /** A step that executes the SameDiff graph (the reference for {@link Backprop}; slower). */
+    static TrainStep withGraph(Gpt gpt, AdamW adam, double[] decay, double gradClip, int micro) {
+        return new TrainStep(gpt, adam, decay, gradClip, micro, true);
+    }
+
+    private TrainStep(Gpt gpt, AdamW adam, double[] decay, double gradClip, int micro, boolean graph) {
         this.gpt = gpt;
         this.sd = gpt.sameDiff();
         this.adam = adam;
@@ -57,9 +71,13 @@ public final class TrainStep {
         this.micro = micro;
         this.vocab = gpt.config().nVocab();
         long rows = (long) micro * gpt.config().nCtx();
-        this.xIn = Nd4j.zeros(DataType.FLOAT, rows, vocab);
-        this.yIn = Nd4j.zeros(DataType.FLOAT, rows, vocab);
+        this.passes = graph ? null : new Backprop(gpt, micro);
+        this.xIn = graph ? Nd4j.zeros(gpt.dtype(), rows, vocab) : null;
+        this.yIn = graph ? Nd4j.zeros(gpt.dtype(), rows, vocab) : null;
     }
+
+    /** Whether this step executes the SameDiff graph rather than {@link Backprop}. */
+    boolean usesGraph() { return passes == null; }
 
     /** Sizes of the parameter tensors, for {@link AdamW}. */
     public static int[] sizes(Gpt gpt) {
@@ -72,6 +90,40 @@ public final class TrainStep {
      * not finite, the parameters are left untouched.
      */
     public Result run(List<Batch> batches, Rng dropRng, double lr, int t) {
+        return passes != null ? runPasses(batches, dropRng, lr, t) : runGraph(batches, dropRng, lr, t);
+    }
+
+    private Result runPasses(List<Batch> batches, Rng dropRng, double lr, int t) {
+        int accum = batches.size();
+        passes.zeroGrads();
+        double lossSum = 0;
+        for (Batch b : batches) {
+            if (passes.masks != null) drawMasks(dropRng);
+            lossSum += passes.step(b.inputs, b.targets);
+        }
+        Backprop.tick(null);
+        Result r = new Result(lossSum / accum, Math.sqrt(passes.gradSquaredNorm()) / accum);
+        Backprop.tick("gradnorm");
+        if (!r.finite()) return r;
+        double clip = gradClip > 0 && r.gradNorm() > gradClip ? gradClip / r.gradNorm() : 1.0;
+        float gradScale = (float) (clip / accum);
+        Backprop.tick(null);
+        for (int i = 0; i < sizes.length; i++) adam.update(i, passes.param(i), passes.grad(i), gradScale, t, lr, decay[i]);
+        Backprop.tick("adamw");
+        return r;
+    }
+
+    /** Dropout masks in the order of {@link Gpt#dropoutSites()}, the same draws as the graph path's. */
+    private void drawMasks(Rng rng) {
+        double p = gpt.config().dropout();
+        float keep = (float) (1 / (1 - p));
+        for (Backprop.F m : passes.masks) {
+            FloatBuffer b = m.b();
+            for (int i = 0, n = b.capacity(); i < n; i++) b.put(i, rng.nextDouble() < p ? 0f : keep);
+        }
+    }
+
+    private Result runGraph(List<Batch> batches, Rng dropRng, double lr, int t) {
         int accum = batches.size();
         if (accum > 1 && gradAcc == null) {
             gradAcc = new float[sizes.length][];

@@ -1,0 +1,399 @@
+package org.scalelab.trainer;
+
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.openblas.global.openblas_nolapack;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.nio.FloatBuffer;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The forward and backward passes of {@link Gpt}'s graph written out by hand, as in llm.c: the
+ * matrix products go straight to BLAS ({@code cblas_sgemm} on the same OpenBLAS that ND4J loads),
+ * everything else is a loop in {@link Kernels}. It computes the same function as the SameDiff graph
+ * (which evaluation and generation still use) on the graph's own parameter arrays, and its gradients
+ * match SameDiff's (test). What it is not: a general autodiff; a change to the model in {@link Gpt}
+ * needs the same change here.
+ *
+ * <p>Why: SameDiff 1.0.0-M2.1 executes this graph at a few percent of the machine's GEMM rate (its
+ * rank-4 matmul, layer-norm and broadcast backward ops are slow, and every op allocates its outputs),
+ * while BLAS reaches 150–250 GFLOP/s even on the (T, hs) attention blocks.
+ *
+ * <p>All activations of one micro-batch are kept for the backward pass in buffers allocated once;
+ * gradients are summed over the micro-batches of a step into one flat buffer.
+ */
+public final class Backprop {
+    private static final int ROW = 101, NO = 111, TR = 112;   // CBLAS_ORDER / CBLAS_TRANSPOSE values
+
+    /** Section timings for {@code bench --profile}: nanoseconds per section since the last {@link #profile()} reset. */
+    static volatile boolean profiling;
+    private static final java.util.Map<String, long[]> TIMES = new java.util.TreeMap<>();
+    private static long mark;
+
+    static void tick(String section) {
+        if (!profiling) return;
+        long now = System.nanoTime();
+        if (section != null) TIMES.computeIfAbsent(section, k -> new long[1])[0] += now - mark;
+        mark = now;
+    }
+
+    /** Returns and clears the section timings (ms per section). */
+    static java.util.Map<String, Double> profile() {
+        java.util.Map<String, Double> r = new java.util.LinkedHashMap<>();
+        TIMES.forEach((k, v) -> r.put(k, v[0] / 1e6));
+        TIMES.clear();
+        return r;
+    }
+
+    /** A direct float buffer and its native pointer. */
+    record F(FloatPointer p, FloatBuffer b) {
+        static F alloc(long n) {
+            FloatPointer p = new FloatPointer(Math.max(1, n));
+            Pointer.memset(p, 0, Math.max(1, n) * 4);
+            return new F(p, p.asBuffer());
+        }
+
+        static F of(INDArray a) {
+            if (a.dataType() != DataType.FLOAT || a.isView() || a.ordering() != 'c') {
+                throw new IllegalArgumentException("parameters must be dense float arrays");
+            }
+            FloatBuffer b = a.data().asNioFloat();
+            return new F(new FloatPointer(b), b);
+        }
+
+        F slice(long off, long n) {
+            FloatBuffer s = b.duplicate().position((int) off).limit((int) (off + n)).slice();
+            return new F(new FloatPointer(s), s);
+        }
+
+        FloatPointer at(long off) {
+            return new FloatPointer(p).position(off);
+        }
+    }
+
+    private final int L, d, H, hs, f, T, V, B, N;
+    private final boolean bias, tied;
+    private final List<String> names;
+    private final F[] param, grad;
+    private final F gradAll;
+    private final long gradCount;
+
+    // per layer: parameters and their gradients (null where the model has no bias)
+    private final F[] ln1g, ln1b, qkvW, qkvB, projW, projB, ln2g, ln2b, fcW, fcB, fc2W, fc2B;
+    private final F[] dln1g, dln1b, dqkvW, dqkvB, dprojW, dprojB, dln2g, dln2b, dfcW, dfcB, dfc2W, dfc2B;
+    private final F wte, wpe, lnfg, lnfb, lmHead, dwte, dwpe, dlnfg, dlnfb, dlmHead;
+
+    // activations kept for the backward pass
+    private final F[] resid, mid, ln1, qkv, att, atty, ln2, fc, gel;   // resid has L+1 entries
+    private final float[][] ln1Mean, ln1Rstd, ln1Sig, ln2Mean, ln2Rstd, ln2Sig;
+    private final float[] lnfMean, lnfRstd, lnfSig;
+    private final F lnf, logits;
+    // dropout masks (already scaled by 1/(1−p)), null without dropout: embedding, then attn/mlp per layer
+    final F[] masks;
+
+    /** Dropout mask {@code i} (in {@link Gpt#dropoutSites()} order), (B·T, dModel), written by the caller. */
+    public FloatBuffer mask(int i) { return masks[i].b; }
+    // scratch for the backward pass
+    private final F tmpD, dres, dln, dqkv, datt, dfc;
+
+    /** Binds to {@code gpt}'s live parameter arrays for micro-batches of {@code micro} sequences. */
+    public Backprop(Gpt gpt, int micro) {
+        ModelConfig c = gpt.config();
+        L = c.nLayer(); d = c.dModel(); H = c.nHead(); hs = c.headSize(); f = c.ff(); T = c.nCtx(); V = c.nVocab();
+        B = micro; N = B * T;
+        bias = c.bias(); tied = c.tiedOutput();
+        names = gpt.paramNames();
+        Map<String, INDArray> arrays = gpt.paramArrays();
+        param = new F[names.size()];
+        grad = new F[names.size()];
+        long total = 0;
+        for (INDArray a : arrays.values()) total += a.length();
+        gradCount = total;
+        gradAll = F.alloc(total);
+        long off = 0;
+        for (int i = 0; i < names.size(); i++) {
+            INDArray a = arrays.get(names.get(i));
+            param[i] = F.of(a);
+            grad[i] = gradAll.slice(off, a.length());
+            off += a.length();
+        }
+        ln1g = layerParams(".ln1.g", false); ln1b = layerParams(".ln1.b", true);
+        qkvW = layerParams(".attn.qkv.w", false); qkvB = layerParams(".attn.qkv.b", true);
+        projW = layerParams(".attn.proj.w", false); projB = layerParams(".attn.proj.b", true);
+        ln2g = layerParams(".ln2.g", false); ln2b = layerParams(".ln2.b", true);
+        fcW = layerParams(".mlp.fc.w", false); fcB = layerParams(".mlp.fc.b", true);
+        fc2W = layerParams(".mlp.proj.w", false); fc2B = layerParams(".mlp.proj.b", true);
+        dln1g = layerGrads(".ln1.g", false); dln1b = layerGrads(".ln1.b", true);
+        dqkvW = layerGrads(".attn.qkv.w", false); dqkvB = layerGrads(".attn.qkv.b", true);
+        dprojW = layerGrads(".attn.proj.w", false); dprojB = layerGrads(".attn.proj.b", true);
+        dln2g = layerGrads(".ln2.g", false); dln2b = layerGrads(".ln2.b", true);
+        dfcW = layerGrads(".mlp.fc.w", false); dfcB = layerGrads(".mlp.fc.b", true);
+        dfc2W = layerGrads(".mlp.proj.w", false); dfc2B = layerGrads(".mlp.proj.b", true);
+        wte = param[names.indexOf("wte")]; dwte = grad[names.indexOf("wte")];
+        wpe = param[names.indexOf("wpe")]; dwpe = grad[names.indexOf("wpe")];
+        lnfg = param[names.indexOf("ln_f.g")]; dlnfg = grad[names.indexOf("ln_f.g")];
+        lnfb = bias ? param[names.indexOf("ln_f.b")] : null; dlnfb = bias ? grad[names.indexOf("ln_f.b")] : null;
+        lmHead = tied ? null : param[names.indexOf("lm_head")]; dlmHead = tied ? null : grad[names.indexOf("lm_head")];
+
+        resid = new F[L + 1];
+        mid = new F[L]; ln1 = new F[L]; qkv = new F[L]; att = new F[L]; atty = new F[L];
+        ln2 = new F[L]; fc = new F[L]; gel = new F[L];
+        ln1Mean = new float[L][N]; ln1Rstd = new float[L][N]; ln1Sig = new float[L][N];
+        ln2Mean = new float[L][N]; ln2Rstd = new float[L][N]; ln2Sig = new float[L][N];
+        for (int l = 0; l <= L; l++) resid[l] = F.alloc((long) N * d);
+        for (int l = 0; l < L; l++) {
+            mid[l] = F.alloc((long) N * d);
+            ln1[l] = F.alloc((long) N * d);
+            qkv[l] = F.alloc((long) N * 3 * d);
+            att[l] = F.alloc((long) B * H * T * T);
+            atty[l] = F.alloc((long) N * d);
+            ln2[l] = F.alloc((long) N * d);
+            fc[l] = F.alloc((long) N * f);
+            gel[l] = F.alloc((long) N * f);
+        }
+        lnfMean = new float[N]; lnfRstd = new float[N]; lnfSig = new float[N];
+        lnf = F.alloc((long) N * d);
+        logits = F.alloc((long) N * V);
+        if (c.dropout() > 0) {
+            masks = new F[1 + 2 * L];
+            for (int i = 0; i < masks.length; i++) masks[i] = F.alloc((long) N * d);
+        } else {
+            masks = null;
+        }
+        tmpD = F.alloc((long) N * d);
+        dres = F.alloc((long) N * d);
+        dln = F.alloc((long) N * d);
+        dqkv = F.alloc((long) N * 3 * d);
+        datt = F.alloc((long) T * T);
+        dfc = F.alloc((long) N * f);
+    }
+
+    private F[] layerParams(String suffix, boolean isBias) {
+        F[] r = new F[L];
+        if (isBias && !bias) return r;
+        for (int l = 0; l < L; l++) r[l] = param[names.indexOf("h" + l + suffix)];
+        return r;
+    }
+
+    private F[] layerGrads(String suffix, boolean isBias) {
+        F[] r = new F[L];
+        if (isBias && !bias) return r;
+        for (int l = 0; l < L; l++) r[l] = grad[names.indexOf("h" + l + suffix)];
+        return r;
+    }
+
+    /** Gradient buffer of parameter {@code i} (in {@link Gpt#paramNames()} order), summed since {@link #zeroGrads()}. */
+    public FloatBuffer grad(int i) { return grad[i].b; }
+
+    /** The live data of parameter {@code i}. */
+    FloatBuffer param(int i) { return param[i].b; }
+
+    public void zeroGrads() { Pointer.memset(gradAll.p, 0, gradCount * 4); }
+
+    /** Σ g² over all gradients, in double. */
+    double gradSquaredNorm() {
+        FloatBuffer g = gradAll.b;
+        int n = (int) gradCount;
+        double[] part = new double[Kernels.THREADS];
+        int parts = Math.min(Kernels.THREADS, Math.max(1, n / 65536));
+        Kernels.parallel(parts, p -> {
+            int lo = (int) ((long) n * p / parts), hi = (int) ((long) n * (p + 1) / parts);
+            float[] a = new float[4096];
+            double s = 0;
+            for (int o = lo; o < hi; o += a.length) {
+                int m = Math.min(a.length, hi - o);
+                g.get(o, a, 0, m);
+                float c = 0;
+                for (int i = 0; i < m; i++) c += a[i] * a[i];
+                s += c;
+            }
+            part[p] = s;
+        });
+        double s = 0;
+        for (int p = 0; p < parts; p++) s += part[p];
+        return s;
+    }
+
+    /**
+     * Forward and backward over one micro-batch of B·T tokens; adds the gradient of the mean loss to
+     * the gradient buffers and returns the mean loss in nats. Dropout masks, when the model has
+     * dropout, must be in {@link #masks} first.
+     */
+    public double step(int[] inputs, int[] targets) {
+        double loss = forward(inputs, targets);
+        backward(inputs);
+        return loss;
+    }
+
+    // --- forward -----------------------------------------------------------------------------------
+
+    private double forward(int[] tokens, int[] targets) {
+        tick(null);
+        // x = (wte[tok] + wpe[t])·mask                                              (N, d)
+        FloatBuffer x0 = resid[0].b, te = wte.b, pe = wpe.b;
+        for (int n = 0; n < N; n++) {
+            int tOff = tokens[n] * d, pOff = (n % T) * d, o = n * d;
+            for (int i = 0; i < d; i++) x0.put(o + i, te.get(tOff + i) + pe.get(pOff + i));
+        }
+        if (masks != null) Kernels.mul(x0, masks[0].b, x0, N * d);
+        tick("f.embed");
+        float scale = (float) (1.0 / Math.sqrt(hs));
+        for (int l = 0; l < L; l++) {
+            // attention: x + proj(softmax(q kᵀ/√hs + mask) v)
+            Kernels.layerNorm(resid[l].b, ln1[l].b, ln1g[l].b, b(ln1b[l]), ln1Mean[l], ln1Rstd[l], ln1Sig[l], N, d);
+            tick("f.layernorm");
+            linear(ln1[l], qkvW[l], qkvB[l], qkv[l], d, 3 * d);                         // (N, 3d)
+            attention(qkv[l], att[l], atty[l], scale);                                  // (N, d)
+            linear(atty[l], projW[l], projB[l], tmpD, d, d);
+            residual(resid[l], tmpD, masks == null ? null : masks[1 + 2 * l], mid[l]);
+            tick("f.residual");
+            // MLP: x + fc2(gelu(fc(ln(x))))
+            Kernels.layerNorm(mid[l].b, ln2[l].b, ln2g[l].b, b(ln2b[l]), ln2Mean[l], ln2Rstd[l], ln2Sig[l], N, d);
+            tick("f.layernorm");
+            linear(ln2[l], fcW[l], fcB[l], fc[l], d, f);                                // (N, f)
+            Kernels.gelu(fc[l].b, gel[l].b, N * f);
+            tick("f.gelu");
+            linear(gel[l], fc2W[l], fc2B[l], tmpD, f, d);                               // (N, d)
+            residual(mid[l], tmpD, masks == null ? null : masks[2 + 2 * l], resid[l + 1]);
+            tick("f.residual");
+        }
+        Kernels.layerNorm(resid[L].b, lnf.b, lnfg.b, b(lnfb), lnfMean, lnfRstd, lnfSig, N, d);
+        tick("f.layernorm");
+        if (tied) gemm(false, true, N, V, d, 1, lnf, 0, d, wte, 0, d, 0, logits, 0, V);   // (N, V)
+        else gemm(false, false, N, V, d, 1, lnf, 0, d, lmHead, 0, V, 0, logits, 0, V);
+        tick("f.gemm");
+        double loss = Kernels.crossEntropy(logits.b, targets, N, V);   // logits now hold dloss/dlogits
+        tick("f.loss");
+        return loss;
+    }
+
+    private static FloatBuffer b(F x) { return x == null ? null : x.b; }
+
+    /** y = x·W (+ b): x (N, in), W (in, out). */
+    private void linear(F x, F w, F bias, F y, int in, int out) {
+        gemm(false, false, N, out, in, 1, x, 0, in, w, 0, out, 0, y, 0, out);
+        tick("f.gemm");
+        if (bias != null) Kernels.addBias(y.b, bias.b, N, out);
+        tick("f.bias");
+    }
+
+    /** out = x + y (·mask). */
+    private void residual(F x, F y, F mask, F out) {
+        Kernels.residual(x.b, y.b, mask == null ? null : mask.b, out.b, N * d);
+    }
+
+    /** Causal self-attention per (sequence, head) on the (T, hs) blocks of qkv (N, 3d) → y (N, d). */
+    private void attention(F qkv, F att, F y, float scale) {
+        int ld = 3 * d;
+        for (int b = 0; b < B; b++) {
+            for (int h = 0; h < H; h++) {
+                long q = (long) b * T * ld + h * hs, k = q + d, v = q + 2 * d, s = ((long) b * H + h) * T * T;
+                gemm(false, true, T, T, hs, scale, qkv, q, ld, qkv, k, ld, 0, att, s, T);   // q kᵀ/√hs (T, T)
+                tick("f.att.gemm");
+                Kernels.causalSoftmax(att.b, (int) s, T);
+                tick("f.att.softmax");
+                gemm(false, false, T, hs, T, 1, att, s, T, qkv, v, ld, 0, y, (long) b * T * d + h * hs, d);
+                tick("f.att.gemm");
+            }
+        }
+    }
+
+    // --- backward ----------------------------------------------------------------------------------
+
+    private void backward(int[] tokens) {
+        tick(null);
+        // logits = lnf·wteᵀ (tied) or lnf·lm_head
+        if (tied) {
+            gemm(false, false, N, d, V, 1, logits, 0, V, wte, 0, d, 0, dln, 0, d);
+            gemm(true, false, V, d, N, 1, logits, 0, V, lnf, 0, d, 1, dwte, 0, d);
+        } else {
+            gemm(false, true, N, d, V, 1, logits, 0, V, lmHead, 0, V, 0, dln, 0, d);
+            gemm(true, false, d, V, N, 1, lnf, 0, d, logits, 0, V, 1, dlmHead, 0, V);
+        }
+        tick("b.gemm");
+        Pointer.memset(dres.p, 0, (long) N * d * 4);
+        Kernels.layerNormBackward(resid[L].b, dln.b, lnfg.b, dres.b, dlnfg.b, b(dlnfb), lnfMean, lnfRstd, lnfSig, N, d);
+        tick("b.layernorm");
+        float scale = (float) (1.0 / Math.sqrt(hs));
+        for (int l = L - 1; l >= 0; l--) {
+            // MLP branch; dres is dloss/dx for x = resid[l+1]
+            F dOut = branchGrad(masks == null ? null : masks[2 + 2 * l]);
+            linearBackward(gel[l], fc2W[l], dOut, dfc2W[l], dfc2B[l], dfc, f, d);
+            tick(null);
+            Kernels.geluBackward(fc[l].b, dfc.b, N * f);
+            tick("b.gelu");
+            linearBackward(ln2[l], fcW[l], dfc, dfcW[l], dfcB[l], dln, d, f);
+            tick(null);
+            Kernels.layerNormBackward(mid[l].b, dln.b, ln2g[l].b, dres.b, dln2g[l].b, b(dln2b[l]), ln2Mean[l], ln2Rstd[l], ln2Sig[l], N, d);
+            tick("b.layernorm");
+            // attention branch
+            dOut = branchGrad(masks == null ? null : masks[1 + 2 * l]);
+            linearBackward(atty[l], projW[l], dOut, dprojW[l], dprojB[l], dln, d, d);   // dln: dy (N, d)
+            attentionBackward(qkv[l], att[l], dln, scale);                              // → dqkv
+            linearBackward(ln1[l], qkvW[l], dqkv, dqkvW[l], dqkvB[l], dln, d, 3 * d);
+            tick(null);
+            Kernels.layerNormBackward(resid[l].b, dln.b, ln1g[l].b, dres.b, dln1g[l].b, b(dln1b[l]), ln1Mean[l], ln1Rstd[l], ln1Sig[l], N, d);
+            tick("b.layernorm");
+        }
+        // embeddings
+        if (masks != null) Kernels.mul(dres.b, masks[0].b, dres.b, N * d);
+        FloatBuffer g = dres.b, gte = dwte.b, gpe = dwpe.b;
+        for (int n = 0; n < N; n++) {
+            int tOff = tokens[n] * d, pOff = (n % T) * d, o = n * d;
+            for (int i = 0; i < d; i++) {
+                float e = g.get(o + i);
+                gte.put(tOff + i, gte.get(tOff + i) + e);
+                gpe.put(pOff + i, gpe.get(pOff + i) + e);
+            }
+        }
+        tick("b.embed");
+    }
+
+    /** The gradient reaching a residual branch: dres, times the branch's dropout mask if any. */
+    private F branchGrad(F mask) {
+        if (mask == null) return dres;
+        Kernels.mul(dres.b, mask.b, tmpD.b, N * d);
+        return tmpD;
+    }
+
+    /** For y = x·W + b: dW += xᵀ·dy, db += Σ dy, dx = dy·Wᵀ. */
+    private void linearBackward(F x, F w, F dy, F dw, F db, F dx, int in, int out) {
+        tick(null);
+        gemm(true, false, in, out, N, 1, x, 0, in, dy, 0, out, 1, dw, 0, out);
+        tick("b.gemm.dW");
+        if (db != null) Kernels.sumRows(dy.b, db.b, N, out);
+        tick("b.bias");
+        gemm(false, true, N, in, out, 1, dy, 0, out, w, 0, out, 0, dx, 0, in);
+        tick("b.gemm.dx");
+    }
+
+    /** Backward of {@link #attention}: dy (N, d) → dqkv (N, 3d). */
+    private void attentionBackward(F qkv, F att, F dy, float scale) {
+        int ld = 3 * d;
+        for (int b = 0; b < B; b++) {
+            for (int h = 0; h < H; h++) {
+                long q = (long) b * T * ld + h * hs, k = q + d, v = q + 2 * d, s = ((long) b * H + h) * T * T;
+                long yo = (long) b * T * d + h * hs;
+                tick(null);
+                gemm(false, true, T, T, hs, 1, dy, yo, d, qkv, v, ld, 0, datt, 0, T);        // dP = dy vᵀ
+                gemm(true, false, T, hs, T, 1, att, s, T, dy, yo, d, 0, dqkv, v, ld);        // dv = Pᵀ dy
+                tick("b.att.gemm");
+                Kernels.causalSoftmaxBackward(att.b, (int) s, datt.b, 0, T, scale);        // dS (scaled)
+                tick("b.att.softmax");
+                gemm(false, false, T, hs, T, 1, datt, 0, T, qkv, k, ld, 0, dqkv, q, ld);     // dq = dS k
+                gemm(true, false, T, hs, T, 1, datt, 0, T, qkv, q, ld, 0, dqkv, k, ld);      // dk = dSᵀ q
+                tick("b.att.gemm");
+            }
+        }
+    }
+
+    /** C = α·op(A)·op(B) + β·C on row-major blocks at the given element offsets. */
+    private static void gemm(boolean ta, boolean tb, int m, int n, int k, float alpha, F a, long ao, int lda,
+                             F b, long bo, int ldb, float beta, F c, long co, int ldc) {
+        openblas_nolapack.cblas_sgemm(ROW, ta ? TR : NO, tb ? TR : NO, m, n, k, alpha, a.at(ao), lda, b.at(bo), ldb,
+                beta, c.at(co), ldc);
+    }
+}

@@ -1,0 +1,348 @@
+package org.scalelab.trainer;
+
+import java.nio.FloatBuffer;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.IntConsumer;
+
+/**
+ * The element-wise and row-wise layers of {@link Backprop}, forward and backward, as plain loops over
+ * direct float buffers (row-major matrices; {@code off} is the first element). Each loop is split into
+ * at most {@link #THREADS} contiguous ranges of rows (or of columns, for sums over rows), so every output
+ * is computed by one thread in a fixed order: results do not depend on scheduling.
+ *
+ * <p>The numerics follow the SameDiff graph of {@link Gpt} so that training and evaluation see the same
+ * function: layer norm is ND4J's {@code (x − mean)/(σ + 1e-12)} with the population σ, GELU is the
+ * tanh approximation.
+ */
+final class Kernels {
+    private Kernels() {}
+
+    static final int THREADS = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), 8));
+    private static final ExecutorService POOL = THREADS == 1 ? null : Executors.newFixedThreadPool(THREADS - 1, r -> {
+        Thread t = new Thread(r, "scalelab-kernels");
+        t.setDaemon(true);
+        return t;
+    });
+
+    /** Runs {@code body.accept(part)} for part = 0..parts-1, parts ≤ THREADS, the last one on this thread. */
+    static void parallel(int parts, IntConsumer body) {
+        if (parts <= 1 || POOL == null) {
+            for (int p = 0; p < parts; p++) body.accept(p);
+            return;
+        }
+        @SuppressWarnings("unchecked")
+        Future<?>[] f = new Future[parts - 1];
+        for (int p = 0; p < parts - 1; p++) {
+            int part = p;
+            f[p] = POOL.submit(() -> body.accept(part));
+        }
+        body.accept(parts - 1);
+        try {
+            for (Future<?> x : f) x.get();
+        } catch (Exception e) {
+            throw new IllegalStateException(e.getCause() != null ? e.getCause() : e);
+        }
+    }
+
+    /** Splits [0, n) into contiguous ranges, one per thread, when there is enough work (n·cost ≥ 32k). */
+    static void range(int n, long costPerItem, RangeBody body) {
+        int parts = (int) Math.min(THREADS, Math.max(1, n * costPerItem / 32768));
+        parallel(parts, p -> body.run((int) ((long) n * p / parts), (int) ((long) n * (p + 1) / parts)));
+    }
+
+    interface RangeBody {
+        void run(int lo, int hi);
+    }
+
+    /** Per-thread scratch arrays: loops copy a row or chunk out of the direct buffer (a memcpy), work on a
+     * heap array (which the JIT vectorizes; element-wise access to direct buffers is several times slower),
+     * and copy the result back. */
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[4][0]);
+
+    private static float[] scratch(int slot, int n) {
+        float[][] s = SCRATCH.get();
+        if (s[slot].length < n) s[slot] = new float[n];
+        return s[slot];
+    }
+
+    private static final int CHUNK = 4096;
+
+    // --- layer norm ------------------------------------------------------------------------------
+
+    /**
+     * y = (x − μ)/(σ + 1e-12)·g + b per row of d; keeps μ and 1/(σ + 1e-12) and σ for the backward pass.
+     * {@code b} may be null (no bias).
+     */
+    static void layerNorm(FloatBuffer x, FloatBuffer y, FloatBuffer g, FloatBuffer b,
+                          float[] mean, float[] rstd, float[] sigma, int rows, int d) {
+        float[] gain = new float[d], shift = new float[d];
+        g.get(0, gain);
+        if (b != null) b.get(0, shift);
+        range(rows, 4L * d, (lo, hi) -> {
+            float[] a = scratch(0, d);
+            for (int r = lo; r < hi; r++) {
+                int o = r * d;
+                x.get(o, a, 0, d);
+                float s = 0;
+                for (int i = 0; i < d; i++) s += a[i];
+                float mu = s / d;
+                float v = 0;
+                for (int i = 0; i < d; i++) {
+                    float u = a[i] - mu;
+                    v += u * u;
+                }
+                float sd = (float) Math.sqrt(v / d);
+                float rs = 1f / (sd + 1e-12f);
+                mean[r] = mu;
+                rstd[r] = rs;
+                sigma[r] = sd;
+                for (int i = 0; i < d; i++) a[i] = (a[i] - mu) * rs * gain[i] + shift[i];
+                y.put(o, a, 0, d);
+            }
+        });
+    }
+
+    /**
+     * Backward of {@link #layerNorm}: dx += r·(ĝ − mean ĝ) − x̂·mean(ĝ·x̂)/σ with ĝ = dy·g, x̂ = (x − μ)·r.
+     * Gain and bias gradients are summed into dg, db (db may be null).
+     */
+    static void layerNormBackward(FloatBuffer x, FloatBuffer dy, FloatBuffer g, FloatBuffer dx, FloatBuffer dg, FloatBuffer db,
+                                  float[] mean, float[] rstd, float[] sigma, int rows, int d) {
+        float[] gain = new float[d];
+        g.get(0, gain);
+        int parts = (int) Math.min(THREADS, Math.max(1, rows * 6L * d / 32768));
+        float[][] sumG = new float[parts][d], sumB = new float[parts][d];
+        parallel(parts, p -> {
+            int lo = (int) ((long) rows * p / parts), hi = (int) ((long) rows * (p + 1) / parts);
+            float[] xa = scratch(0, d), ga = scratch(1, d), da = scratch(2, d);
+            float[] sg = sumG[p], sb = sumB[p];
+            for (int r = lo; r < hi; r++) {
+                int o = r * d;
+                x.get(o, xa, 0, d);
+                dy.get(o, ga, 0, d);
+                dx.get(o, da, 0, d);
+                float mu = mean[r], rs = rstd[r];
+                float s1 = 0, s2 = 0;
+                for (int i = 0; i < d; i++) {
+                    float xh = (xa[i] - mu) * rs;
+                    float e = ga[i];
+                    sg[i] += e * xh;
+                    sb[i] += e;
+                    float gh = e * gain[i];
+                    s1 += gh;
+                    s2 += gh * xh;
+                    xa[i] = xh;
+                }
+                float mg = s1 / d, mgx = s2 / d / sigma[r];
+                for (int i = 0; i < d; i++) da[i] += rs * (ga[i] * gain[i] - mg) - xa[i] * mgx;
+                dx.put(o, da, 0, d);
+            }
+        });
+        for (int i = 0; i < d; i++) {
+            float a = 0, c = 0;
+            for (int p = 0; p < parts; p++) {
+                a += sumG[p][i];
+                c += sumB[p][i];
+            }
+            dg.put(i, dg.get(i) + a);
+            if (db != null) db.put(i, db.get(i) + c);
+        }
+    }
+
+    // --- bias, GELU, residual ---------------------------------------------------------------------
+
+    /** y[r, :] += b for every row. */
+    static void addBias(FloatBuffer y, FloatBuffer b, int rows, int n) {
+        float[] bias = new float[n];
+        b.get(0, bias);
+        range(rows, n, (lo, hi) -> {
+            float[] a = scratch(0, n);
+            for (int r = lo; r < hi; r++) {
+                int o = r * n;
+                y.get(o, a, 0, n);
+                for (int i = 0; i < n; i++) a[i] += bias[i];
+                y.put(o, a, 0, n);
+            }
+        });
+    }
+
+    /** db += Σ_rows dy (column sums). */
+    static void sumRows(FloatBuffer dy, FloatBuffer db, int rows, int n) {
+        int parts = (int) Math.min(THREADS, Math.max(1, (long) rows * n / 32768));
+        float[][] acc = new float[parts][n];
+        parallel(parts, p -> {
+            int lo = (int) ((long) rows * p / parts), hi = (int) ((long) rows * (p + 1) / parts);
+            float[] a = scratch(0, n), s = acc[p];
+            for (int r = lo; r < hi; r++) {
+                dy.get(r * n, a, 0, n);
+                for (int i = 0; i < n; i++) s[i] += a[i];
+            }
+        });
+        for (int i = 0; i < n; i++) {
+            float t = 0;
+            for (int p = 0; p < parts; p++) t += acc[p][i];
+            db.put(i, db.get(i) + t);
+        }
+    }
+
+    private static final float GELU_C = (float) Math.sqrt(2 / Math.PI), GELU_A = 0.044715f;
+
+    /**
+     * tanh as a rational function of degree 13/6 on [−7.9988, 7.9988] (clamped outside; the constants are
+     * Eigen's fast float tanh), within 4e-7 of tanh everywhere. Only multiplications, additions, one
+     * division and min/max, so that the JIT vectorizes the loops that call it: 0.6 ns per element here
+     * against 9 ns through Math.exp.
+     */
+    static float tanh(float x) {
+        x = Math.max(-7.99881172180175781f, Math.min(7.99881172180175781f, x));
+        float x2 = x * x;
+        float p = x2 * -2.76076847742355e-16f + 2.00018790482477e-13f;
+        p = p * x2 + -8.60467152213735e-11f;
+        p = p * x2 + 5.12229709037114e-08f;
+        p = p * x2 + 1.48572235717979e-05f;
+        p = p * x2 + 6.37261928875436e-04f;
+        p = p * x2 + 4.89352455891786e-03f;
+        p = p * x;
+        float q = x2 * 1.19825839466702e-06f + 1.18534705686654e-04f;
+        q = q * x2 + 2.26843463243900e-03f;
+        q = q * x2 + 4.89352518554385e-03f;
+        return p / q;
+    }
+
+    /** Applies {@code body} to [0, n) in chunks of heap arrays: a = x[chunk], c = y[chunk] (y may be null). */
+    private static void chunks(int n, long cost, FloatBuffer x, FloatBuffer y, FloatBuffer out, ChunkBody body) {
+        int nChunks = (n + CHUNK - 1) / CHUNK;
+        range(nChunks, CHUNK * cost, (lo, hi) -> {
+            float[] a = scratch(0, CHUNK), c = scratch(1, CHUNK);
+            for (int k = lo; k < hi; k++) {
+                int o = k * CHUNK, m = Math.min(CHUNK, n - o);
+                x.get(o, a, 0, m);
+                if (y != null) y.get(o, c, 0, m);
+                body.run(a, c, m);
+                out.put(o, a, 0, m);
+            }
+        });
+    }
+
+    private interface ChunkBody {
+        void run(float[] a, float[] c, int m);
+    }
+
+    /** y = 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
+    static void gelu(FloatBuffer x, FloatBuffer y, int n) {
+        chunks(n, 20, x, null, y, (a, c, m) -> {
+            for (int i = 0; i < m; i++) {
+                float v = a[i];
+                a[i] = 0.5f * v * (1f + tanh(GELU_C * (v + GELU_A * v * v * v)));
+            }
+        });
+    }
+
+    /** dx = dy·gelu'(x), in place in dy. */
+    static void geluBackward(FloatBuffer x, FloatBuffer dy, int n) {
+        chunks(n, 24, dy, x, dy, (a, c, m) -> {
+            for (int i = 0; i < m; i++) {
+                float v = c[i], v2 = v * v;
+                float t = tanh(GELU_C * v * (1f + GELU_A * v2));
+                float hv = 0.5f * v;
+                a[i] = a[i] * (0.5f + 0.5f * t + (hv - hv * t * t) * (GELU_C + 3f * GELU_C * GELU_A * v2));
+            }
+        });
+    }
+
+    /** out = x + y (·mask when mask is not null). */
+    static void residual(FloatBuffer x, FloatBuffer y, FloatBuffer mask, FloatBuffer out, int n) {
+        if (mask == null) {
+            chunks(n, 1, x, y, out, (a, c, m) -> {
+                for (int i = 0; i < m; i++) a[i] += c[i];
+            });
+        } else {
+            chunks(n, 2, y, mask, out, (a, c, m) -> {
+                for (int i = 0; i < m; i++) a[i] *= c[i];
+            });
+            chunks(n, 1, out, x, out, (a, c, m) -> {
+                for (int i = 0; i < m; i++) a[i] += c[i];
+            });
+        }
+    }
+
+    /** y = x·mask. */
+    static void mul(FloatBuffer x, FloatBuffer mask, FloatBuffer y, int n) {
+        chunks(n, 1, x, mask, y, (a, c, m) -> {
+            for (int i = 0; i < m; i++) a[i] *= c[i];
+        });
+    }
+
+    // --- attention ----------------------------------------------------------------------------------
+
+    /**
+     * Causal softmax in place over a (T, T) block at {@code off}: row i over columns 0..i, the rest 0
+     * (the graph's additive −1e9 mask gives exactly 0 there too).
+     */
+    static void causalSoftmax(FloatBuffer s, int off, int T) {
+        for (int i = 0; i < T; i++) {
+            int o = off + i * T;
+            float max = Float.NEGATIVE_INFINITY;
+            for (int j = 0; j <= i; j++) max = Math.max(max, s.get(o + j));
+            float sum = 0;
+            for (int j = 0; j <= i; j++) {
+                float e = (float) Math.exp(s.get(o + j) - max);
+                s.put(o + j, e);
+                sum += e;
+            }
+            float inv = 1f / sum;
+            for (int j = 0; j <= i; j++) s.put(o + j, s.get(o + j) * inv);
+            for (int j = i + 1; j < T; j++) s.put(o + j, 0f);
+        }
+    }
+
+    /** dS = P ⊙ (dP − rowsum(dP ⊙ P))·scale, in place in dP, over (T, T) blocks at poff and dpoff. */
+    static void causalSoftmaxBackward(FloatBuffer p, int poff, FloatBuffer dp, int dpoff, int T, float scale) {
+        for (int i = 0; i < T; i++) {
+            int o = poff + i * T, od = dpoff + i * T;
+            float dot = 0;
+            for (int j = 0; j <= i; j++) dot += dp.get(od + j) * p.get(o + j);
+            for (int j = 0; j <= i; j++) dp.put(od + j, p.get(o + j) * (dp.get(od + j) - dot) * scale);
+            for (int j = i + 1; j < T; j++) dp.put(od + j, 0f);
+        }
+    }
+
+    // --- loss ---------------------------------------------------------------------------------------
+
+    /**
+     * Mean cross-entropy of the rows of {@code logits} (rows, V) against {@code labels}; replaces the
+     * logits by the gradient of the mean loss, (softmax − onehot)/rows. Returns the mean loss in nats.
+     */
+    static double crossEntropy(FloatBuffer logits, int[] labels, int rows, int V) {
+        double[] part = new double[THREADS];
+        int parts = (int) Math.min(THREADS, Math.max(1, (long) rows * V * 8 / 32768));
+        float invRows = 1f / rows;
+        parallel(parts, p -> {
+            int lo = (int) ((long) rows * p / parts), hi = (int) ((long) rows * (p + 1) / parts);
+            double acc = 0;
+            for (int r = lo; r < hi; r++) {
+                int o = r * V;
+                float max = Float.NEGATIVE_INFINITY;
+                for (int j = 0; j < V; j++) max = Math.max(max, logits.get(o + j));
+                int y = labels[r];
+                float zy = logits.get(o + y) - max;
+                double sum = 0;
+                for (int j = 0; j < V; j++) {
+                    float e = (float) Math.exp(logits.get(o + j) - max);
+                    logits.put(o + j, e);
+                    sum += e;
+                }
+                acc += Math.log(sum) - zy;
+                float inv = (float) (1 / sum) * invRows;
+                for (int j = 0; j < V; j++) logits.put(o + j, logits.get(o + j) * inv);
+                logits.put(o + y, logits.get(o + y) - invRows);
+            }
+            part[p] = acc;
+        });
+        double s = 0;
+        for (int p = 0; p < parts; p++) s += part[p];
+        return s / rows;
+    }
+}
