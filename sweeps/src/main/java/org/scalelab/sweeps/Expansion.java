@@ -363,6 +363,10 @@ public final class Expansion {
             String key = path.replaceAll("/[0-9]+$", "");
             throw spec.error(path, "'" + key.substring(key.lastIndexOf('/') + 1) + "' must be a value or a list of values");
         }
+        // 1e6 is a whole number: write it as one, so that integer keys (data.tokens, train.steps) accept it
+        if (v.isFloatingPointNumber() && v.asDouble() == Math.rint(v.asDouble()) && Math.abs(v.asDouble()) < 1e15) {
+            return Long.toString((long) v.asDouble());
+        }
         return v.asText();
     }
 }

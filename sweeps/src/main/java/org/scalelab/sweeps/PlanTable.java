@@ -5,7 +5,7 @@ import org.scalelab.trainer.Accounting;
 import org.scalelab.trainer.ModelConfig;
 import org.scalelab.trainer.Progress;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -13,17 +13,23 @@ import java.util.Map;
 /**
  * What a sweep will do, run by run, before it trains: the resolved shape, N (counted non-embedding
  * parameters), D (tokens trained on, steps·batchSize·nCtx), C = 6·N·D, tokens per parameter, epochs over
- * the data the run may see, Kaplan's overfitting check D_data ≥ 5e3·N^0.74 (on the distinct tokens
- * available, which is what the rule bounds), and the estimated time; then the totals.
+ * the data the run may see, Kaplan's check D ≥ 5e3·N^0.74 (eq. 4.4: below it the loss is limited by the
+ * data rather than by N — by overfitting when tokens repeat), applied to the distinct tokens the run
+ * learns from, min(D, data available); and the estimated time; then the totals.
  */
 final class PlanTable {
     private PlanTable() {}
 
     /** One run's derived values. */
     record Row(Expansion.Point p, long n, double d, double c, long uniqueTokens, double seconds) {
-        /** Kaplan et al. (2020) eq. 4.4: below this dataset size the overfitting penalty is over a few percent. */
+        /** Kaplan et al. (2020) eq. 4.4: below this many tokens the data, not N, limits the loss. */
         double overfitBound() {
             return 5e3 * Math.pow(n, 0.74);
+        }
+
+        /** Distinct tokens the run learns from: D, or the data available when that is less. */
+        double distinct() {
+            return uniqueTokens > 0 ? Math.min(d, uniqueTokens) : d;
         }
     }
 
@@ -46,43 +52,50 @@ final class PlanTable {
         }).toList();
     }
 
-    static void print(PrintStream out, List<Row> rows, TimeModel model, boolean timeCalibrated) {
+    /** The axis values of a run, without those the shape columns already show. */
+    static String coordinates(Expansion.Point p, boolean shapes) {
+        StringBuilder sb = new StringBuilder();
+        p.coords().forEach((k, v) -> {
+            if (shapes && (Expansion.LABELS.contains(k) || List.of("model.nLayer", "model.dModel", "model.nHead").contains(k))) return;
+            sb.append(sb.length() == 0 ? "" : " ").append(k).append('=').append(v);
+        });
+        return sb.toString();
+    }
+
+    static void print(PrintWriter out, List<Row> rows, TimeModel model, boolean timeCalibrated) {
         boolean shapes = rows.stream().anyMatch(r -> r.p().coords().containsKey("family"));
         int idw = Math.max(6, rows.stream().mapToInt(r -> r.p().runId().length()).max().orElse(6));
-        String head = String.format(Locale.ROOT, "%-" + idw + "s %s%4s %5s %4s %5s %9s %9s %9s %7s %7s %-14s %8s",
+        String head = String.format(Locale.ROOT, "%-" + idw + "s %s%4s %5s %4s %5s %9s %9s %9s %9s %7s %7s %-14s %8s",
                 "run", shapes ? String.format(Locale.ROOT, "%-10s %8s ", "family", "target_N") : "",
-                "L", "d", "h", "dFf", "N", "D", "C", "D/N", "epochs", "D_data≥5e3N^.74", "time");
+                "L", "d", "h", "dFf", "lr", "N", "D", "C", "D/N", "epochs", "D≥5e3·N^.74", "time") + "  coordinates";
         out.println(head);
         double totalC = 0, totalS = 0;
         int below = 0;
         for (Row r : rows) {
             ModelConfig m = r.p().config().model();
             double epochs = r.uniqueTokens() > 0 ? r.d() / r.uniqueTokens() : Double.NaN;
-            String check;
-            if (r.uniqueTokens() > 0) {
-                boolean ok = r.uniqueTokens() >= r.overfitBound();
-                if (!ok) below++;
-                check = (ok ? "ok" : "below") + String.format(Locale.ROOT, " (%s)", Progress.human(r.overfitBound()));
-            } else {
-                check = "? (" + Progress.human(r.overfitBound()) + ")";
-            }
-            out.printf(Locale.ROOT, "%-" + idw + "s %s%4d %5d %4d %5d %9s %9s %9.3g %7.1f %7s %-14s %8s%n", r.p().runId(),
+            boolean ok = r.distinct() >= r.overfitBound();
+            if (!ok) below++;
+            String check = (ok ? "ok" : "no") + String.format(Locale.ROOT, " (%s)", Progress.human(r.overfitBound()));
+            out.printf(Locale.ROOT, "%-" + idw + "s %s%4d %5d %4d %5d %9.3g %9s %9s %9.3g %7.3g %7s %-14s %8s  %s%n", r.p().runId(),
                     shapes ? String.format(Locale.ROOT, "%-10s %8s ", r.p().coords().getOrDefault("family", ""),
                             r.p().coords().getOrDefault("target_N", "")) : "",
-                    m.nLayer(), m.dModel(), m.nHead(), m.ff(), Progress.human(r.n()), Progress.human(r.d()), r.c(), r.d() / r.n(),
-                    Double.isNaN(epochs) ? "?" : String.format(Locale.ROOT, "%.2f", epochs), check, Progress.duration(r.seconds()));
+                    m.nLayer(), m.dModel(), m.nHead(), m.ff(), r.p().config().train().lr(), Progress.human(r.n()), Progress.human(r.d()), r.c(), r.d() / r.n(),
+                    Double.isNaN(epochs) ? "?" : String.format(Locale.ROOT, "%.2f", epochs), check, Progress.duration(r.seconds()),
+                    coordinates(r.p(), shapes));
             totalC += r.c();
             totalS += r.seconds();
         }
         out.printf(Locale.ROOT, "%d runs; C = 6·N·D = %.3g FLOP in total (%.3g PF-days; N non-embedding, D tokens trained on); "
                         + "about %s on one worker%n", rows.size(), totalC, totalC / Accounting.PF_DAY, Progress.duration(totalS));
         out.printf(Locale.ROOT, "time: %s (%.1f µs per token and layer + training FLOPs at %.3g FLOP/s, %s start-up per run)%n",
-                timeCalibrated ? "fitted to this sweep's finished runs" : "the development machine's CPU speed (2 cores); "
-                        + "a GPU or a larger CPU is faster, and a sweep refits this after its first runs",
+                timeCalibrated ? "as given, or fitted to this sweep's finished runs" : "the development machine's CPU speed (2 cores); "
+                        + "a GPU or a larger CPU is faster (--gflops), and a sweep refits this after its first runs",
                 model.overheadS() * 1e6, model.flopsPerS(), Progress.duration(model.startupS()));
         if (below > 0) {
-            out.printf(Locale.ROOT, "%d run(s) see fewer distinct tokens than 5e3·N^0.74 (Kaplan et al. 2020, eq. 4.4): expect them to "
-                    + "overfit; raise data.tokens or the corpus size%n", below);
+            out.printf(Locale.ROOT, "%d run(s) learn from fewer distinct tokens than 5e3·N^0.74 (Kaplan et al. 2020, eq. 4.4): their loss "
+                    + "is limited by D rather than N (and they overfit where tokens repeat); fine for L(D) or L(N, D), "
+                    + "but an L(N) fit on them will flatten%n", below);
         }
     }
 }

@@ -9,7 +9,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -76,23 +76,40 @@ public final class SweepCommand implements Runnable {
             + "parameter, epochs, Kaplan's overfitting check and the estimated time, and the totals, without training.",
             footer = {"", "Example:", "  scalelab sweep plan examples/kaplan-tiny.yaml"})
     static final class Plan implements Callable<Integer> {
+        @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec cmd;
         @Parameters(paramLabel = "SPEC") Path specFile;
         @Option(names = "--dir", description = "Sweep directory, for the time of a sweep already started (default: experiments/NAME).") Path dir;
         @Option(names = "--no-data", description = "Do not open the corpora (vocabulary, distinct tokens and epochs stay unknown for text files).") boolean noData;
+        @Option(names = "--gflops", description = "Time the runs at this achieved training rate (GFLOP/s) instead of the model of "
+                + "this project's CPU step or the sweep's finished runs, e.g. 20000 for a GPU at 40% of 50 TFLOP/s.") Double gflops;
 
         @Override
         public Integer call() {
             SweepSpec s = SweepSpec.read(specFile);
             Path d = dirOf(s, dir);
-            List<Expansion.Point> pts = expand(s, d);
+            List<Expansion.Point> pts = expand(s, d, false);
             Map<DataSpec, Corpora.Info> data = Map.of();
             if (!noData) {
                 Set<DataSpec> specs = new LinkedHashSet<>();
-                for (Expansion.Point p : pts) specs.add(p.config().data());
+                for (Expansion.Point p : pts) {
+                    DataSpec ds = p.config().data();
+                    if (Corpora.isSynthetic(ds.corpus()) || Files.isRegularFile(Path.of(ds.corpus()))) {
+                        specs.add(ds);
+                    } else if (specs.add(ds)) {
+                        System.err.println("note: data.corpus '" + ds.corpus() + "' does not exist here; sweep run will refuse it until it does");
+                    }
+                }
+                specs.removeIf(ds -> !Corpora.isSynthetic(ds.corpus()) && !Files.isRegularFile(Path.of(ds.corpus())));
                 data = Corpora.open(specs);
             }
             TimeModel m = timeModel(d, pts);
-            PlanTable.print(System.out, PlanTable.rows(pts, data, m), m, !m.equals(TimeModel.defaults()));
+            if (gflops != null) {
+                if (!(gflops > 0)) throw new UserError("--gflops must be > 0, got " + gflops);
+                m = new TimeModel(m.startupS(), 0, gflops * 1e9);
+            }
+            PrintWriter out = cmd.commandLine().getOut();
+            PlanTable.print(out, PlanTable.rows(pts, data, m), m, !m.equals(TimeModel.defaults()));
+            out.flush();
             return 0;
         }
     }
@@ -135,7 +152,9 @@ public final class SweepCommand implements Runnable {
             List<Expansion.Point> mine = Runner.shard(pts, sh[0], sh[1]);
             if (mine.size() <= 60) {
                 TimeModel m = timeModel(d, pts);
-                PlanTable.print(System.err, PlanTable.rows(mine, Map.of(), m), m, !m.equals(TimeModel.defaults()));
+                PrintWriter err = new PrintWriter(System.err, true);
+                PlanTable.print(err, PlanTable.rows(mine, Map.of(), m), m, !m.equals(TimeModel.defaults()));
+                err.flush();
             }
             Runner.Options o = new Runner.Options(inProcess, sh[0], sh[1], retryFailed, runMemory.toLowerCase(Locale.ROOT),
                     lockTimeout * 1000L, System.err, new AtomicBoolean());
@@ -177,6 +196,7 @@ public final class SweepCommand implements Runnable {
             + "runs of a sweep, what the running ones are doing, why the failed ones failed, and the ETA.",
             footer = {"", "Example:", "  scalelab sweep status experiments/kaplan-tiny --all"})
     static final class Status implements Callable<Integer> {
+        @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec cmd;
         @Parameters(paramLabel = "DIR") Path dir;
         @Option(names = "--workers", description = "Workers sharing the sweep, for the ETA (default: the number of runs training now, at least 1).") Integer workers;
         @Option(names = "--all", description = "One line for every run, not only the running, diverged and failed ones.") boolean all;
@@ -186,7 +206,7 @@ public final class SweepCommand implements Runnable {
             List<Expansion.Point> pts = expand(specOf(dir), dir, false);
             List<SweepState.Run> runs = SweepState.scan(dir, pts, READ_LOCK_TIMEOUT_MS);
             Map<String, Integer> c = SweepState.counts(runs);
-            PrintStream out = System.out;
+            PrintWriter out = cmd.commandLine().getOut();
             out.printf(Locale.ROOT, "%s: %d runs: %s%n", dir, pts.size(), SweepState.summary(c));
             for (SweepState.Run r : runs) {
                 if (all || List.of("running", "diverged", "failed").contains(r.status())) out.println("  " + line(r));
@@ -204,6 +224,7 @@ public final class SweepCommand implements Runnable {
                 out.println("diverged and failed runs are retried only on request: scalelab sweep run " + dir.resolve("sweep.yaml")
                         + " --dir " + dir + " --retry-failed");
             }
+            out.flush();
             return 0;
         }
 
@@ -231,6 +252,7 @@ public final class SweepCommand implements Runnable {
                     "  scalelab sweep results experiments/kaplan-tiny --csv > table.csv",
                     "  scalelab sweep results experiments/kaplan-tiny --out table.csv"})
     static final class Results implements Callable<Integer> {
+        @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec cmd;
         @Parameters(paramLabel = "DIR") Path dir;
         @Option(names = "--out", paramLabel = "FILE", description = "Write the full table (CSV) to FILE.") Path out;
         @Option(names = "--csv", description = "Print the full table as CSV instead of the main columns aligned.") boolean csv;
@@ -240,15 +262,17 @@ public final class SweepCommand implements Runnable {
             List<Expansion.Point> pts = expand(specOf(dir), dir, false);
             ResultsCsv.rebuild(dir, pts, READ_LOCK_TIMEOUT_MS);
             String text = Files.readString(dir.resolve("results.csv"));
+            PrintWriter w = cmd.commandLine().getOut();
             if (out != null) {
                 Files2.writeAtomic(out, text);
-                System.err.println("wrote " + out + " (" + pts.size() + " runs)");
+                cmd.commandLine().getErr().println("wrote " + out + " (" + pts.size() + " runs)");
             }
             if (csv) {
-                System.out.print(text);
+                w.print(text);
             } else if (out == null) {
-                System.out.print(aligned(ResultsCsv.parse(text)));
+                w.print(aligned(ResultsCsv.parse(text)));
             }
+            w.flush();
             return 0;
         }
 
@@ -292,6 +316,7 @@ public final class SweepCommand implements Runnable {
             footer = {"", "Examples:", "  scalelab sweep emit slurm spec.yaml --workers 8 --dir /shared/experiments/x > sweep.sbatch && sbatch sweep.sbatch",
                     "  scalelab sweep emit k8s spec.yaml --workers 8 --image registry/scalelab:0.1 --pvc sweeps > job.yaml && kubectl apply -f job.yaml"})
     static final class Emit implements Callable<Integer> {
+        @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec cmd;
         @Parameters(index = "0", paramLabel = "slurm|k8s") String kind;
         @Parameters(index = "1", paramLabel = "SPEC") Path specFile;
         @Option(names = "--workers", defaultValue = "4", description = "Array size / parallel pods, one shard each (default: ${DEFAULT-VALUE}).") int workers;
@@ -327,7 +352,8 @@ public final class SweepCommand implements Runnable {
                 }
                 default -> throw new UserError("sweep emit: '" + kind + "' is not known; use slurm or k8s");
             };
-            System.out.print(text);
+            cmd.commandLine().getOut().print(text);
+            cmd.commandLine().getOut().flush();
             return 0;
         }
     }

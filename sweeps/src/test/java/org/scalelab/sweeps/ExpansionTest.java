@@ -86,6 +86,69 @@ class ExpansionTest {
         assertTrue(section.getMessage().contains("spec.yaml:6:") && section.getMessage().contains("gird"), section.getMessage());
     }
 
+    /** Golden ids: if this fails, every existing sweep directory would stop resuming (its runs get new ids). */
+    @Test
+    void runIdsDoNotChangeAcrossVersions(@TempDir Path tmp) throws IOException {
+        Path f = tmp.resolve("golden.yaml");
+        Files.writeString(f, "name: golden\nbase:\n  data: {corpus: \"synthetic:tokens=20000\"}\n"
+                + "  model: {nLayer: 1, dModel: 16, nHead: 2, nCtx: 8}\n  train: {steps: 6, batchSize: 4}\n"
+                + "grid:\n  train.seed: [1, 2]\n");
+        List<String> ids = Expansion.expand(SweepSpec.read(f), tmp.resolve("a/runs").toString()).stream().map(Expansion.Point::runId).toList();
+        assertEquals(List.of(GOLDEN_1, GOLDEN_2), ids, "a change to the run config's fields or to RunIds changes every run id");
+        List<String> elsewhere = Expansion.expand(SweepSpec.read(f), "/elsewhere/runs").stream().map(Expansion.Point::runId).toList();
+        assertEquals(ids, elsewhere, "ids do not depend on the sweep directory");
+    }
+
+    static final String GOLDEN_1 = "L1-d16-h2-T8-7714c97fa8", GOLDEN_2 = "L1-d16-h2-T8-ca156aa9b6";
+
+    @Test
+    void shapeFamiliesInASpec(@TempDir Path tmp) throws IOException {
+        Path f = SweepTestSupport.spec(tmp, "shapes:\n  family: [standard, deepnarrow]\n  N: [2e4, 1e5]\n  aspect: 16\n  headSize: 8\n");
+        List<Expansion.Point> pts = Expansion.expand(SweepSpec.read(f), "runs");
+        assertEquals(4, pts.size());
+        for (String n : List.of("20000", "100000")) {
+            Expansion.Point std = pts.stream().filter(p -> p.coords().get("target_N").equals(n) && p.coords().get("family").equals("standard")).findFirst().orElseThrow();
+            Expansion.Point deep = pts.stream().filter(p -> p.coords().get("target_N").equals(n) && p.coords().get("family").equals("deepnarrow")).findFirst().orElseThrow();
+            long nStd = org.scalelab.trainer.Accounting.of(std.config().model().withVocab(1)).nonEmbedding();
+            long nDeep = org.scalelab.trainer.Accounting.of(deep.config().model().withVocab(1)).nonEmbedding();
+            assertEquals(1.0, nStd / Double.parseDouble(n), 0.25, "standard N " + nStd + " for target " + n);
+            assertEquals(1.0, nDeep / Double.parseDouble(n), 0.25, "deepnarrow N " + nDeep + " for target " + n);
+            assertTrue(deep.config().model().nLayer() > std.config().model().nLayer(), "deeper");
+            assertEquals(8, std.config().model().headSize());
+            assertEquals(8, deep.config().model().headSize());
+        }
+    }
+
+    @Test
+    void moreSpecMistakesNameTheirLine(@TempDir Path tmp) throws IOException {
+        // lines: 1 name, 2 base:, 3 data, 4 model, 5 train, 6.. the axes
+        assertLine(tmp, "grid:\n  model.nLayer: [1]\n", s -> s.replace("nLayer: 1,", "nLayr: 1,"), 4, "nLayr");
+        assertLine(tmp, "grid:\n  model.nLayer: [1, 2]\nzip:\n  model.nLayer: [3]\n", s -> s, 9, "both");
+        assertLine(tmp, "lr: kaplan\npoints:\n  - {train.lr: 0.1}\n", s -> s, 8, "kaplan");
+        assertLine(tmp, "grid:\n  data.corpus: [nowhere.txt]\n", s -> s, 7, "no such file");
+        assertLine(tmp, "grid:\n  train.seed: [1]\n", s -> s.replace("base:\n", "base:\n  name: fixed\n"), 3, "base.name");
+        assertLine(tmp, "grid:\n  train.seed: [1]\n  train.seed: [2]\n", s -> s, 8, "Duplicate");
+        assertLine(tmp, "shapes:\n  N: [1e4]\n  aspct: 16\n", s -> s, 8, "aspct");
+        assertLine(tmp, "points:\n  - {train.seed: 1}\n  - 5\n", s -> s, 8, "mapping");
+        assertLine(tmp, "grid:\n  model: [1]\n", s -> s, 7, "section");
+    }
+
+    private static void assertLine(Path tmp, String axes, java.util.function.UnaryOperator<String> edit, int line, String words) throws IOException {
+        Path f = SweepTestSupport.spec(tmp, axes);
+        Files.writeString(f, edit.apply(Files.readString(f)));
+        UserError e = assertThrows(UserError.class, () -> Expansion.expand(SweepSpec.read(f), "runs"), axes);
+        assertTrue(e.getMessage().contains("spec.yaml:" + line + ":") && e.getMessage().contains(words), e.getMessage());
+    }
+
+    @Test
+    void wholeNumbersInFloatNotationAreAccepted(@TempDir Path tmp) throws IOException {
+        Path f = SweepTestSupport.spec(tmp, "grid:\n  data.tokens: [1e4, 2.0e4]\n  train.steps: [1e1]\n");
+        List<Expansion.Point> pts = Expansion.expand(SweepSpec.read(f), "runs");
+        assertEquals(List.of(10_000L, 20_000L), pts.stream().map(p -> p.config().data().tokens()).toList());
+        assertEquals(10, pts.get(0).config().train().steps());
+        assertEquals("10000", pts.get(0).coords().get("data.tokens"));
+    }
+
     @Test
     void kaplanLearningRateRule(@TempDir Path tmp) throws IOException {
         Path f = SweepTestSupport.spec(tmp, "lr: kaplan\ngrid:\n  model.nLayer: [1, 4]\n");
