@@ -106,7 +106,14 @@ public class FitCommand implements Callable<Integer> {
 
     /** Runs the command; a {@link ScalingError} prints its message alone on stderr and gives exit code 2. */
     public static int execute(String... args) {
+        return execute(null, null, args);
+    }
+
+    /** As {@link #execute(String...)} with output and errors to the given writers (null: stdout, stderr). */
+    public static int execute(PrintWriter out, PrintWriter err, String... args) {
         CommandLine cl = new CommandLine(new FitCommand());
+        if (out != null) cl.setOut(out);
+        if (err != null) cl.setErr(err);
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             if (!(ex instanceof ScalingError)) throw ex;
             cmd.getErr().println(ex.getMessage());

@@ -44,7 +44,7 @@ public final class Table {
         this.sweepDir = sweepDir;
         this.columns = List.copyOf(columns);
         this.runs = List.copyOf(runs);
-        this.otherStatuses = Map.copyOf(otherStatuses);
+        this.otherStatuses = java.util.Collections.unmodifiableMap(new TreeMap<>(otherStatuses));
     }
 
     /** A sweep directory: {@code results.csv} plus the learning curves of its finished runs. */
@@ -70,6 +70,11 @@ public final class Table {
     }
 
     private static Table read(Path file, Path sweepDir) {
+        try {
+            if (Files.size(file) == 0) throw new ScalingError(file + ": empty file; a table needs a header row and one row per run");
+        } catch (IOException e) {
+            throw new ScalingError(file + ": cannot read (" + e.getMessage() + ")");
+        }
         List<String> cols = new ArrayList<>();
         List<Run> runs = new ArrayList<>();
         Map<String, Integer> other = new TreeMap<>();

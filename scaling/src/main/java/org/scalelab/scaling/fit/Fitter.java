@@ -132,11 +132,6 @@ public final class Fitter {
 
     /** Enough points, and several distinct values of each input: else the data cannot determine the law. */
     public static void checkSupport(Law law, Data d, String what) {
-        long used = Arrays.stream(d.weight()).filter(w -> w > 0).count();
-        if (used < law.size() + 1) {
-            throw new ScalingError(what + ": " + law.id() + " has " + law.size() + " parameters but only " + used
-                    + " points" + (used < d.n() ? " of non-zero weight" : "") + "; it needs at least " + (law.size() + 1));
-        }
         for (int j = 0; j < law.inputs().size(); j++) {
             final int col = j;
             long distinct = IntStream.range(0, d.n()).filter(i -> d.weight()[i] > 0).mapToDouble(i -> d.x()[i][col]).distinct().count();
@@ -144,6 +139,11 @@ public final class Fitter {
                 throw new ScalingError(what + ": all points have the same " + law.inputs().get(j) + "; " + law.id()
                         + " needs runs at several values of " + law.inputs().get(j));
             }
+        }
+        long used = Arrays.stream(d.weight()).filter(w -> w > 0).count();
+        if (used < law.size() + 1) {
+            throw new ScalingError(what + ": " + law.id() + " has " + law.size() + " parameters but only " + used
+                    + " points" + (used < d.n() ? " of non-zero weight" : "") + "; it needs at least " + (law.size() + 1));
         }
     }
 

@@ -196,7 +196,9 @@ public final class Laws {
             public double logLoss(double[] t, double[] lx, double[] g) {
                 double u1 = t[0] - t[3] * lx[0], u2 = t[1] - t[4] * lx[1], u3 = t[2];
                 double m = Math.max(u1, Math.max(u2, u3));
-                double e1 = Math.exp(u1 - m), e2 = Math.exp(u2 - m), e3 = Math.exp(u3 - m), s = e1 + e2 + e3;
+                // the largest term is exp(0) = 1: two exp calls instead of three (this runs ~1e8 times per fit)
+                double e1 = u1 == m ? 1 : Math.exp(u1 - m), e2 = u2 == m ? 1 : Math.exp(u2 - m), e3 = u3 == m ? 1 : Math.exp(u3 - m);
+                double s = e1 + e2 + e3;
                 if (g != null) {
                     double inv = 1 / s;
                     g[0] = e1 * inv;

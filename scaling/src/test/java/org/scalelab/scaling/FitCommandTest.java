@@ -1,0 +1,167 @@
+package org.scalelab.scaling;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code scalelab fit} on sweep directories and CSV tables written to a temporary folder. */
+class FitCommandTest {
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    /**
+     * A sweep of 6 sizes (N = 1e5·4^i) × 3 token budgets (1e8, 1e9, 1e10) whose learning curves follow
+     * L = 1.8 + 300/N^0.3 + 500/t^0.3 at the tokens t seen so far, 0.5% noise per evaluation, plus a
+     * diverged run. Equal exponents: compute-optimal N_opt ∝ C^0.5.
+     */
+    static Path sweep(Path dir) throws IOException {
+        SplittableRandom r = new SplittableRandom(5);
+        List<Synthetic.Run> runs = new ArrayList<>();
+        int i = 0;
+        for (int k = 0; k < 6; k++) {
+            double n = 1e5 * Math.pow(4, k);
+            for (double d : new double[]{1e8, 1e9, 1e10}) {
+                int pts = 16;
+                double[][] curve = new double[pts][];
+                for (int j = 0; j < pts; j++) {
+                    double t = 1e6 * Math.pow(d / 1e6, j / (pts - 1.0));
+                    curve[j] = new double[]{Math.round(t / 4096), t, Synthetic.noisy(r, 1.8 + 300 / Math.pow(n, 0.3) + 500 / Math.pow(t, 0.3), 0.005)};
+                }
+                runs.add(new Synthetic.Run(String.format(Locale.ROOT, "r%02d", i++), "done", n, 4096, curve));
+            }
+        }
+        runs.add(new Synthetic.Run("bad", "diverged", 1e6, 4096, new double[][]{{0, 4096, 9}, {10, 40960, 8}}));
+        return Synthetic.sweep(dir, runs);
+    }
+
+    static int run(StringWriter out, StringWriter err, String... args) {
+        return FitCommand.execute(new PrintWriter(out, true), new PrintWriter(err, true), args);
+    }
+
+    static JsonNode law(JsonNode fits, String id) {
+        for (JsonNode l : fits.get("laws")) if (l.get("law").asText().equals(id)) return l;
+        return null;
+    }
+
+    @Test
+    void fitsASweepDirectoryAndWritesFitsJson(@TempDir Path tmp) throws IOException {
+        Path dir = sweep(tmp.resolve("sweep"));
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        assertEquals(0, run(out, err, dir.toString(), "--bootstrap", "100"), err.toString());
+        JsonNode fits = JSON.readTree(dir.resolve("fits.json").toFile());
+        assertEquals(2, fits.get("format").asInt());
+        assertEquals("best_val_loss", fits.get("loss_column").asText());
+        assertEquals(18, fits.get("rows").asInt(), "only runs with status done");
+        assertEquals(1, fits.get("rows_not_done").get("diverged").asInt());
+
+        JsonNode chin = law(fits, "chinchilla");
+        assertNotNull(chin);
+        assertEquals(4500, chin.get("starts").asInt());
+        assertEquals(0.001, chin.get("huber_delta").asDouble(), 0);
+        JsonNode alpha = chin.get("params").get("alpha");
+        assertEquals(0.3, alpha.get("value").asDouble(), 0.05);
+        assertTrue(alpha.get("ci_low").asDouble() <= alpha.get("value").asDouble() && alpha.get("value").asDouble() <= alpha.get("ci_high").asDouble());
+        assertEquals(0.34, alpha.get("published").get(0).get("value").asDouble(), 0, "Hoffmann et al. beside it");
+        assertEquals(0.3478, alpha.get("published").get(1).get("value").asDouble(), 0, "and Besiroglu et al.");
+        assertEquals(2, chin.get("extrapolation").get("held_out").asInt());
+        assertTrue(chin.get("extrapolation").get("mean_abs_rel_error").asDouble() < 0.03, chin.get("extrapolation").toString());
+        assertEquals(0.5, chin.get("allocation").get("a").asDouble(), 0.1, "equal exponents: N_opt ∝ C^0.5");
+        assertEquals(11, chin.get("allocation").get("at").size());
+
+        JsonNode ln = law(fits, "L(N)");
+        assertEquals(6, ln.get("n_points").asInt(), "one run per N, the one with the most data");
+        assertEquals(25, ln.get("curve").size());
+        JsonNode lc = law(fits, "L(C)");
+        assertTrue(lc.get("points_from").asText().startsWith("compute frontier"), lc.get("points_from").asText());
+        assertNotNull(law(fits, "L(N,D)"));
+
+        JsonNode a1 = fits.get("compute_optimal").get(0);
+        assertTrue(a1.get("method").asText().startsWith("approach 1"));
+        assertEquals(0.5, a1.get("N_opt").get("exponent_a").asDouble(), 0.1);
+        String skipped = fits.get("skipped").toString();
+        assertTrue(skipped.contains("approach 2"), skipped);
+        assertTrue(skipped.contains("critical batch"), skipped);
+
+        String table = out.toString();
+        assertTrue(table.contains("chinchilla") && table.contains("Hoffmann et al. 2022"), table);
+        assertTrue(table.matches("(?s).*4500 starts, 100 bootstraps; \\d+\\.\\d\\d s.*"), "the time of each fit is printed");
+        try (var files = Files.list(dir)) {
+            assertFalse(files.anyMatch(f -> f.getFileName().toString().endsWith(".tmp")), "no temporary file left behind");
+        }
+    }
+
+    @Test
+    void anyCsvWithNamedColumnsAndJsonOutput(@TempDir Path tmp) throws IOException {
+        Path f = tmp.resolve("t.csv");
+        StringBuilder sb = new StringBuilder("params,myloss\n");
+        for (double n = 1e3; n <= 1e8; n *= 3) sb.append(String.format(Locale.ROOT, "%.0f,%.8f%n", n, Math.pow(1e10 / n, 0.08)));
+        Files.writeString(f, sb);
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        assertEquals(0, run(out, err, "--csv", f.toString(), "--n-col", "params", "--loss-col", "myloss", "--laws", "n",
+                "--bootstrap", "50", "--json", "--out", tmp.resolve("o/fits.json").toString()));
+        JsonNode printed = JSON.readTree(out.toString());
+        assertEquals(printed, JSON.readTree(tmp.resolve("o/fits.json").toFile()));
+        JsonNode l = printed.get("laws").get(0);
+        assertEquals(0.08, l.get("params").get("alpha_N").get("value").asDouble(), 1e-6);
+        assertEquals(1e10, l.get("params").get("N_c").get("value").asDouble(), 1e4);
+    }
+
+    /** --huber alone means δ = 1e-3; a zero weight leaves a point out. */
+    @Test
+    void huberFlagAndWeights(@TempDir Path tmp) throws IOException {
+        Path f = tmp.resolve("t.csv");
+        StringBuilder sb = new StringBuilder("N,loss,w\n");
+        for (double n = 1e3; n <= 1e8; n *= 3) sb.append(String.format(Locale.ROOT, "%.0f,%.8f,1%n", n, Math.pow(1e10 / n, 0.08)));
+        sb.append("5000,9.0,0\n");
+        Files.writeString(f, sb);
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        assertEquals(0, run(out, err, "--csv", f.toString(), "--weight-col", "w", "--laws", "n", "--huber", "--bootstrap", "0"), err.toString());
+        JsonNode l = JSON.readTree(tmp.resolve("fits.json").toFile()).get("laws").get(0);
+        assertEquals(0.001, l.get("huber_delta").asDouble(), 0);
+        assertEquals(0.08, l.get("params").get("alpha_N").get("value").asDouble(), 1e-6);
+    }
+
+    /** A user error prints its one-line message alone (no stack trace) and exits 2. */
+    @Test
+    void userErrorsExitTwoWithOneLine(@TempDir Path tmp) throws IOException {
+        Path f = tmp.resolve("t.csv");
+        Files.writeString(f, "N,loss\n1000,3\n1000,2.9\n1000,3.1\n");
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        assertEquals(2, run(out, err, "--csv", f.toString(), "--laws", "n"));
+        assertEquals(f + ": all points have the same N; L(N) needs runs at several values of N", err.toString().strip());
+        err.getBuffer().setLength(0);
+        assertEquals(2, run(out, err, "--csv", f.toString(), "--loss-col", "nope"));
+        assertTrue(err.toString().startsWith(f + ": no column 'nope' (--loss-col)"), err.toString());
+        assertEquals(1, err.toString().strip().lines().count());
+        err.getBuffer().setLength(0);
+        assertEquals(2, run(out, err, tmp.resolve("missing").toString()));
+        assertEquals(tmp.resolve("missing") + ": no such sweep directory", err.toString().strip());
+        assertFalse(Files.exists(tmp.resolve("fits.json")), "no fits.json from a failed fit");
+    }
+
+    /** The command keeps working under its earlier class name, as picocli sees it. */
+    @Test
+    void earlierClassNameIsTheSameCommand() {
+        @SuppressWarnings("deprecation")
+        CommandLine cl = new CommandLine(new org.scalelab.scaling.fit.FitCommand());
+        assertEquals("fit", cl.getCommandName());
+        assertNotNull(cl.getCommandSpec().findOption("--bootstrap"));
+        assertTrue(cl.getCommandSpec().mixinStandardHelpOptions());
+    }
+}

@@ -1,0 +1,115 @@
+package org.scalelab.scaling;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@link Fits#fitAll} on in-memory tables: which laws a table supports, and the message for each kind of bad input. */
+class FitsTest {
+    static final FitOptions FAST = FitOptions.defaults().withBootstrap(0).withHoldout(0);
+
+    /** A table from rows of cells; the header is the first row. */
+    static Table table(String... lines) {
+        List<String> cols = List.of(lines[0].split(","));
+        List<Map<String, String>> rows = new ArrayList<>();
+        for (int i = 1; i < lines.length; i++) {
+            String[] cells = lines[i].split(",", -1);
+            Map<String, String> row = new LinkedHashMap<>();
+            for (int j = 0; j < cols.size(); j++) row.put(cols.get(j), cells[j]);
+            rows.add(row);
+        }
+        return Table.of("t.csv", cols, rows);
+    }
+
+    /** Runs over N only (D constant): the N laws are fitted, those needing D or C to vary are skipped with a reason. */
+    @Test
+    void fitsWhatTheTableSupportsAndSaysWhyNotTheRest() {
+        SplittableRandom r = new SplittableRandom(3);
+        List<String> lines = new ArrayList<>(List.of("run_id,status,N,D,best_val_loss"));
+        for (int i = 0; i < 10; i++) {
+            double n = 1e4 * Math.pow(2, i);
+            lines.add(String.format(Locale.ROOT, "r%d,done,%.0f,1e9,%.6f", i, n, Synthetic.noisy(r, Math.pow(1e11 / n, 0.1), 0.005)));
+        }
+        lines.add("x,running,1e6,1e9,");
+        FitReport rep = Fits.fitAll(table(lines.toArray(new String[0])), FAST);
+        assertEquals(10, rep.rows());
+        assertEquals(0.1, rep.law("L(N)").orElseThrow().param("alpha_N"), 0.01);
+        assertTrue(rep.law("L(N)+E").isPresent());
+        assertTrue(rep.law("L(D)").isEmpty());
+        String skipped = String.join("\n", rep.skipped());
+        assertTrue(skipped.contains("all points have the same D; L(D) needs runs at several values of D"), skipped);
+        assertTrue(skipped.contains("chinchilla needs runs at several values of D"), skipped);
+        assertTrue(skipped.contains("L(N,S): needs a column of steps"), skipped);
+        // L(C) on 6·N·D: D is constant, so C varies with N and L(C) is fitted
+        assertEquals(-1 + 1, rep.law("L(C)").orElseThrow().fit().n() - 10);
+        assertEquals("every run, C = 6·N·D", rep.law("L(C)").orElseThrow().pointsFrom());
+        assertTrue(rep.table().contains("L(N)"));
+    }
+
+    @Test
+    void fewerPointsThanParameters() {
+        Table t = table("N,loss", "1000,3", "10000,2.5", "100000,2.2");
+        ScalingError e = assertThrows(ScalingError.class, () -> Fits.fitAll(t, FAST.withLaws(List.of("n+e"))));
+        assertEquals("t.csv: L(N)+E has 3 parameters but only 3 points; it needs at least 4", e.getMessage());
+    }
+
+    @Test
+    void allNEqual() {
+        Table t = table("N,loss", "1000,3", "1000,2.5", "1000,2.2", "1000,2.1");
+        ScalingError e = assertThrows(ScalingError.class, () -> Fits.fitAll(t, FAST.withLaws(List.of("n"))));
+        assertEquals("t.csv: all points have the same N; L(N) needs runs at several values of N", e.getMessage());
+        // without --laws nothing can be fitted either: the message lists each reason
+        e = assertThrows(ScalingError.class, () -> Fits.fitAll(t, FAST));
+        assertTrue(e.getMessage().startsWith("t.csv: nothing could be fitted: "), e.getMessage());
+    }
+
+    /** A bad loss stops every fit, with or without --laws: the message names the line, the run and the column. */
+    @Test
+    void nonPositiveAndMissingLosses() {
+        Table neg = table("run_id,N,best_val_loss", "a,1000,3", "b,10000,-2.5", "c,100000,2.2");
+        ScalingError e = assertThrows(ScalingError.class, () -> Fits.fitAll(neg, FAST));
+        assertEquals("t.csv, line 3 (run b): best_val_loss is -2.5; best_val_loss must be a positive number "
+                + "(fix the value, or give the run a status other than done to leave it out)", e.getMessage());
+        Table nan = table("run_id,N,best_val_loss", "a,1000,3", "b,10000,2.5", "c,100000,");
+        e = assertThrows(ScalingError.class, () -> Fits.fitAll(nan, FAST.withLaws(List.of("n"))));
+        assertTrue(e.getMessage().startsWith("t.csv, line 4 (run c): best_val_loss is empty or NaN;"), e.getMessage());
+        Table nanN = table("N,loss", "1000,3", "NaN,2.5", "100000,2.2", "1e6,2");
+        e = assertThrows(ScalingError.class, () -> Fits.fitAll(nanN, FAST.withLaws(List.of("n"))));
+        assertTrue(e.getMessage().startsWith("t.csv, line 3: N is empty or NaN; N must be a positive number"), e.getMessage());
+    }
+
+    @Test
+    void tablesWithNothingToFit() {
+        ScalingError e = assertThrows(ScalingError.class, () -> Fits.fitAll(table("run_id,status,N,loss", "a,failed,1,", "b,diverged,2,"), FAST));
+        assertEquals("t.csv: no finished runs to fit (only rows with status done are fitted; this table has {diverged=1, failed=1})", e.getMessage());
+        e = assertThrows(ScalingError.class, () -> Fits.fitAll(table("N,val", "1,2"), FAST));
+        assertTrue(e.getMessage().startsWith("t.csv: no loss column (best_val_loss, final_val_loss or loss); name one with --loss-col"), e.getMessage());
+        e = assertThrows(ScalingError.class, () -> Fits.fitAll(table("N,loss", "1,2"), FAST.withLaws(List.of("n", "kaplan"))));
+        assertTrue(e.getMessage().startsWith("--laws: unknown law 'kaplan'; use any of n,n+e,d,d+e,c,c+e,nd,ns,chinchilla,approach1,approach2,batch"), e.getMessage());
+        e = assertThrows(ScalingError.class, () -> Fits.fitAll(table("N,loss", "1,2", "2,1.5", "3,1.2"), FAST.withLaws(List.of("nd"))));
+        assertTrue(e.getMessage().startsWith("L(N,D): needs a column of D; t.csv has none named 'D' (name it with --d-col)"), e.getMessage());
+    }
+
+    /** Held-out extrapolation: exact data predict the held-out runs exactly; too few runs say why there is none. */
+    @Test
+    void holdout() {
+        List<String> lines = new ArrayList<>(List.of("N,loss"));
+        for (int i = 0; i < 8; i++) lines.add(String.format(Locale.ROOT, "%.0f,%.10f", 1e4 * Math.pow(3, i), 1.5 + 30 * Math.pow(1e4 * Math.pow(3, i), -0.3)));
+        FitReport r = Fits.fitAll(table(lines.toArray(new String[0])), FAST.withLaws(List.of("n+e")).withHoldout(3));
+        var h = r.law("L(N)+E").orElseThrow().holdout();
+        assertEquals(3, h.k());
+        assertEquals(1e4 * Math.pow(3, 7), h.x()[2][0], 1e-6, "the largest N are held out");
+        assertTrue(h.meanAbsRelError() < 1e-5, "" + h.meanAbsRelError());
+        r = Fits.fitAll(table(lines.subList(0, 6).toArray(new String[0])), FAST.withLaws(List.of("n+e")).withHoldout(3));
+        assertTrue(r.law("L(N)+E").orElseThrow().holdoutNote().contains("5 points leave fewer than 4"), r.law("L(N)+E").orElseThrow().holdoutNote());
+    }
+}

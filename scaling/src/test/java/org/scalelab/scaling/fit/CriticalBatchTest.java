@@ -1,0 +1,69 @@
+package org.scalelab.scaling.fit;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+/**
+ * The critical batch from synthetic batch sweeps built on the trade-off itself: a run at batch B needs
+ * S = S_min(L)·(1 + B_crit(L)/B) steps to reach L, with S_min(L) = 100·(5/(L − 2) − 1) and
+ * B_crit(L) = B* / L^(1/α_B).
+ */
+class CriticalBatchTest {
+    /** A run's curve every 10 steps up to 3000: the L at which S_min(L)(1 + B_crit(L)/B) = s, by bisection. */
+    static CriticalBatch.Run run(double b, double bStar, double alphaB) {
+        int k = 300;
+        long[] steps = new long[k + 1];
+        double[] loss = new double[k + 1];
+        for (int i = 0; i <= k; i++) {
+            steps[i] = 10L * i;
+            double lo = 2.0001, hi = 6.9999;
+            for (int it = 0; it < 80; it++) {
+                double mid = (lo + hi) / 2, s = 100 * (5 / (mid - 2) - 1) * (1 + bStar / Math.pow(mid, 1 / alphaB) / b);
+                if (s > steps[i]) lo = mid;
+                else hi = mid;
+            }
+            loss[i] = (lo + hi) / 2;
+        }
+        return new CriticalBatch.Run(b, steps, loss);
+    }
+
+    static List<CriticalBatch.Run> sweep(double bStar, double alphaB) {
+        List<CriticalBatch.Run> runs = new ArrayList<>();
+        for (double b = 1024; b <= 131072; b *= 2) runs.add(run(b, bStar, alphaB));
+        return runs;
+    }
+
+    /** A constant B_crit (α_B → ∞): every target gives 4096 tokens to 3%. */
+    @Test
+    void constantCriticalBatch() {
+        CriticalBatch.Result r = CriticalBatch.fit(sweep(4096, 1e9), 5);
+        assertNotNull(r);
+        assertEquals(5, r.targets().size());
+        for (CriticalBatch.Target t : r.targets()) assertEquals(4096, t.bCrit(), 0.03 * 4096, t.toString());
+    }
+
+    /** B* = 1e7 tokens, α_B = 0.21 (Kaplan's exponent): B_crit per target to 5%, B* to 15%, α_B to ±0.01. */
+    @Test
+    void lossDependentCriticalBatch() {
+        double bStar = 1e7, alphaB = 0.21;
+        CriticalBatch.Result r = CriticalBatch.fit(sweep(bStar, alphaB), 6);
+        assertNotNull(r);
+        for (CriticalBatch.Target t : r.targets()) {
+            double truth = bStar / Math.pow(t.loss(), 1 / alphaB);
+            assertEquals(truth, t.bCrit(), 0.05 * truth, t.toString());
+        }
+        assertEquals(alphaB, r.alphaB(), 0.01);
+        assertEquals(1, r.bStar() / bStar, 0.15);
+    }
+
+    @Test
+    void fewerThanThreeBatchSizesGiveNothing() {
+        assertNull(CriticalBatch.fit(sweep(4096, 1e9).subList(0, 2), 5));
+    }
+}
