@@ -16,7 +16,7 @@ final class StreamEncoder implements TextCorpus.DocSink {
     static int pieceChars = 1 << 20;   // a test makes it small to check that cutting changes nothing
 
     private final Tokenizer tok;
-    private final int[] sep;
+    private int[] sep; // computed when a second document arrives: a one-document char vocabulary may lack '\n'
     private final int[] bytesPerId;
     private final boolean docsSplit;
     private final double valFraction;
@@ -33,7 +33,6 @@ final class StreamEncoder implements TextCorpus.DocSink {
 
     StreamEncoder(Tokenizer tok, boolean docsSplit, double valFraction, long seed, TokenSink train, TokenSink val) {
         this.tok = tok;
-        this.sep = Tokenizers.separator(tok);
         this.bytesPerId = Tokenizers.tokenBytes(tok);
         this.docsSplit = docsSplit;
         this.valFraction = valFraction;
@@ -81,7 +80,10 @@ final class StreamEncoder implements TextCorpus.DocSink {
         boolean toVal = docsSplit && docHash(seed, docIndex) < valFraction;
         cur = toVal ? val : train;
         boolean had = toVal ? valHasDoc : trainHasDoc;
-        if (had) write(sep, sep.length);
+        if (had) {
+            if (sep == null) sep = Tokenizers.separator(tok);
+            write(sep, sep.length);
+        }
         if (toVal) {
             valHasDoc = true;
             valDocs++;

@@ -101,7 +101,8 @@ final class TextCorpus {
         PathMatcher m = FileSystems.getDefault().getPathMatcher("glob:" + rest);
         List<Path> files;
         try (Stream<Path> s = Files.walk(base, FileVisitOption.FOLLOW_LINKS)) {
-            files = s.filter(Files::isRegularFile).filter(p -> m.matches(base.relativize(p))).sorted(Comparator.naturalOrder()).toList();
+            files = s.filter(Files::isRegularFile).filter(p -> m.matches(base.relativize(p)) && !hidden(base.relativize(p)))
+                    .sorted(Comparator.naturalOrder()).toList();
         } catch (IOException e) {
             throw new UserError("glob '" + pattern + "': cannot list " + base + " (" + e.getMessage() + ")");
         }

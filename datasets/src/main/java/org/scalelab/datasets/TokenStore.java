@@ -85,7 +85,7 @@ public final class TokenStore {
     private static Opened openDir(Path dir) {
         Path tm = dir.resolve("train.meta.json"), vm = dir.resolve("val.meta.json");
         if (!Files.isRegularFile(tm)) {
-            if (Files.isRegularFile(dir.resolve("train.bin"))) return openNanogpt(dir);
+            if (Files.isRegularFile(dir.resolve("train.bin")) && !Files.isRegularFile(vm)) return openNanogpt(dir);
             throw new UserError(dir + ": no train.meta.json; the store is incomplete (an interrupted data prepare?); run data prepare again");
         }
         StoreMeta train = readMeta(tm);
