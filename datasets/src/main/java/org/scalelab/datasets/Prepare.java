@@ -104,7 +104,7 @@ public final class Prepare {
                 @Override public void end() {}
             }, p);
             if (docs[0] > 1) cps.set('\n'); // the document separator
-            if (cps.isEmpty()) throw new UserError(c.name + ": the corpus holds no text; data.corpus needs text to train on");
+            if (cps.isEmpty()) throw new UserError(c.name + ": the corpus is empty (no text); point data.corpus at a file with text to train on");
             return CharTokenizer.of(cps);
         }
         BpeTrainer t = new BpeTrainer();
@@ -130,7 +130,7 @@ public final class Prepare {
         } catch (SampleFull done) {
             // the sample is complete; the rest of the corpus is not needed for training
         }
-        if (t.chars() == 0) throw new UserError(c.name + ": the corpus holds no text; data.corpus needs text to train on");
+        if (t.chars() == 0) throw new UserError(c.name + ": the corpus is empty (no text); point data.corpus at a file with text to train on");
         return t.train(spec.vocab());
     }
 

@@ -155,6 +155,55 @@ class FitCommandTest {
         assertFalse(Files.exists(tmp.resolve("fits.json")), "no fits.json from a failed fit");
     }
 
+    /**
+     * A batch-size sweep (8 batch sizes, B_crit(L) = 1e7/L^(1/0.21) tokens): fits.json's critical batch
+     * recovers α_B to ±0.01 and B* to 15%.
+     */
+    @Test
+    void criticalBatchFromABatchSweep(@TempDir Path tmp) throws IOException {
+        List<Synthetic.Run> runs = new ArrayList<>();
+        for (double b = 1024; b <= 131072; b *= 2) runs.add(new Synthetic.Run("b" + (long) b, "done", 1e6, b, Synthetic.batchCurve(b, 1e7, 0.21)));
+        Path dir = Synthetic.sweep(tmp, runs);
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        assertEquals(0, run(out, err, dir.toString(), "--laws", "batch"), err.toString());
+        JsonNode cb = JSON.readTree(dir.resolve("fits.json").toFile()).get("critical_batch");
+        assertEquals(8, cb.get("batch_sizes_tokens").size());
+        assertEquals(0.21, cb.get("alpha_B").asDouble(), 0.01);
+        assertEquals(1, cb.get("B_star").asDouble() / 1e7, 0.15);
+        assertTrue(out.toString().contains("critical batch (tokens/step)"), out.toString());
+    }
+
+    /**
+     * An IsoFLOP sweep (3 budgets × 7 sizes): fits.json carries approach 2, and the report draws the IsoFLOP
+     * and N_opt(C) charts from it.
+     */
+    @Test
+    void isoFlopSweepFitAndReport(@TempDir Path tmp) throws IOException {
+        List<Synthetic.Run> runs = new ArrayList<>();
+        int i = 0;
+        for (double c : new double[]{1e16, 1e17, 1e18}) {
+            double nStar = Math.sqrt(c / 6 * Math.pow(300.0 / 500, 1 / 0.3));
+            for (double f = 1.0 / 8; f <= 8.01; f *= 2) {
+                double n = nStar * f, d = c / (6 * n);
+                double[][] curve = new double[3][];
+                for (int k = 1; k <= 3; k++) curve[k - 1] = new double[]{k * 100, d * k / 3, 1.8 + 300 / Math.pow(n, 0.3) + 500 / Math.pow(d * k / 3, 0.3)};
+                runs.add(new Synthetic.Run("i" + i++, "done", n, 4096, curve));
+            }
+        }
+        Path dir = Synthetic.sweep(tmp, runs);
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        assertEquals(0, run(out, err, dir.toString(), "--bootstrap", "20"), err.toString());
+        JsonNode co = JSON.readTree(dir.resolve("fits.json").toFile()).get("compute_optimal");
+        JsonNode a2 = null;
+        for (JsonNode m : co) if (m.get("method").asText().startsWith("approach 2")) a2 = m;
+        assertNotNull(a2, co.toString());
+        assertEquals(0.5, a2.get("N_opt").get("exponent_a").asDouble(), 0.05);
+        assertEquals(3, a2.get("budgets").size());
+        org.scalelab.scaling.report.Report.write(dir, dir.resolve("report"));
+        assertTrue(Files.exists(dir.resolve("report/isoflop.png")));
+        assertTrue(Files.exists(dir.resolve("report/compute_optimal.svg")));
+    }
+
     /** The command keeps working under its earlier class name, as picocli sees it. */
     @Test
     void earlierClassNameIsTheSameCommand() {

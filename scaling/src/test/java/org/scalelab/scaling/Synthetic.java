@@ -66,4 +66,23 @@ public final class Synthetic {
         Files.writeString(dir.resolve("results.csv"), csv);
         return dir;
     }
+
+    /**
+     * A learning curve from a batch-size sweep built on the trade-off itself: at batch B (tokens/step) the
+     * run needs S = S_min(L)·(1 + B_crit(L)/B) steps to reach L, with S_min(L) = 100·(5/(L − 2) − 1) and
+     * B_crit(L) = B*·L^(−1/α_B). Rows (step, tokens, loss) every 10 steps up to 3000, L by bisection.
+     */
+    public static double[][] batchCurve(double b, double bStar, double alphaB) {
+        double[][] out = new double[301][];
+        for (int i = 0; i <= 300; i++) {
+            double step = 10.0 * i, lo = 2.0001, hi = 6.9999;
+            for (int it = 0; it < 80; it++) {
+                double mid = (lo + hi) / 2, s = 100 * (5 / (mid - 2) - 1) * (1 + bStar / Math.pow(mid, 1 / alphaB) / b);
+                if (s > step) lo = mid;
+                else hi = mid;
+            }
+            out[i] = new double[]{step, step * b, (lo + hi) / 2};
+        }
+        return out;
+    }
 }

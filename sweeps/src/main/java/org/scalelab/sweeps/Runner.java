@@ -81,6 +81,7 @@ public final class Runner {
         o.log().printf(Locale.ROOT, "%s%s%n", o.shards() > 1 ? "shard " + o.shard() + "/" + o.shards() + ": " : "",
                 mine.size() + " runs: " + SweepState.summary(SweepState.counts(state)));
         int trained = 0;
+        double[] startup = {0, 0}; // seconds each run spent before training (JVM start, data), summed; runs measured
         for (Expansion.Point p : mine) {
             if (o.stop().get()) break;
             Path dir = runs.resolve(p.runId());
@@ -111,10 +112,16 @@ public final class Runner {
                 trained++;
                 o.log().printf(Locale.ROOT, "%s %s %s%n", st.equals("interrupted") ? "resuming" : "training", p.runId(), describe(p));
                 long t0 = System.nanoTime();
-                String outcome = o.inProcess() ? inProcess(p, dir, o, lost) : child(p, dir, o, lost, () -> progress(sweepDir, points, mine, o));
+                String outcome = o.inProcess() ? inProcess(p, dir, o, lost)
+                        : child(p, dir, o, lost, () -> progress(sweepDir, points, mine, o, startup));
                 double secs = (System.nanoTime() - t0) / 1e9;
+                var result = ResultsCsv.readJson(dir.resolve("result.json"));
+                if (outcome.equals("done") && result != null && st.equals("pending")) {
+                    startup[0] += Math.max(0, secs - result.path("wall_s").asDouble());
+                    startup[1]++;
+                }
                 o.log().printf(Locale.ROOT, "%s: %s in %s%s | %s%n", p.runId(), outcome, Progress.duration(secs),
-                        bestVal(dir.resolve("result.json")), progress(sweepDir, points, mine, o));
+                        bestVal(dir.resolve("result.json")), progress(sweepDir, points, mine, o, startup));
                 if (outcome.equals("interrupted") && !lost.get()) o.stop().set(true);
             } finally {
                 beat.shutdownNow();
@@ -153,12 +160,14 @@ public final class Runner {
     }
 
     /** "3 of 8 runs done, ETA 4m10s": this worker's runs, timed by a model fitted to all finished runs. */
-    static String progress(Path sweepDir, List<Expansion.Point> points, List<Expansion.Point> mine, Options o) {
+    static String progress(Path sweepDir, List<Expansion.Point> points, List<Expansion.Point> mine, Options o, double[] startup) {
         List<SweepState.Run> all = SweepState.scan(sweepDir, points, o.lockTimeoutMs());
         java.util.Set<String> ids = new java.util.HashSet<>();
         for (Expansion.Point p : mine) ids.add(p.runId());
         List<SweepState.Run> my = all.stream().filter(r -> ids.contains(r.point().runId())).toList();
-        double eta = SweepState.remainingSeconds(my, SweepState.model(all));
+        TimeModel m = SweepState.model(all);
+        if (startup[1] > 0) m = m.withStartup(startup[0] / startup[1]);
+        double eta = SweepState.remainingSeconds(my, m);
         return String.format(Locale.ROOT, "%d of %d runs done%s", done(my), my.size(), eta > 0 ? ", ETA " + Progress.duration(eta) : "");
     }
 

@@ -34,6 +34,10 @@ record TimeModel(double startupS, double overheadS, double flopsPerS) {
         return 3 * (a.flopsPerTokenFwd() + 2.0 * m.dModel() * Math.max(1, vocab));
     }
 
+    TimeModel withStartup(double seconds) {
+        return new TimeModel(seconds, overheadS, flopsPerS);
+    }
+
     /** Seconds of training (without startup) for {@code tokens} tokens. */
     double trainSeconds(double tokens, int nLayer, double flopsPerToken) {
         return tokens * (nLayer * overheadS + flopsPerToken / flopsPerS);

@@ -9,7 +9,9 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -23,95 +25,141 @@ class RunnerTest {
         return new Runner.Options(true, 0, 1, false, "1g", 5_000, QUIET, new AtomicBoolean());
     }
 
+    /** The status column of results.csv, in the spec's order. */
     static List<String> statuses(Path dir) throws IOException {
-        List<String> out = new ArrayList<>();
-        for (String line : Files.readAllLines(dir.resolve("results.csv")).subList(1, Files.readAllLines(dir.resolve("results.csv")).size())) {
-            out.add(line.split(",")[1]);
-        }
-        return out;
+        List<List<String>> rows = ResultsCsv.parse(Files.readString(dir.resolve("results.csv")));
+        int col = rows.get(0).indexOf("status");
+        return rows.subList(1, rows.size()).stream().map(r -> r.get(col)).toList();
     }
 
-    /** A diverging run is recorded as diverged, the others finish; a second pass trains nothing; --retry-failed retrains it. */
-    @Test
-    void divergedRunDoesNotStopTheSweep(@TempDir Path tmp) throws IOException {
-        Path f = SweepTestSupport.spec(tmp, "points:\n  - {train.lr: 0.003}\n  - {train.lr: 1.0e30, train.gradClip: 0, train.warmupSteps: 0}\n  - {train.lr: 0.001}\n");
-        Path dir = tmp.resolve("sweep");
-        List<Expansion.Point> pts = Expansion.expand(SweepSpec.read(f), dir.resolve("runs").toString());
-        assertEquals(3, Runner.run(dir, pts, inProcess()));
-        List<String> st = statuses(dir);
-        assertEquals(2, st.stream().filter("done"::equals).count(), st.toString());
-        assertEquals(1, st.stream().filter("diverged"::equals).count(), st.toString());
-        assertEquals(0, Runner.run(dir, pts, inProcess()), "finished and diverged runs are skipped");
-        Runner.Options retry = new Runner.Options(true, 0, 1, true, "1g", 5_000, QUIET, new AtomicBoolean());
-        assertEquals(1, Runner.run(dir, pts, retry), "only the diverged run is retried");
-    }
-
-    /** Two workers on one directory: every run is claimed once and trained once. */
-    @Test
-    void twoConcurrentWorkersNeverTrainTheSameRun(@TempDir Path tmp) throws Exception {
-        Path f = SweepTestSupport.spec(tmp, "grid:\n  train.seed: [1, 2, 3, 4]\n");
-        Path dir = tmp.resolve("sweep");
-        List<Expansion.Point> pts = Expansion.expand(SweepSpec.read(f), dir.resolve("runs").toString());
-        int[] trained = new int[2];
-        Thread a = new Thread(() -> trained[0] = Runner.run(dir, pts, inProcess()));
-        Thread b = new Thread(() -> trained[1] = Runner.run(dir, pts, inProcess()));
-        a.start();
-        b.start();
-        a.join();
-        b.join();
-        assertEquals(4, trained[0] + trained[1], "each run trained by exactly one worker");
-        for (Expansion.Point p : pts) {
-            Path runDir = dir.resolve("runs").resolve(p.runId());
-            assertEquals(1, Files.readAllLines(runDir.resolve("claims.log")).size(), p.runId());
-            assertEquals("done", Json.MAPPER.readTree(runDir.resolve("result.json").toFile()).get("status").asText());
-        }
+    static int claims(Path runDir) throws IOException {
+        Path f = runDir.resolve("claims.log");
+        return Files.exists(f) ? Files.readAllLines(f).size() : 0;
     }
 
     /**
-     * kill -9 of a sweep in the middle of a run: the next invocation finishes the killed run from its
-     * checkpoint (no logged step repeated) and does not train the finished ones again; a results.csv
-     * damaged by the crash is rebuilt from the run directories.
+     * A diverging run is recorded as diverged and a run with bad input as failed (with the reason); the
+     * others finish. A second pass trains nothing; --retry-failed trains exactly those two again.
+     */
+    @Test
+    void divergedAndFailedRunsDoNotStopTheSweep(@TempDir Path tmp) throws IOException {
+        Path f = SweepTestSupport.spec(tmp, "points:\n  - {train.lr: 0.003}\n  - {train.lr: 1.0e30, train.gradClip: 0, train.warmupSteps: 0}\n"
+                + "  - {model.nCtx: 4000}\n  - {train.lr: 0.001}\n");
+        Path dir = tmp.resolve("sweep");
+        List<Expansion.Point> pts = Expansion.expand(SweepSpec.read(f), dir.resolve("runs").toString());
+        assertEquals(4, Runner.run(dir, pts, inProcess()));
+        assertEquals(List.of("done", "diverged", "failed", "done"), statuses(dir));
+        var failure = ResultsCsv.readJson(dir.resolve("runs").resolve(pts.get(2).runId()).resolve("failure.json"));
+        assertTrue(failure.get("reason").asText().contains("model.nCtx"), failure.toString());
+        var diverged = ResultsCsv.readJson(dir.resolve("runs").resolve(pts.get(1).runId()).resolve("result.json"));
+        assertEquals("diverged", diverged.get("stop_reason").asText());
+        assertEquals(0, Runner.run(dir, pts, inProcess()), "finished, diverged and failed runs are skipped");
+        Runner.Options retry = new Runner.Options(true, 0, 1, true, "1g", 5_000, QUIET, new AtomicBoolean());
+        assertEquals(2, Runner.run(dir, pts, retry), "only the diverged and the failed run are retried");
+        assertEquals(List.of("done", "diverged", "failed", "done"), statuses(dir), "they fail the same way again");
+    }
+
+    /**
+     * Three workers on one directory at once — shard 0/2, shard 1/2 and an unsharded one that takes any
+     * free run: every run is trained exactly once, and each sharded worker trains only its own runs.
+     */
+    @Test
+    void concurrentWorkersAndShardsTrainEveryRunOnce(@TempDir Path tmp) throws Exception {
+        Path f = SweepTestSupport.spec(tmp, "grid:\n  train.seed: [1, 2, 3, 4, 5]\n");
+        Path dir = tmp.resolve("sweep");
+        List<Expansion.Point> pts = Expansion.expand(SweepSpec.read(f), dir.resolve("runs").toString());
+        Runner.Options[] opts = {inProcess().shard(0, 2), inProcess().shard(1, 2), inProcess()};
+        int[] trained = new int[opts.length];
+        List<Thread> ts = new ArrayList<>();
+        for (int w = 0; w < opts.length; w++) {
+            int k = w;
+            Thread t = new Thread(() -> trained[k] = Runner.run(dir, pts, opts[k]));
+            t.start();
+            ts.add(t);
+        }
+        for (Thread t : ts) t.join();
+        assertEquals(pts.size(), trained[0] + trained[1] + trained[2], "each run trained by exactly one worker");
+        assertTrue(trained[0] <= Runner.shard(pts, 0, 2).size() && trained[1] <= Runner.shard(pts, 1, 2).size());
+        for (Expansion.Point p : pts) {
+            Path runDir = dir.resolve("runs").resolve(p.runId());
+            assertEquals(1, claims(runDir), p.runId());
+            var r = ResultsCsv.readJson(runDir.resolve("result.json"));
+            assertEquals("done", r.get("status").asText());
+            assertEquals(p.runId(), r.get("run_id").asText(), "result.json carries the directory's id");
+        }
+        assertEquals(List.of("done", "done", "done", "done", "done"), statuses(dir), "the last rebuild of results.csv saw every run");
+        assertTrue(!Files.exists(dir.resolve("runs").resolve(pts.get(0).runId()).resolve(Locks.LOCK)), "locks released");
+    }
+
+    /**
+     * kill -9 of the sweep process in the middle of a run (each run in its own JVM): the orphaned
+     * training process notices and checkpoints itself out; results.csv torn by the crash (and a temporary
+     * file left behind) is rebuilt from the run directories; the next invocation resumes the killed run
+     * from its checkpoint (no logged step repeated) and does not train the finished ones again.
      */
     @Test
     void resumesAfterKill9(@TempDir Path tmp) throws Exception {
-        Path f = SweepTestSupport.spec(tmp, "grid:\n  train.seed: [1, 2, 3]\n");
+        Path f = SweepTestSupport.spec(tmp, "grid:\n  train.seed: [1, 2]\n");
         Files.writeString(f, Files.readString(f).replace("steps: 6", "steps: 60").replace("checkpointEvery: 2", "checkpointEvery: 5"));
         Path dir = tmp.resolve("sweep");
         List<Expansion.Point> pts = Expansion.expand(SweepSpec.read(f), dir.resolve("runs").toString());
-        Process p = sweep(f, dir);
-        // wait until one run is done and another has a checkpoint, then kill the whole sweep hard
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        Process p = sweep(f, dir, "first.log");
+        // wait until one run is done and another has a checkpoint, then kill the sweep process hard
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(150);
         while (System.nanoTime() < deadline) {
             long done = pts.stream().filter(x -> Files.exists(dir.resolve("runs").resolve(x.runId()).resolve("result.json"))).count();
             long ck = pts.stream().filter(x -> Files.exists(dir.resolve("runs").resolve(x.runId()).resolve("checkpoint/LATEST"))).count();
             if (done >= 1 && ck > done) break;
-            Thread.sleep(100);
+            Thread.sleep(50);
         }
-        p.descendants().forEach(ProcessHandle::destroyForcibly);
-        p.destroyForcibly().waitFor();
-        Files.writeString(dir.resolve("results.csv"), "run_id,stat");   // torn by the crash
-        Thread.sleep(2_500);                                            // the dead worker's lock goes stale
-        Process again = sweep(f, dir);
-        assertTrue(again.waitFor(180, TimeUnit.SECONDS));
-        assertEquals(0, again.exitValue(), new String(again.getInputStream().readAllBytes()));
-        List<String> st = statuses(dir);
-        assertEquals(List.of("done", "done", "done"), st);
+        List<ProcessHandle> children = p.descendants().toList();
+        assertTrue(!children.isEmpty(), "a run is training in a child process");
+        p.destroyForcibly().waitFor();                                    // SIGKILL, the sweep only
+        long orphanDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (children.stream().anyMatch(ProcessHandle::isAlive) && System.nanoTime() < orphanDeadline) Thread.sleep(100);
+        children.forEach(ProcessHandle::destroyForcibly);
+        assertTrue(children.stream().noneMatch(ProcessHandle::isAlive), "the training process ended itself when its sweep died");
+
+        Files.writeString(dir.resolve("results.csv"), "run_id,stat");        // torn by the crash
+        Files.writeString(dir.resolve(".results.csv.123.tmp"), "run_id,sta");  // a temporary file left behind
+        Thread.sleep(2_200);                                              // the dead worker's lock goes stale
+        Process again = sweep(f, dir, "second.log");
+        assertTrue(again.waitFor(150, TimeUnit.SECONDS));
+        assertEquals(0, again.exitValue(), Files.readString(tmp.resolve("second.log")));
+        assertEquals(List.of("done", "done"), statuses(dir));
         int claims = 0;
+        Set<Long> firstSteps = new HashSet<>();
         for (Expansion.Point x : pts) {
             Path run = dir.resolve("runs").resolve(x.runId());
-            claims += Files.readAllLines(run.resolve("claims.log")).size();
+            claims += claims(run);
             List<Long> steps = new ArrayList<>();
             for (String line : Files.readAllLines(run.resolve("metrics.jsonl"))) steps.add(Json.MAPPER.readTree(line).get("step").asLong());
             for (int i = 1; i < steps.size(); i++) assertTrue(steps.get(i) > steps.get(i - 1), "steps logged once, in order: " + steps);
             assertEquals(60, steps.get(steps.size() - 1));
+            firstSteps.add(steps.get(0));
+            assertEquals(x.runId(), ResultsCsv.readJson(run.resolve("result.json")).get("run_id").asText());
         }
-        assertTrue(claims <= 4, "only the interrupted run is claimed twice: " + claims);
+        assertEquals(Set.of(0L), firstSteps);
+        assertTrue(claims <= 3, "only the interrupted run is started twice: " + claims);
+        String second = Files.readString(tmp.resolve("second.log"));
+        assertTrue(second.contains("resuming "), "the killed run resumes from its checkpoint:\n" + second);
     }
 
-    private static Process sweep(Path spec, Path dir) throws IOException {
+    private static Process sweep(Path spec, Path dir, String log) throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
-        return new ProcessBuilder(java, "-Xmx1g", "-cp", System.getProperty("java.class.path"), "org.scalelab.cli.Main",
+        return new ProcessBuilder(java, "-Xmx512m", "-cp", System.getProperty("java.class.path"), "org.scalelab.cli.Main",
                 "sweep", "run", spec.toString(), "--dir", dir.toString(), "--lock-timeout", "2", "--run-memory", "1g")
-                .redirectErrorStream(true).redirectOutput(dir.getParent().resolve("sweep.log").toFile()).start();
+                .redirectErrorStream(true).redirectOutput(dir.getParent().resolve(log).toFile()).start();
+    }
+
+    @Test
+    void failureReasonsSayWhatHappened(@TempDir Path tmp) throws IOException {
+        Path log = tmp.resolve("train.log");
+        Files.writeString(log, "run x -> y\nerror: data/x.txt: no such file; check data.corpus\n");
+        assertEquals("bad input: data/x.txt: no such file; check data.corpus", Runner.reason(2, log));
+        Files.writeString(log, "step 10\nstep 20\n");
+        assertTrue(Runner.reason(137, log).startsWith("killed (SIGKILL): out of memory?"), Runner.reason(137, log));
+        assertTrue(Runner.reason(134, log).contains("native crash"));
+        assertTrue(Runner.reason(1, log).contains("exit code 1: step 10 | step 20"), Runner.reason(1, log));
     }
 }

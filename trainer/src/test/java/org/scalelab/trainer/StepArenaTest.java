@@ -22,7 +22,7 @@ class StepArenaTest {
         ModelConfig cfg = new ModelConfig(2, 32, 2, 0, 16, 40, 0.0, true, true);
         Gpt a = Gpt.build(cfg, DataType.FLOAT, 3), b = Gpt.build(cfg, DataType.FLOAT, 3);
         AdamW adamA = new AdamW(TrainStep.sizes(a), 0.9, 0.95, 1e-8), adamB = new AdamW(TrainStep.sizes(b), 0.9, 0.95, 1e-8);
-        TrainStep step = new TrainStep(a, adamA, new double[a.paramNames().size()], 0, 4);
+        TrainStep step = TrainStep.withGraph(a, adamA, new double[a.paramNames().size()], 0, 4);
         List<INDArray> pb = new ArrayList<>(b.paramArrays().values());
         Rng data = new Rng(5);
         for (int t = 1; t <= 6; t++) {

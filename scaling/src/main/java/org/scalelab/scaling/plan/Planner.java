@@ -35,9 +35,15 @@ public final class Planner {
         }
     }
 
-    public static final Law CHINCHILLA = new Law("Chinchilla (Hoffmann et al. 2022)", 1.69, 406.4, 0.34, 410.7, 0.28);
-    public static final Law BESIROGLU = new Law("Chinchilla replication (Besiroglu et al. 2024)", 1.8172, 482.01, 0.3478, 2085.43, 0.3658);
-    public static final double PF_DAY = 8.64e19;
+    public static final Law CHINCHILLA = of("Chinchilla (Hoffmann et al. 2022)", org.scalelab.scaling.Published.CHINCHILLA);
+    public static final Law BESIROGLU = of("Chinchilla replication (Besiroglu et al. 2024)", org.scalelab.scaling.Published.BESIROGLU);
+    public static final double PF_DAY = org.scalelab.scaling.Published.PF_DAY;
+
+    /** A published Chinchilla-form fit from the catalogue. */
+    static Law of(String name, org.scalelab.scaling.Published.Fit p) {
+        var v = p.params();
+        return new Law(name, v.get("E"), v.get("A"), v.get("alpha"), v.get("B"), v.get("beta"));
+    }
 
     /** Kaplan's compute-efficient model size for C FLOPs. */
     public static double kaplanNOpt(double c) {
@@ -57,7 +63,7 @@ public final class Planner {
 
     /** Critical batch size in tokens at loss L (Kaplan eq. 5.3). */
     public static double criticalBatch(double loss) {
-        return 2e8 / Math.pow(loss, 1 / 0.21);
+        return org.scalelab.scaling.Published.kaplanCriticalBatch(loss);
     }
 
     /** The overfitting rule D ≥ 5e3·N^0.74 (Kaplan eq. 4.4). */

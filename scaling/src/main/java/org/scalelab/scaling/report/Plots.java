@@ -242,7 +242,8 @@ public final class Plots {
             s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
             s.setMarkerColor(col);
             double coef = m.get("N_opt").get("coefficient").asDouble(), a = m.get("N_opt").get("exponent_a").asDouble();
-            XYSeries f = c.addSeries(String.format(java.util.Locale.ROOT, "fit: N_opt ∝ C^%.2f", a), new double[]{lo, hi},
+            // the method in the name keeps two approaches with the same exponent apart (series names must be unique)
+            XYSeries f = c.addSeries(String.format(java.util.Locale.ROOT, "%s fit: N_opt ∝ C^%.2f", m.get("method").asText().split(" \\(")[0], a), new double[]{lo, hi},
                     new double[]{coef * Math.pow(lo, a), coef * Math.pow(hi, a)});
             f.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
             f.setMarker(SeriesMarkers.NONE);

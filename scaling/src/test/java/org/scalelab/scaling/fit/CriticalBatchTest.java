@@ -1,6 +1,7 @@
 package org.scalelab.scaling.fit;
 
 import org.junit.jupiter.api.Test;
+import org.scalelab.scaling.Synthetic;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -15,22 +16,11 @@ import static org.junit.jupiter.api.Assertions.assertNull;
  * B_crit(L) = B* / L^(1/α_B).
  */
 class CriticalBatchTest {
-    /** A run's curve every 10 steps up to 3000: the L at which S_min(L)(1 + B_crit(L)/B) = s, by bisection. */
+    /** A run's (step, loss) curve from {@link Synthetic#batchCurve}. */
     static CriticalBatch.Run run(double b, double bStar, double alphaB) {
-        int k = 300;
-        long[] steps = new long[k + 1];
-        double[] loss = new double[k + 1];
-        for (int i = 0; i <= k; i++) {
-            steps[i] = 10L * i;
-            double lo = 2.0001, hi = 6.9999;
-            for (int it = 0; it < 80; it++) {
-                double mid = (lo + hi) / 2, s = 100 * (5 / (mid - 2) - 1) * (1 + bStar / Math.pow(mid, 1 / alphaB) / b);
-                if (s > steps[i]) lo = mid;
-                else hi = mid;
-            }
-            loss[i] = (lo + hi) / 2;
-        }
-        return new CriticalBatch.Run(b, steps, loss);
+        double[][] c = Synthetic.batchCurve(b, bStar, alphaB);
+        return new CriticalBatch.Run(b, java.util.Arrays.stream(c).mapToLong(r -> (long) r[0]).toArray(),
+                java.util.Arrays.stream(c).mapToDouble(r -> r[2]).toArray());
     }
 
     static List<CriticalBatch.Run> sweep(double bStar, double alphaB) {
