@@ -28,7 +28,9 @@ import java.util.Set;
  */
 public final class Expansion {
     /** Coordinates that label a run (shape family, target N) rather than set a config key. */
-    static final Set<String> LABELS = Set.of("family", "target_N");
+    static final Set<String> LABELS = Set.of("family", "target_N", "phase", "D_F");
+    /** Keys of {@code transfer:}. */
+    static final List<String> TRANSFER_KEYS = List.of("pretrain", "finetune", "budgets", "epochs");
     /** Keys of {@code shapes:}. */
     static final List<String> SHAPE_KEYS = List.of("family", "N", "aspect", "deepAspect", "headSize");
     /** Kaplan et al. (2020) eq. D.1: the learning rate that worked at each N. */
@@ -93,30 +95,129 @@ public final class Expansion {
 
         List<Point> out = new ArrayList<>();
         Map<String, Point> seen = new LinkedHashMap<>();
+        JsonNode transfer = spec.root.get("transfer");
+        if (transfer == null) {
+            for (Assign a : all) add(out, seen, point(spec, base, a, lrRule, runsDir, checkFiles));
+            return out;
+        }
+        // transfer: per size, one pre-training run, then per fine-tuning budget D_F a run from scratch and a
+        // run starting from the pre-trained weights, both on the fine-tuning corpus with data.tokens = D_F
+        Assign pre = phase(spec, transfer, "pretrain", all), fine = phase(spec, transfer, "finetune", all);
+        List<String> budgets = budgets(spec, transfer);
+        double epochs = 0;
+        if (transfer.has("epochs")) {
+            epochs = transfer.get("epochs").asDouble(Double.NaN);
+            if (!(epochs > 0) || !transfer.get("epochs").isNumber()) {
+                throw spec.error("transfer/epochs", "transfer: epochs must be a number > 0 (passes over D_F per run), got '" + transfer.get("epochs").asText() + "'");
+            }
+        }
         for (Assign a : all) {
-            List<String> sets = new ArrayList<>();
-            a.values.forEach((k, v) -> {
-                if (!LABELS.contains(k)) sets.add(k + "=" + v);
-            });
-            sets.add("out=" + runsDir);
-            RunConfig cfg = bind(spec, base, sets, a.where);
-            if (lrRule.equals("kaplan")) {
-                double n = Accounting.of(cfg.model().withVocab(Math.max(1, cfg.model().nVocab()))).nonEmbedding();
-                sets.add("train.lr=" + String.format(Locale.ROOT, "%.6g", kaplanLr(n)));
-                cfg = bind(spec, base, sets, a.where);
+            Assign pa = a.plus(pre);
+            pa.values.put("phase", "pretrain");
+            Point pp = point(spec, base, pa, lrRule, runsDir, checkFiles);
+            add(out, seen, pp);
+            for (int i = 0; i < budgets.size(); i++) {
+                for (String ph : List.of("scratch", "finetune")) {
+                    Assign fa = a.plus(fine);
+                    fa.values.put("phase", ph);
+                    fa.values.put("D_F", budgets.get(i));
+                    fa.values.put("data.tokens", budgets.get(i));
+                    fa.where.put("data.tokens", "transfer/budgets/" + i);
+                    if (ph.equals("finetune")) {
+                        fa.values.put("train.init", runsDir + "/" + pp.runId());
+                        fa.where.put("train.init", "transfer/finetune");
+                    }
+                    Point fp = point(spec, base, fa, lrRule, runsDir, checkFiles);
+                    if (epochs > 0) {   // enough steps for `epochs` passes over D_F; train.steps is the minimum
+                        long perStep = (long) fp.config().train().batchSize() * fp.config().model().nCtx();
+                        long steps = Math.max(fp.config().train().steps(), (long) Math.ceil(epochs * Long.parseLong(budgets.get(i)) / perStep));
+                        fa.values.put("train.steps", Long.toString(steps));
+                        fa.where.putIfAbsent("train.steps", "transfer/epochs");
+                        fp = point(spec, base, fa, lrRule, runsDir, checkFiles);
+                    }
+                    add(out, seen, fp);
+                }
             }
-            try {
-                cfg.model().withVocab(Math.max(1, cfg.model().nVocab())).validate();
-                cfg.train().validate();
-                Corpora.check(cfg.data(), checkFiles);
-            } catch (UserError e) {
-                throw spec.error(locate(spec, e.getMessage(), a.where), runLabel(a) + e.getMessage());
-            }
-            String id = RunIds.of(cfg);
-            Point p = new Point(a.values, cfg, id);
-            if (seen.putIfAbsent(id, p) == null) out.add(p);
         }
         return out;
+    }
+
+    private static void add(List<Point> out, Map<String, Point> seen, Point p) {
+        if (seen.putIfAbsent(p.runId(), p) == null) out.add(p);
+    }
+
+    /** The overrides of one phase of transfer: ({@code pretrain:} or {@code finetune:}), keys not set by the axes. */
+    private static Assign phase(SweepSpec spec, JsonNode transfer, String name, List<Assign> axes) {
+        JsonNode n = transfer.get(name);
+        String at = "transfer/" + name;
+        if (n == null || !n.isObject() || n.isEmpty()) {
+            throw spec.error(n == null ? "transfer" : at, "transfer: needs " + name + ": a mapping of config keys, e.g. "
+                    + name + ": {data.corpus: synthetic:seed=2, train.steps: 300}");
+        }
+        Assign m = Assign.empty();
+        for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {
+            var e = it.next();
+            String path = at + "/" + e.getKey();
+            checkAxisKey(spec, path, e.getKey());
+            if (e.getKey().equals("data.tokens") || e.getKey().equals("train.init")) {
+                throw spec.error(path, "transfer: " + e.getKey() + " is set by the transfer sweep itself ("
+                        + (e.getKey().equals("data.tokens") ? "from budgets:" : "the pre-training run of the same size") + "); remove it");
+            }
+            for (Assign a : axes) {
+                if (a.values.containsKey(e.getKey())) {
+                    throw spec.error(path, "'" + e.getKey() + "' is set both by an axis and by transfer: " + name + ":; set it in one place");
+                }
+            }
+            m.values.put(e.getKey(), scalar(spec, path, e.getValue()));
+            m.where.put(e.getKey(), path);
+        }
+        return m;
+    }
+
+    private static List<String> budgets(SweepSpec spec, JsonNode transfer) {
+        transfer.fieldNames().forEachRemaining(k -> {
+            if (!TRANSFER_KEYS.contains(k)) throw spec.error("transfer/" + k, "transfer: unknown key '" + k + "'; use " + String.join(", ", TRANSFER_KEYS));
+        });
+        if (!transfer.has("budgets")) throw spec.error("transfer", "transfer: needs budgets: [fine-tuning token budgets D_F], e.g. [2e4, 1e5, 5e5]");
+        List<String> b = values(spec, "transfer/budgets", transfer.get("budgets"));
+        for (int i = 0; i < b.size(); i++) {
+            long v;
+            try {
+                v = Long.parseLong(b.get(i));
+            } catch (NumberFormatException e) {
+                v = -1;
+            }
+            if (v <= 0) throw spec.error("transfer/budgets/" + i, "transfer: budget '" + b.get(i) + "' must be a whole number of tokens > 0");
+        }
+        return b;
+    }
+
+    /** The run of one assignment: its config bound and checked, its id. */
+    private static Point point(SweepSpec spec, JsonNode base, Assign a, String lrRule, String runsDir, boolean checkFiles) {
+        List<String> sets = new ArrayList<>();
+        a.values.forEach((k, v) -> {
+            if (!LABELS.contains(k)) sets.add(k + "=" + v);
+        });
+        sets.add("out=" + runsDir);
+        RunConfig cfg = bind(spec, base, sets, a.where);
+        if (lrRule.equals("kaplan")) {
+            double n = Accounting.of(cfg.model().withVocab(Math.max(1, cfg.model().nVocab()))).nonEmbedding();
+            sets.add("train.lr=" + String.format(Locale.ROOT, "%.6g", kaplanLr(n)));
+            cfg = bind(spec, base, sets, a.where);
+        }
+        try {
+            cfg.model().withVocab(Math.max(1, cfg.model().nVocab())).validate();
+            cfg.train().validate();
+            Corpora.check(cfg.data(), checkFiles);
+        } catch (UserError e) {
+            throw spec.error(locate(spec, e.getMessage(), a.where), runLabel(a) + e.getMessage());
+        }
+        Map<String, String> coords = new LinkedHashMap<>(a.values);
+        if (coords.containsKey("phase")) {   // transfer: D_F and the parent run say it already
+            coords.remove("train.init");
+            coords.remove("data.tokens");
+        }
+        return new Point(coords, cfg, RunIds.of(cfg));
     }
 
     private static String runLabel(Assign a) {

@@ -63,10 +63,14 @@ public final class Runner {
 
     private Runner() {}
 
-    /** Runs of this shard: the i-th of every n in run-id order, the same on every machine. */
+    /**
+     * Runs of this shard: the i-th of every n in run-id order, the same on every machine; runs that start
+     * from another run's weights ({@code train.init}) come after all runs that do not.
+     */
     static List<Expansion.Point> shard(List<Expansion.Point> all, int i, int n) {
         List<Expansion.Point> sorted = new ArrayList<>(all);
-        sorted.sort(Comparator.comparing(Expansion.Point::runId));
+        sorted.sort(Comparator.comparing((Expansion.Point x) -> x.config().train().init().isEmpty() ? 0 : 1)
+                .thenComparing(Expansion.Point::runId));
         List<Expansion.Point> out = new ArrayList<>();
         for (int k = 0; k < sorted.size(); k++) if (k % n == i) out.add(sorted.get(k));
         return out;
@@ -82,11 +86,14 @@ public final class Runner {
                 mine.size() + " runs: " + SweepState.summary(SweepState.counts(state)));
         int trained = 0;
         double[] startup = {0, 0}; // seconds each run spent before training (JVM start, data), summed; runs measured
+        java.util.Map<String, Expansion.Point> byDir = new java.util.HashMap<>();
+        for (Expansion.Point x : points) byDir.put(runs.resolve(x.runId()).toAbsolutePath().normalize().toString(), x);
         for (Expansion.Point p : mine) {
             if (o.stop().get()) break;
             Path dir = runs.resolve(p.runId());
             String st = ResultsCsv.status(dir, o.lockTimeoutMs());
             if (!wanted(st, o) || st.equals("running")) continue;
+            if (!parentReady(p, byDir, o)) continue;
             Locks.Claim claim = Locks.claim(dir, o.lockTimeoutMs());
             if (claim == null) continue;
             AtomicBoolean lost = new AtomicBoolean();
@@ -130,6 +137,37 @@ public final class Runner {
             }
         }
         return trained;
+    }
+
+    /**
+     * A run that starts from another run of this sweep ({@code train.init}) waits while that run is being
+     * trained by some worker, and is left pending (with a line saying why) when the parent is not done and
+     * nobody is training it (failed, diverged, or in a shard that has not run yet).
+     */
+    static boolean parentReady(Expansion.Point p, java.util.Map<String, Expansion.Point> byDir, Options o) {
+        String init = p.config().train().init();
+        if (init.isEmpty()) return true;
+        Path parent = Path.of(init).toAbsolutePath().normalize();
+        if (!byDir.containsKey(parent.toString())) return true;   // outside this sweep: the trainer checks it
+        boolean said = false;
+        while (!o.stop().get()) {
+            String ps = ResultsCsv.status(parent, o.lockTimeoutMs());
+            if (ps.equals("done")) return true;
+            if (!ps.equals("running")) {
+                o.log().printf(Locale.ROOT, "%s: left pending: it starts from %s, which is %s; run the sweep again once that run is done%n",
+                        p.runId(), parent.getFileName(), ps);
+                return false;
+            }
+            if (!said) o.log().printf(Locale.ROOT, "%s: waiting for %s (being trained by another worker)%n", p.runId(), parent.getFileName());
+            said = true;
+            try {
+                Thread.sleep(Math.max(200, Math.min(5_000, o.lockTimeoutMs() / 4)));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return false;
     }
 
     private static boolean wanted(String status, Options o) {

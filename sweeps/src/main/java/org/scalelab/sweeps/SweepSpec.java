@@ -23,10 +23,11 @@ import java.util.List;
  * A sweep spec as written: {@code name}, {@code base} (a run config), and the axes {@code grid}
  * (cartesian product), {@code zip} (lists varied together), {@code points} (explicit assignments),
  * {@code shapes} (a shape family at target sizes) and {@code lr} (per-N learning-rate rule). Keeps
- * the line of every key so that errors can name it.
+ * the line of every key so that errors can name it. {@code transfer} turns the sizes into a transfer
+ * study (pre-training, fine-tuning and from-scratch runs; see {@link Expansion}).
  */
 public final class SweepSpec {
-    static final List<String> SECTIONS = List.of("name", "description", "base", "grid", "zip", "points", "shapes", "lr");
+    static final List<String> SECTIONS = List.of("name", "description", "base", "grid", "zip", "points", "shapes", "lr", "transfer");
 
     final Path file;
     final String text;

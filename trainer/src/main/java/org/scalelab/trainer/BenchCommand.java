@@ -40,8 +40,12 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--untied", description = "Separate output matrix instead of the tied embedding.")
     boolean untied;
 
-    @Option(names = "--profile", description = "Also print time per op type (slows the step).")
+    @Option(names = "--profile", description = "Also print time per section (or per op type with --graph).")
     boolean profile;
+
+    @Option(names = "--graph", description = "Time the step that executes the SameDiff graph (the reference the "
+            + "written-out passes are tested against) instead of the passes.")
+    boolean graph;
 
     @Override
     public Integer call() {
@@ -54,16 +58,16 @@ public final class BenchCommand implements Callable<Integer> {
         if (s.length != 6) throw new UserError("--shape '" + shape + "': expected six integers L,D,H,T,B,V, e.g. 4,128,4,128,16,256");
         ModelConfig cfg = new ModelConfig((int) s[0], (int) s[1], (int) s[2], 0, (int) s[3], (int) s[5], 0, !untied, true).validate();
         int B = (int) s[4];
-        System.out.println(Json.line(run(cfg, B, steps, warmup, profile)));
+        System.out.println(Json.line(run(cfg, B, steps, warmup, profile, graph)));
         return 0;
     }
 
     /** Runs the benchmark and returns its numbers. */
     public static Map<String, Object> run(ModelConfig cfg, int B, int steps, int warmup) {
-        return run(cfg, B, steps, warmup, false);
+        return run(cfg, B, steps, warmup, false, false);
     }
 
-    static Map<String, Object> run(ModelConfig cfg, int B, int steps, int warmup, boolean profile) {
+    static Map<String, Object> run(ModelConfig cfg, int B, int steps, int warmup, boolean profile, boolean graph) {
         Nd4j.getEnvironment().setDebug(false);
         Nd4j.getEnvironment().setVerbose(false);
         Gpt gpt = Gpt.build(cfg, DataType.FLOAT, 0);
@@ -76,7 +80,8 @@ public final class BenchCommand implements Callable<Integer> {
         }
         Batch batch = new Batch(in, out, B, T);
         AdamW adam = new AdamW(TrainStep.sizes(gpt), 0.9, 0.95, 1e-8);
-        TrainStep step = new TrainStep(gpt, adam, new double[gpt.paramNames().size()], 1.0, B);
+        double[] noDecay = new double[gpt.paramNames().size()];
+        TrainStep step = graph ? TrainStep.withGraph(gpt, adam, noDecay, 1.0, B) : new TrainStep(gpt, adam, noDecay, 1.0, B);
         double[] times = new double[steps];
         double loss = 0;
         OpProfile prof = new OpProfile();
@@ -109,6 +114,7 @@ public final class BenchCommand implements Callable<Integer> {
         double gemm = gemmGflops();
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("impl", "scalelab");
+        r.put("engine", step.usesGraph() ? "samediff-graph" : "passes");
         r.put("threads", Runtime.getRuntime().availableProcessors());
         r.put("n_layer", cfg.nLayer());
         r.put("d_model", cfg.dModel());

@@ -27,10 +27,19 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "eval", mixinStandardHelpOptions = true,
         description = "Evaluate a run's latest checkpoint on the validation split of one or more corpora.",
-        footer = {"", "Example:", "  scalelab eval --run runs/L2-d64-h2-T64-0123456789 --corpus synthetic:seed=2 --corpus other.txt"})
+        footer = {"", "Examples:", "  scalelab eval --run runs/L2-d64-h2-T64-0123456789 --corpus synthetic:seed=2 --corpus other.txt",
+                "  scalelab eval --sweep experiments/kaplan-tiny --corpus synthetic:seed=1,zipf=0.3   # every finished run; the report plots it"})
 public final class EvalCommand implements Callable<Integer> {
-    @Option(names = "--run", required = true, paramLabel = "DIR", description = "Run directory.")
-    Path run;
+    @picocli.CommandLine.ArgGroup(multiplicity = "1")
+    Target target;
+
+    static final class Target {
+        @Option(names = "--run", required = true, paramLabel = "DIR", description = "Run directory.")
+        Path run;
+
+        @Option(names = "--sweep", required = true, paramLabel = "DIR", description = "A sweep directory: every finished run under DIR/runs.")
+        Path sweep;
+    }
 
     @Option(names = "--corpus", required = true, paramLabel = "CORPUS", description = "A text file or synthetic[:settings] (repeatable).")
     List<String> corpora;
@@ -41,12 +50,34 @@ public final class EvalCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (batches <= 0) throw new UserError("--batches must be > 0");
+        if (target.run != null) {
+            evalRun(target.run);
+            return 0;
+        }
+        Path runs = target.sweep.resolve("runs");
+        if (!Files.isDirectory(runs)) throw new UserError(target.sweep + ": no runs/ folder; give a sweep directory (or --run for one run)");
+        List<Path> dirs;
+        try (var s = Files.list(runs)) {
+            dirs = s.filter(d -> Files.isRegularFile(d.resolve("result.json"))).sorted().toList();
+        }
+        int n = 0;
+        for (Path d : dirs) {
+            if (!Json.MAPPER.readTree(d.resolve("result.json").toFile()).path("status").asText().equals("done")) continue;
+            System.out.println(d.getFileName() + ":");
+            evalRun(d);
+            n++;
+        }
+        System.out.println(n + " finished run(s) evaluated; `scalelab report " + target.sweep + "` plots their losses against each other");
+        return 0;
+    }
+
+    private void evalRun(Path run) throws Exception {
         RunConfig cfg = Specs.readConfig(run.resolve("spec.json"));
         Path ck = run.resolve("checkpoint");
         if (!Checkpoint.exists(ck)) throw new UserError(ck + ": no checkpoint yet; train the run first");
         Gpt gpt = Gpt.build(cfg.model(), DataType.FLOAT, cfg.train().seed());
         Checkpoint.load(ck, gpt.paramArrays(), null);
-        Tokenizer tok = CharTokenizer.load(run.resolve("tokenizer.json"));
+        Tokenizer tok = org.scalelab.datasets.Tokenizers.load(run.resolve("tokenizer.json"));
         Path out = run.resolve("eval.json");
         Map<String, Object> all = new LinkedHashMap<>();
         if (Files.exists(out)) Json.MAPPER.readTree(out.toFile()).fields().forEachRemaining(e -> all.put(e.getKey(), e.getValue()));
@@ -59,7 +90,6 @@ public final class EvalCommand implements Callable<Integer> {
             all.put(c, Map.of("val_loss", loss, "val_tokens", val.size(), "windows", batches * 8));
         }
         Files2.writeAtomic(out, Json.pretty(all));
-        return 0;
     }
 
     /** The corpus' validation tokens in the run's vocabulary. */

@@ -31,7 +31,7 @@ public final class Generator {
         if (!Checkpoint.exists(ck)) throw new UserError(ck + ": no checkpoint yet; train the run first");
         Gpt gpt = Gpt.build(cfg.model(), DataType.FLOAT, cfg.train().seed());
         Checkpoint.load(ck, gpt.paramArrays(), null);
-        return new Generator(gpt, CharTokenizer.load(runDir.resolve("tokenizer.json")));
+        return new Generator(gpt, org.scalelab.datasets.Tokenizers.load(runDir.resolve("tokenizer.json")));
     }
 
     /**

@@ -282,31 +282,38 @@ final class Kernels {
      * (the graph's additive −1e9 mask gives exactly 0 there too).
      */
     static void causalSoftmax(FloatBuffer s, int off, int T) {
+        float[] a = scratch(0, T * T);
+        s.get(off, a, 0, T * T);   // one copy in and one out: element access to a direct buffer is slow
         for (int i = 0; i < T; i++) {
-            int o = off + i * T;
+            int o = i * T;
             float max = Float.NEGATIVE_INFINITY;
-            for (int j = 0; j <= i; j++) max = Math.max(max, s.get(o + j));
+            for (int j = 0; j <= i; j++) max = Math.max(max, a[o + j]);
             float sum = 0;
             for (int j = 0; j <= i; j++) {
-                float e = (float) Math.exp(s.get(o + j) - max);
-                s.put(o + j, e);
+                float e = (float) Math.exp(a[o + j] - max);
+                a[o + j] = e;
                 sum += e;
             }
             float inv = 1f / sum;
-            for (int j = 0; j <= i; j++) s.put(o + j, s.get(o + j) * inv);
-            for (int j = i + 1; j < T; j++) s.put(o + j, 0f);
+            for (int j = 0; j <= i; j++) a[o + j] *= inv;
+            for (int j = i + 1; j < T; j++) a[o + j] = 0f;
         }
+        s.put(off, a, 0, T * T);
     }
 
     /** dS = P ⊙ (dP − rowsum(dP ⊙ P))·scale, in place in dP, over (T, T) blocks at poff and dpoff. */
     static void causalSoftmaxBackward(FloatBuffer p, int poff, FloatBuffer dp, int dpoff, int T, float scale) {
+        float[] a = scratch(0, T * T), da = scratch(1, T * T);
+        p.get(poff, a, 0, T * T);
+        dp.get(dpoff, da, 0, T * T);
         for (int i = 0; i < T; i++) {
-            int o = poff + i * T, od = dpoff + i * T;
+            int o = i * T;
             float dot = 0;
-            for (int j = 0; j <= i; j++) dot += dp.get(od + j) * p.get(o + j);
-            for (int j = 0; j <= i; j++) dp.put(od + j, p.get(o + j) * (dp.get(od + j) - dot) * scale);
-            for (int j = i + 1; j < T; j++) dp.put(od + j, 0f);
+            for (int j = 0; j <= i; j++) dot += da[o + j] * a[o + j];
+            for (int j = 0; j <= i; j++) da[o + j] = a[o + j] * (da[o + j] - dot) * scale;
+            for (int j = i + 1; j < T; j++) da[o + j] = 0f;
         }
+        dp.put(dpoff, da, 0, T * T);
     }
 
     // --- loss ---------------------------------------------------------------------------------------

@@ -38,6 +38,15 @@ class EvalCommandTest {
         Checkpoint.load(run.resolve("checkpoint"), gpt.paramArrays(), null);
         assertEquals(loss, Trainer.evaluate(gpt, val, Trainer.evalPositions(val, 2, 8, 8, new Rng(12345)), 8, gpt.config().nVocab()), 1e-9);
 
+        // --sweep: every finished run under DIR/runs, the same number for the same run
+        Path sweep = tmp.resolve("sweep");
+        Files.createDirectories(sweep.resolve("runs"));
+        Files.move(run, sweep.resolve("runs/r1"));
+        Files.delete(sweep.resolve("runs/r1/eval.json"));
+        assertEquals(0, new CommandLine(new EvalCommand()).execute("--sweep", sweep.toString(), "--corpus", other.toString(), "--batches", "2"));
+        assertEquals(loss, Json.MAPPER.readTree(sweep.resolve("runs/r1/eval.json").toFile()).get(other.toString()).get("val_loss").asDouble(), 0);
+        assertEquals(2, new CommandLine(new EvalCommand()).execute("--corpus", other.toString()), "--run or --sweep is required");
+
         Path foreign = tmp.resolve("foreign.txt");
         Files.writeString(foreign, "ñ".repeat(200));
         UserError e = assertThrows(UserError.class, () -> EvalCommand.validationTokens(foreign.toString(), 0.1, tok));

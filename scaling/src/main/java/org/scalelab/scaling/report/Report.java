@@ -43,6 +43,13 @@ public final class Report {
         if (family != null && data.done().stream().map(r -> r.row().get(family)).distinct().count() > 1) {
             charts.put("families", Plots.byFamily(data, family));
         }
+        com.fasterxml.jackson.databind.JsonNode transfer = readFits(sweepDir.resolve("transfer.json"));
+        if (transfer != null && transfer.path("points").size() > 0) {
+            charts.put("transfer_losses", TransferPlots.losses(transfer));
+            charts.put("transfer_effective_data", TransferPlots.effectiveData(transfer));
+        }
+        XYChart cross = TransferPlots.crossCorpus(data);
+        if (cross != null) charts.put("cross_corpus", cross);
         try {
             Files.createDirectories(out);
             StringBuilder html = new StringBuilder();
@@ -54,6 +61,11 @@ public final class Report {
                     .append("<h1>Sweep ").append(esc(sweepDir.toAbsolutePath().normalize().toString())).append("</h1>\n")
                     .append("<p>").append(data.runs().size()).append(" runs, ").append(data.done().size())
                     .append(" done. N counts non-embedding parameters; C = 6·N·D; losses in nats per token.</p>\n");
+            if (transfer != null && transfer.path("statements").size() > 0) {
+                html.append("<h2>What the data show</h2>\n<ul>\n");
+                for (var st : transfer.path("statements")) html.append("<li>").append(esc(st.asText())).append("</li>\n");
+                html.append("</ul>\n");
+            }
             for (var e : charts.entrySet()) {
                 byte[] png = BitmapEncoder.getBitmapBytes(e.getValue(), BitmapEncoder.BitmapFormat.PNG);
                 org.scalelab.scaling.AtomicFiles.write(out.resolve(e.getKey() + ".png"), png);

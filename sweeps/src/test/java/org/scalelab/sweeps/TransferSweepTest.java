@@ -1,0 +1,98 @@
+package org.scalelab.sweeps;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.scalelab.datasets.UserError;
+import org.scalelab.scaling.TransferCommand;
+import org.scalelab.scaling.report.SweepData;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class TransferSweepTest {
+    static final String TRANSFER = "zip:\n  model.dModel: [16, 24]\n  model.nHead: [2, 2]\n"
+            + "transfer:\n  pretrain: {train.steps: 8}\n  finetune: {train.lr: 0.002, train.steps: 4}\n  budgets: [64, 512]\n  epochs: 2\n";
+
+    /**
+     * Per size one pre-training run, and per budget a from-scratch and a fine-tuning run with data.tokens
+     * = D_F, steps for 2 epochs (at least 4), the fine-tuning run starting from the same size's
+     * pre-training run; runs with a parent come after all others in every worker's order.
+     */
+    @Test
+    void expansionPairsEachBudgetWithItsPretrainedModel(@TempDir Path tmp) throws IOException {
+        Path f = SweepTestSupport.spec(tmp, TRANSFER);
+        String runs = tmp.resolve("sweep/runs").toString();
+        List<Expansion.Point> pts = Expansion.expand(SweepSpec.read(f), runs);
+        assertEquals(2 * (1 + 2 * 2), pts.size());
+        for (Expansion.Point p : pts) {
+            String phase = p.coords().get("phase");
+            var t = p.config().train();
+            switch (phase) {
+                case "pretrain" -> {
+                    assertEquals(8, t.steps());
+                    assertEquals("", t.init());
+                    assertEquals(0, p.config().data().tokens());
+                }
+                case "scratch", "finetune" -> {
+                    long dF = Long.parseLong(p.coords().get("D_F"));
+                    assertEquals(dF, p.config().data().tokens());
+                    assertEquals(Math.max(4, (long) Math.ceil(2.0 * dF / (4 * 8))), t.steps(), "2 epochs of D_F at 32 tokens per step");
+                    assertEquals(0.002, t.lr(), 0);
+                    if (phase.equals("scratch")) {
+                        assertEquals("", t.init());
+                    } else {
+                        Expansion.Point parent = pts.stream().filter(q -> q.coords().get("phase").equals("pretrain")
+                                && q.config().model().dModel() == p.config().model().dModel()).findFirst().orElseThrow();
+                        assertEquals(runs + "/" + parent.runId(), t.init());
+                    }
+                }
+                default -> throw new AssertionError(phase);
+            }
+        }
+        List<Expansion.Point> order = Runner.shard(pts, 0, 1);
+        int firstChild = 0;
+        while (order.get(firstChild).config().train().init().isEmpty()) firstChild++;
+        for (int i = firstChild; i < order.size(); i++) assertTrue(!order.get(i).config().train().init().isEmpty(), "parents first");
+    }
+
+    /** The sweep runs end to end: fine-tuned runs record their parent, and `transfer` reads the sweep. */
+    @Test
+    void aTransferSweepRunsAndIsAnalysed(@TempDir Path tmp) throws IOException {
+        Path f = SweepTestSupport.spec(tmp, TRANSFER);
+        Path dir = tmp.resolve("sweep");
+        List<Expansion.Point> pts = Expansion.expand(SweepSpec.read(f), dir.resolve("runs").toString());
+        Runner.Options o = new Runner.Options(true, 0, 1, false, "1g", 5_000, RunnerTest.QUIET, new AtomicBoolean());
+        assertEquals(pts.size(), Runner.run(dir, pts, o));
+        assertEquals(List.of("done"), RunnerTest.statuses(dir).stream().distinct().toList());
+        for (Expansion.Point p : pts) {
+            if (!p.coords().get("phase").equals("finetune")) continue;
+            JsonNode spec = org.scalelab.datasets.Json.MAPPER.readTree(dir.resolve("runs").resolve(p.runId()).resolve("spec.json").toFile());
+            assertEquals(Path.of(p.config().train().init()).getFileName().toString(), spec.path("lineage").path("parent_run_id").asText(), spec.toString());
+        }
+        Map<String, Object> out = TransferCommand.analyse(SweepData.read(dir), 50, "standard");
+        assertEquals(4, ((List<?>) out.get("points")).size(), "one point per fine-tuned run");
+        assertEquals(2, ((List<?>) out.get("scratch_fits")).size(), "one from-scratch L(D) per size");
+    }
+
+    @Test
+    void transferMistakesNameTheirLine(@TempDir Path tmp) throws IOException {
+        UserError e = assertThrows(UserError.class, () -> Expansion.expand(SweepSpec.read(SweepTestSupport.spec(tmp,
+                "transfer:\n  pretrain: {train.steps: 8}\n  finetune: {data.tokens: 100}\n  budgets: [64]\n")), "r"));
+        assertTrue(e.getMessage().matches(".*spec.yaml:8: transfer: data.tokens is set by the transfer sweep itself.*"), e.getMessage());
+        e = assertThrows(UserError.class, () -> Expansion.expand(SweepSpec.read(SweepTestSupport.spec(tmp,
+                "transfer:\n  pretrain: {train.steps: 8}\n  finetune: {train.steps: 4}\n")), "r"));
+        assertTrue(e.getMessage().contains("transfer: needs budgets:"), e.getMessage());
+        e = assertThrows(UserError.class, () -> Expansion.expand(SweepSpec.read(SweepTestSupport.spec(tmp,
+                "transfer:\n  pretrain: {train.steps: 8}\n  finetune: {train.steps: 4}\n  budgets: [64]\n  epoch: 2\n")), "r"));
+        assertTrue(e.getMessage().contains("spec.yaml:10: transfer: unknown key 'epoch'"), e.getMessage());
+    }
+}
