@@ -28,7 +28,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "quickstart", mixinStandardHelpOptions = true,
         description = "Run the kaplan-tiny sweep on the synthetic corpus, fit L(N), write the report and compare with Kaplan et al.",
-        footer = {"", "Example:", "  scalelab quickstart          (about 5 minutes on 2 cores; Ctrl-C and run it again to continue)"})
+        footer = {"", "Example:", "  scalelab quickstart          (about 2 minutes on 2 cores; Ctrl-C and run it again to continue)"})
 public final class QuickstartCommand implements Callable<Integer> {
     @Option(names = "--dir", defaultValue = "experiments/kaplan-tiny", description = "Sweep directory (default: ${DEFAULT-VALUE}).")
     Path dir;
