@@ -81,6 +81,12 @@ class TransferSweepTest {
         Map<String, Object> out = TransferCommand.analyse(SweepData.read(dir), 50, "standard");
         assertEquals(4, ((List<?>) out.get("points")).size(), "one point per fine-tuned run");
         assertEquals(2, ((List<?>) out.get("scratch_fits")).size(), "one from-scratch L(D) per size");
+        // the command writes transfer.json and transfer.csv; the report draws them
+        assertEquals(0, new picocli.CommandLine(new TransferCommand()).execute(dir.toString(), "--bootstrap", "20"));
+        assertEquals(5, Files.readAllLines(dir.resolve("transfer.csv")).size(), "a header and one row per fine-tuned run");
+        org.scalelab.scaling.report.Report.write(dir, dir.resolve("report"));
+        assertTrue(Files.size(dir.resolve("report/transfer_losses.png")) > 1000);
+        assertTrue(Files.isRegularFile(dir.resolve("report/transfer_effective_data.svg")));
     }
 
     @Test

@@ -167,7 +167,7 @@ public final class Backprop {
         dres = F.alloc((long) N * d);
         dln = F.alloc((long) N * d);
         dqkv = F.alloc((long) N * 3 * d);
-        datt = F.alloc((long) T * T);
+        datt = F.alloc((long) B * H * T * T);   // dP, then dS, of every head
         dfc = F.alloc((long) N * f);
     }
 
@@ -285,20 +285,47 @@ public final class Backprop {
         Kernels.residual(x.b, y.b, mask == null ? null : mask.b, out.b, N * d);
     }
 
-    /** Causal self-attention per (sequence, head) on the (T, hs) blocks of qkv (N, 3d) → y (N, d). */
+    /**
+     * Rows per block of the causal attention products: row block r only needs columns up to its own
+     * end, so with T/blockRows blocks the (T, T) products cost (1 + … + k)/k² of the full ones
+     * (3/4 for two blocks). Used when T is a multiple of it and larger; tests make it small.
+     */
+    public static int attentionBlockRows = 64;
+
+    private int blocks() {
+        int r = attentionBlockRows;
+        return r > 0 && T > r && T % r == 0 ? T / r : 1;
+    }
+
+    /**
+     * Causal self-attention per (sequence, head) on the (T, hs) blocks of qkv (N, 3d) → y (N, d): the
+     * score products of every head, then all softmaxes at once (spread over the kernel threads), then the
+     * value products.
+     */
     private void attention(F qkv, F att, F y, float scale) {
-        int ld = 3 * d;
+        int ld = 3 * d, nb = blocks(), rb = T / nb;
         for (int b = 0; b < B; b++) {
             for (int h = 0; h < H; h++) {
-                long q = (long) b * T * ld + h * hs, k = q + d, v = q + 2 * d, s = ((long) b * H + h) * T * T;
-                gemm(false, true, T, T, hs, scale, qkv, q, ld, qkv, k, ld, 0, att, s, T);   // q kᵀ/√hs (T, T)
-                tick("f.att.gemm");
-                Kernels.causalSoftmax(att.b, (int) s, T);
-                tick("f.att.softmax");
-                gemm(false, false, T, hs, T, 1, att, s, T, qkv, v, ld, 0, y, (long) b * T * d + h * hs, d);
-                tick("f.att.gemm");
+                long q = (long) b * T * ld + h * hs, k = q + d, s = ((long) b * H + h) * T * T;
+                for (int r = 0; r < nb; r++) {   // rows r·rb … of q kᵀ/√hs, columns up to the block's end
+                    gemm(false, true, rb, (r + 1) * rb, hs, scale, qkv, q + (long) r * rb * ld, ld, qkv, k, ld, 0, att, s + (long) r * rb * T, T);
+                }
             }
         }
+        tick("f.att.gemm");
+        Kernels.range(B * H, (long) T * T, (lo, hi) -> {
+            for (int p = lo; p < hi; p++) Kernels.causalSoftmax(att.b, p * T * T, T);
+        });
+        tick("f.att.softmax");
+        for (int b = 0; b < B; b++) {
+            for (int h = 0; h < H; h++) {
+                long v = (long) b * T * ld + h * hs + 2 * d, s = ((long) b * H + h) * T * T, yo = (long) b * T * d + h * hs;
+                for (int r = 0; r < nb; r++) {   // y rows = P rows · v, over the columns that are not masked
+                    gemm(false, false, rb, hs, (r + 1) * rb, 1, att, s + (long) r * rb * T, T, qkv, v, ld, 0, y, yo + (long) r * rb * d, d);
+                }
+            }
+        }
+        tick("f.att.gemm");
     }
 
     // --- backward ----------------------------------------------------------------------------------
@@ -372,22 +399,38 @@ public final class Backprop {
 
     /** Backward of {@link #attention}: dy (N, d) → dqkv (N, 3d). */
     private void attentionBackward(F qkv, F att, F dy, float scale) {
-        int ld = 3 * d;
+        int ld = 3 * d, nb = blocks(), rb = T / nb;
+        tick(null);
         for (int b = 0; b < B; b++) {
             for (int h = 0; h < H; h++) {
-                long q = (long) b * T * ld + h * hs, k = q + d, v = q + 2 * d, s = ((long) b * H + h) * T * T;
-                long yo = (long) b * T * d + h * hs;
-                tick(null);
-                gemm(false, true, T, T, hs, 1, dy, yo, d, qkv, v, ld, 0, datt, 0, T);        // dP = dy vᵀ
-                gemm(true, false, T, hs, T, 1, att, s, T, dy, yo, d, 0, dqkv, v, ld);        // dv = Pᵀ dy
-                tick("b.att.gemm");
-                Kernels.causalSoftmaxBackward(att.b, (int) s, datt.b, 0, T, scale);        // dS (scaled)
-                tick("b.att.softmax");
-                gemm(false, false, T, hs, T, 1, datt, 0, T, qkv, k, ld, 0, dqkv, q, ld);     // dq = dS k
-                gemm(true, false, T, hs, T, 1, datt, 0, T, qkv, q, ld, 0, dqkv, k, ld);      // dk = dSᵀ q
-                tick("b.att.gemm");
+                long v = (long) b * T * ld + h * hs + 2 * d, s = ((long) b * H + h) * T * T, yo = (long) b * T * d + h * hs;
+                for (int r = 0; r < nb; r++) {
+                    long rq = (long) r * rb;
+                    // dP rows = dy rows · vᵀ (columns up to the block's end)
+                    gemm(false, true, rb, (r + 1) * rb, hs, 1, dy, yo + rq * d, d, qkv, v, ld, 0, datt, s + rq * T, T);
+                    // dv rows of block r = (P rows r·rb … T−1, columns of block r)ᵀ · dy rows r·rb … T−1
+                    gemm(true, false, rb, hs, T - r * rb, 1, att, s + rq * T + rq, T, dy, yo + rq * d, d, 0, dqkv, v + rq * ld, ld);
+                }
             }
         }
+        tick("b.att.gemm");
+        Kernels.range(B * H, (long) T * T, (lo, hi) -> {   // dS (scaled), in place of dP
+            for (int p = lo; p < hi; p++) Kernels.causalSoftmaxBackward(att.b, p * T * T, datt.b, p * T * T, T, scale);
+        });
+        tick("b.att.softmax");
+        for (int b = 0; b < B; b++) {
+            for (int h = 0; h < H; h++) {
+                long q = (long) b * T * ld + h * hs, k = q + d, s = ((long) b * H + h) * T * T;
+                for (int r = 0; r < nb; r++) {
+                    long rq = (long) r * rb;
+                    // dq rows = dS rows · k (columns up to the block's end)
+                    gemm(false, false, rb, hs, (r + 1) * rb, 1, datt, s + rq * T, T, qkv, k, ld, 0, dqkv, q + rq * ld, ld);
+                    // dk rows of block r = (dS rows r·rb … T−1, columns of block r)ᵀ · q rows r·rb … T−1
+                    gemm(true, false, rb, hs, T - r * rb, 1, datt, s + rq * T + rq, T, qkv, q + rq * ld, ld, 0, dqkv, k + rq * ld, ld);
+                }
+            }
+        }
+        tick("b.att.gemm");
     }
 
     /** C = α·op(A)·op(B) + β·C on row-major blocks at the given element offsets. */

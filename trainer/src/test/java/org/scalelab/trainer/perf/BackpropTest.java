@@ -74,6 +74,20 @@ class BackpropTest {
         check(new ModelConfig(2, 16, 2, 0, 8, 11, 0.0, true, true), 3);
     }
 
+    /** The causal attention in row blocks (T = 16 in blocks of 4 and of 8) gives the same gradients. */
+    @Test
+    void attentionInRowBlocks() {
+        int saved = Backprop.attentionBlockRows;
+        try {
+            for (int rows : new int[]{4, 8}) {
+                Backprop.attentionBlockRows = rows;
+                check(new ModelConfig(2, 16, 2, 0, 16, 11, 0.0, true, true), 2);
+            }
+        } finally {
+            Backprop.attentionBlockRows = saved;
+        }
+    }
+
     @Test
     void untiedWithoutBiasesOddShapes() {
         check(new ModelConfig(1, 12, 3, 20, 6, 7, 0.0, false, false), 2);
