@@ -206,9 +206,7 @@ public final class Backprop {
             for (int o = lo; o < hi; o += a.length) {
                 int m = Math.min(a.length, hi - o);
                 g.get(o, a, 0, m);
-                float c = 0;
-                for (int i = 0; i < m; i++) c += a[i] * a[i];
-                s += c;
+                s += Kernels.dot(a, 0, a, 0, m);
             }
             part[p] = s;
         });
