@@ -28,7 +28,10 @@ public final class Report {
     /** Builds the report for {@code sweepDir} into {@code out}; returns the path of index.html. */
     public static Path write(Path sweepDir, Path out) {
         System.setProperty("java.awt.headless", "true");
-        SweepData data = SweepData.read(sweepDir);
+        SweepData all = SweepData.read(sweepDir);
+        // a transfer sweep: the scaling charts are about the pre-training runs; fine-tuning has its own charts
+        boolean transferSweep = all.columns().contains("phase");
+        SweepData data = transferSweep ? all.filter(r -> r.row().getOrDefault("phase", "").equals("pretrain")) : all;
         Map<String, XYChart> charts = new LinkedHashMap<>();
         com.fasterxml.jackson.databind.JsonNode fits = readFits(sweepDir.resolve("fits.json"));
         if (!data.done().isEmpty()) charts.put("loss_vs_N", Plots.lossVsN(data, fits));
@@ -48,7 +51,7 @@ public final class Report {
             charts.put("transfer_losses", TransferPlots.losses(transfer));
             charts.put("transfer_effective_data", TransferPlots.effectiveData(transfer));
         }
-        XYChart cross = TransferPlots.crossCorpus(data);
+        XYChart cross = TransferPlots.crossCorpus(all);
         if (cross != null) charts.put("cross_corpus", cross);
         try {
             Files.createDirectories(out);
@@ -59,8 +62,9 @@ public final class Report {
                     .append("table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}")
                     .append("th{background:#f0f0f0}figure{margin:1.5em 0}figcaption{font-size:13px;color:#555}</style></head><body>\n")
                     .append("<h1>Sweep ").append(esc(sweepDir.toAbsolutePath().normalize().toString())).append("</h1>\n")
-                    .append("<p>").append(data.runs().size()).append(" runs, ").append(data.done().size())
-                    .append(" done. N counts non-embedding parameters; C = 6·N·D; losses in nats per token.</p>\n");
+                    .append("<p>").append(all.runs().size()).append(" runs, ").append(all.done().size())
+                    .append(" done. N counts non-embedding parameters; C = 6·N·D; losses in nats per token.")
+                    .append(transferSweep ? " A transfer sweep: the scaling charts show the pre-training runs." : "").append("</p>\n");
             if (transfer != null && transfer.path("statements").size() > 0) {
                 html.append("<h2>What the data show</h2>\n<ul>\n");
                 for (var st : transfer.path("statements")) html.append("<li>").append(esc(st.asText())).append("</li>\n");
@@ -79,7 +83,7 @@ public final class Report {
                         .append(".svg\">SVG</a>, <a href=\"").append(e.getKey()).append(".png\">PNG</a></figcaption></figure>\n");
             }
             if (fits != null) html.append("<h2>Fitted laws</h2>\n").append(fitsTable(fits));
-            html.append("<h2>Runs</h2>\n").append(table(data))
+            html.append("<h2>Runs</h2>\n").append(table(all))
                     // Marks how many charts the browser decoded; the rendering test reads it back.
                     .append("<script>window.addEventListener('load',function(){var m=document.images,ok=0;")
                     .append("for(var i=0;i<m.length;i++)if(m[i].complete&&m[i].naturalWidth>0)ok++;")

@@ -65,6 +65,11 @@ public final class SweepData {
 
     public Path dir() { return dir; }
 
+    /** The runs for which {@code keep} holds, with the same directory and columns. */
+    public SweepData filter(java.util.function.Predicate<Run> keep) {
+        return new SweepData(dir, columns, runs.stream().filter(keep).toList());
+    }
+
     public List<String> columns() { return columns; }
 
     public List<Run> runs() { return runs; }

@@ -97,8 +97,10 @@ final class TransferPlots {
             if (!Files.isRegularFile(f) || r.loss().isEmpty()) continue;
             JsonNode e = Report.readFits(f);
             if (e == null) continue;
+            String own = r.row().getOrDefault("corpus", "");
             e.fields().forEachRemaining(x -> {
-                if (x.getValue().path("val_loss").isNumber()) {
+                // a run evaluated on its own corpus is no "other" distribution
+                if (x.getValue().path("val_loss").isNumber() && !x.getKey().equals(own)) {
                     pts.computeIfAbsent(x.getKey(), k -> new ArrayList<>()).add(new double[]{r.loss().getAsDouble(), x.getValue().get("val_loss").asDouble()});
                 }
             });
