@@ -65,9 +65,9 @@ public final class TransferCommand implements java.util.concurrent.Callable<Inte
     }
 
     public static Map<String, Object> analyse(SweepData data, int bootstrap, String reference) {
-        if (!data.columns().contains("phase")) {
-            throw new ScalingError(data.dir().resolve("results.csv") + ": no 'phase' column; this is not a transfer sweep "
-                    + "(add a transfer: section with pretrain:, finetune: and budgets: to the spec)");
+        if (!data.columns().contains("phase") && !data.columns().contains("family")) {
+            throw new ScalingError(data.dir().resolve("results.csv") + ": no 'phase' or 'family' column; this is neither a transfer "
+                    + "sweep (add a transfer: section with pretrain:, finetune: and budgets: to the spec) nor a shape-family sweep");
         }
         List<Transfer.Run> runs = new ArrayList<>();
         for (SweepData.Run r : data.done()) {
