@@ -275,7 +275,9 @@ public final class TransferCommand implements java.util.concurrent.Callable<Inte
     @SuppressWarnings("unchecked")
     static String text(Map<String, Object> out) {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "%-34s %10s %12s %12s %12s %12s %8s%n", "model", "D_F", "L finetuned", "L scratch", "D_E", "D_T", "D_T/D_E"));
+        if (!((List<?>) out.get("points")).isEmpty()) {
+            sb.append(String.format(Locale.ROOT, "%-34s %10s %12s %12s %12s %12s %8s%n", "model", "D_F", "L finetuned", "L scratch", "D_E", "D_T", "D_T/D_E"));
+        }
         for (Map<String, Object> p : (List<Map<String, Object>>) out.get("points")) {
             sb.append(String.format(Locale.ROOT, "%-34s %10.3g %12.4f %12.4f %12s %12s %8s%n", p.get("model"), (Double) p.get("D_F"),
                     (Double) p.get("loss_finetuned"), (Double) p.get("loss_scratch"), g(p.get("D_E")), g(p.get("D_T")),
