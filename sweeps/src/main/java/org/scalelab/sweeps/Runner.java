@@ -86,6 +86,7 @@ public final class Runner {
                 mine.size() + " runs: " + SweepState.summary(SweepState.counts(state)));
         int trained = 0;
         double[] startup = {0, 0}; // seconds each run spent before training (JVM start, data), summed; runs measured
+        Ctx ctx = new Ctx(sweepDir, points, mine, o, startup);
         java.util.Map<String, Expansion.Point> byDir = new java.util.HashMap<>();
         for (Expansion.Point x : points) byDir.put(runs.resolve(x.runId()).toAbsolutePath().normalize().toString(), x);
         for (Expansion.Point p : mine) {
@@ -93,56 +94,84 @@ public final class Runner {
             Path dir = runs.resolve(p.runId());
             String st = ResultsCsv.status(dir, o.lockTimeoutMs());
             if (!wanted(st, o) || st.equals("running")) continue;
-            if (!parentReady(p, byDir, o)) continue;
-            Locks.Claim claim = Locks.claim(dir, o.lockTimeoutMs());
-            if (claim == null) continue;
-            AtomicBoolean lost = new AtomicBoolean();
-            ScheduledExecutorService beat = Executors.newSingleThreadScheduledExecutor(r -> {
-                Thread t = new Thread(r, "lock-heartbeat");
-                t.setDaemon(true);
-                return t;
-            });
-            long every = Math.max(50, o.lockTimeoutMs() / 4);
-            beat.scheduleAtFixedRate(() -> {
-                if (!lost.get() && !claim.heartbeat()) {
-                    lost.set(true);
-                    o.log().println("lost the claim on " + p.runId() + " (this worker was silent for longer than the lock timeout "
-                            + "and another took the run over); stopping it here");
-                }
-            }, every, every, TimeUnit.MILLISECONDS);
-            try {
-                // Re-check under the claim: another worker may have finished or failed it meanwhile.
-                st = ResultsCsv.status(dir, 0);
-                if (!wanted(st, o)) continue;
-                if (st.equals("diverged") || st.equals("failed")) restart(dir);
-                Locks.logStart(dir, st.equals("interrupted") ? "resume" : "start");
-                trained++;
-                o.log().printf(Locale.ROOT, "%s %s %s%n", st.equals("interrupted") ? "resuming" : "training", p.runId(), describe(p));
-                long t0 = System.nanoTime();
-                String outcome = o.inProcess() ? inProcess(p, dir, o, lost)
-                        : child(p, dir, o, lost, () -> progress(sweepDir, points, mine, o, startup));
-                double secs = (System.nanoTime() - t0) / 1e9;
-                var result = ResultsCsv.readJson(dir.resolve("result.json"));
-                if (outcome.equals("done") && result != null && st.equals("pending")) {
-                    startup[0] += Math.max(0, secs - result.path("wall_s").asDouble());
-                    startup[1]++;
-                }
-                o.log().printf(Locale.ROOT, "%s: %s in %s%s | %s%n", p.runId(), outcome, Progress.duration(secs),
-                        bestVal(dir.resolve("result.json")), progress(sweepDir, points, mine, o, startup));
-                if (outcome.equals("interrupted") && !lost.get()) o.stop().set(true);
-            } finally {
-                beat.shutdownNow();
-                if (!lost.get()) claim.release();
-                ResultsCsv.rebuild(sweepDir, points, o.lockTimeoutMs());
+            Expansion.Point parent = parentOf(p, byDir);
+            if (parent != null) {
+                // a parent nobody is training is trained here first (its claim keeps it to one worker), so
+                // that shards never wait on each other's queues
+                Path pdir = runs.resolve(parent.runId());
+                String ps = ResultsCsv.status(pdir, o.lockTimeoutMs());
+                if ((ps.equals("pending") || ps.equals("interrupted")) && train(parent, pdir, ctx)) trained++;
+                if (o.stop().get() || !parentReady(p, byDir, o)) continue;
             }
+            if (train(p, dir, ctx)) trained++;
         }
         return trained;
     }
 
+
+    /** What one worker's runs share while it trains them. */
+    private record Ctx(Path sweepDir, List<Expansion.Point> points, List<Expansion.Point> mine, Options o, double[] startup) {}
+
+    /** The run of this sweep that {@code p} starts from (train.init), or null. */
+    static Expansion.Point parentOf(Expansion.Point p, java.util.Map<String, Expansion.Point> byDir) {
+        String init = p.config().train().init();
+        return init.isEmpty() ? null : byDir.get(Path.of(init).toAbsolutePath().normalize().toString());
+    }
+
+    /** Claims, trains and releases one run; false when another worker has it or it needs no training. */
+    private static boolean train(Expansion.Point p, Path dir, Ctx ctx) {
+        Path sweepDir = ctx.sweepDir();
+        List<Expansion.Point> points = ctx.points(), mine = ctx.mine();
+        Options o = ctx.o();
+        double[] startup = ctx.startup();
+        String st;
+        Locks.Claim claim = Locks.claim(dir, o.lockTimeoutMs());
+        if (claim == null) return false;
+        AtomicBoolean lost = new AtomicBoolean();
+        ScheduledExecutorService beat = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "lock-heartbeat");
+            t.setDaemon(true);
+            return t;
+        });
+        long every = Math.max(50, o.lockTimeoutMs() / 4);
+        beat.scheduleAtFixedRate(() -> {
+            if (!lost.get() && !claim.heartbeat()) {
+                lost.set(true);
+                o.log().println("lost the claim on " + p.runId() + " (this worker was silent for longer than the lock timeout "
+                        + "and another took the run over); stopping it here");
+            }
+        }, every, every, TimeUnit.MILLISECONDS);
+        try {
+            // Re-check under the claim: another worker may have finished or failed it meanwhile.
+            st = ResultsCsv.status(dir, 0);
+            if (!wanted(st, o)) return false;
+            if (st.equals("diverged") || st.equals("failed")) restart(dir);
+            Locks.logStart(dir, st.equals("interrupted") ? "resume" : "start");
+            o.log().printf(Locale.ROOT, "%s %s %s%n", st.equals("interrupted") ? "resuming" : "training", p.runId(), describe(p));
+            long t0 = System.nanoTime();
+            String outcome = o.inProcess() ? inProcess(p, dir, o, lost)
+                    : child(p, dir, o, lost, () -> progress(sweepDir, points, mine, o, startup));
+            double secs = (System.nanoTime() - t0) / 1e9;
+            var result = ResultsCsv.readJson(dir.resolve("result.json"));
+            if (outcome.equals("done") && result != null && st.equals("pending")) {
+                startup[0] += Math.max(0, secs - result.path("wall_s").asDouble());
+                startup[1]++;
+            }
+            o.log().printf(Locale.ROOT, "%s: %s in %s%s | %s%n", p.runId(), outcome, Progress.duration(secs),
+                    bestVal(dir.resolve("result.json")), progress(sweepDir, points, mine, o, startup));
+            if (outcome.equals("interrupted") && !lost.get()) o.stop().set(true);
+        } finally {
+            beat.shutdownNow();
+            if (!lost.get()) claim.release();
+            ResultsCsv.rebuild(sweepDir, points, o.lockTimeoutMs());
+        }
+        return true;
+    }
+
     /**
      * A run that starts from another run of this sweep ({@code train.init}) waits while that run is being
-     * trained by some worker, and is left pending (with a line saying why) when the parent is not done and
-     * nobody is training it (failed, diverged, or in a shard that has not run yet).
+     * trained by another worker, and is left pending (with a line saying why) when the parent failed or
+     * diverged. (A parent nobody has started is trained by the worker that needs it, see {@link #run}.)
      */
     static boolean parentReady(Expansion.Point p, java.util.Map<String, Expansion.Point> byDir, Options o) {
         String init = p.config().train().init();

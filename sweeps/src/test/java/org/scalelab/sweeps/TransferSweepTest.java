@@ -89,6 +89,31 @@ class TransferSweepTest {
         assertTrue(Files.isRegularFile(dir.resolve("report/transfer_effective_data.svg")));
     }
 
+    /**
+     * Shard 1 of 2 alone first: its fine-tuning runs need pre-training runs of shard 0, which it trains
+     * itself rather than wait; shard 0 then trains only what is left. Every run is trained exactly once.
+     */
+    @Test
+    void aShardTrainsTheParentsItNeedsAndNothingTwice(@TempDir Path tmp) throws IOException {
+        Path f = SweepTestSupport.spec(tmp, TRANSFER);
+        Path dir = tmp.resolve("sweep");
+        List<Expansion.Point> pts = Expansion.expand(SweepSpec.read(f), dir.resolve("runs").toString());
+        Runner.Options one = new Runner.Options(true, 1, 2, false, "1g", 5_000, RunnerTest.QUIET, new AtomicBoolean());
+        int first = Runner.run(dir, pts, one);
+        for (Expansion.Point p : Runner.shard(pts, 1, 2)) {
+            assertTrue(Files.isRegularFile(dir.resolve("runs").resolve(p.runId()).resolve("result.json")), p.runId() + " of shard 1 done");
+        }
+        List<Expansion.Point> mine = Runner.shard(pts, 1, 2);
+        long borrowed = mine.stream().map(p -> p.config().train().init()).filter(i -> !i.isEmpty()).distinct()
+                .filter(i -> mine.stream().noneMatch(q -> i.endsWith("/" + q.runId()))).count();
+        assertTrue(borrowed > 0, "the test needs a child in shard 1 whose parent is in shard 0");
+        assertEquals(mine.size() + borrowed, first, "shard 1 trained its runs and the parents they needed from shard 0");
+        Runner.Options zero = new Runner.Options(true, 0, 2, false, "1g", 5_000, RunnerTest.QUIET, new AtomicBoolean());
+        int second = Runner.run(dir, pts, zero);
+        assertEquals(pts.size(), first + second);
+        for (Expansion.Point p : pts) assertEquals(1, RunnerTest.claims(dir.resolve("runs").resolve(p.runId())), p.runId());
+    }
+
     @Test
     void transferMistakesNameTheirLine(@TempDir Path tmp) throws IOException {
         UserError e = assertThrows(UserError.class, () -> Expansion.expand(SweepSpec.read(SweepTestSupport.spec(tmp,
