@@ -21,12 +21,13 @@ record TimeModel(double startupS, double overheadS, double flopsPerS) {
     static final int VOCAB_GUESS = 256;
 
     /**
-     * Fitted to kaplan-tiny's 8 runs on the 2-core development machine (CPU, ND4J's native backend,
-     * N = 3.3 k … 376 k): 30 µs per token and layer plus 33 GFLOP/s reproduces each run's tokens/s
-     * within 13%.
+     * Fitted to 83 runs of the presets kaplan-tiny, deepnarrow-vs-standard, transfer-tiny and
+     * deepnarrow-transfer on the 2-core development machine (CPU, the written-out training step,
+     * N = 3.3 k … 376 k, 1 … 8 layers): 8.7 µs per token and layer plus 49 GFLOP/s, median error 21% per
+     * run (relative least squares).
      */
     static TimeModel defaults() {
-        return new TimeModel(4, 30e-6, 33e9);
+        return new TimeModel(4, 8.7e-6, 49e9);
     }
 
     static double flopsPerToken(ModelConfig m, int vocab) {
