@@ -100,7 +100,9 @@ class RunnerTest {
     @Test
     void resumesAfterKill9(@TempDir Path tmp) throws Exception {
         Path f = SweepTestSupport.spec(tmp, "grid:\n  train.seed: [1, 2]\n");
-        Files.writeString(f, Files.readString(f).replace("steps: 6", "steps: 60").replace("checkpointEvery: 2", "checkpointEvery: 5"));
+        // long enough that the killed run is still training when its process notices (it polls every 0.5 s)
+        Files.writeString(f, Files.readString(f).replace("steps: 6", "steps: 1000").replace("checkpointEvery: 2", "checkpointEvery: 20")
+                .replace("evalEvery: 3", "evalEvery: 100"));
         Path dir = tmp.resolve("sweep");
         List<Expansion.Point> pts = Expansion.expand(SweepSpec.read(f), dir.resolve("runs").toString());
         Process p = sweep(f, dir, "first.log");
@@ -135,7 +137,7 @@ class RunnerTest {
             List<Long> steps = new ArrayList<>();
             for (String line : Files.readAllLines(run.resolve("metrics.jsonl"))) steps.add(Json.MAPPER.readTree(line).get("step").asLong());
             for (int i = 1; i < steps.size(); i++) assertTrue(steps.get(i) > steps.get(i - 1), "steps logged once, in order: " + steps);
-            assertEquals(60, steps.get(steps.size() - 1));
+            assertEquals(1000, steps.get(steps.size() - 1));
             firstSteps.add(steps.get(0));
             assertEquals(x.runId(), ResultsCsv.readJson(run.resolve("result.json")).get("run_id").asText());
         }
