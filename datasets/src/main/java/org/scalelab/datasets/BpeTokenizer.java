@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
@@ -129,11 +128,7 @@ public final class BpeTokenizer implements Tokenizer {
     }
 
     @Override
-    public void save(Path file) {
-        Files2.writeAtomic(file, Json.pretty(toJson()));
-    }
-
-    ObjectNode toJson() {
+    public ObjectNode toJson() {
         ObjectNode n = Json.MAPPER.createObjectNode();
         n.put("kind", kind());
         n.put("vocabSize", vocabSize());

@@ -3,7 +3,6 @@ package org.scalelab.datasets;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 
 /**
  * Byte-level tokenizer: the 256 byte values of the text's UTF-8 encoding are the ids (enwik8-style
@@ -44,11 +43,7 @@ public final class ByteTokenizer implements Tokenizer {
     }
 
     @Override
-    public void save(Path file) {
-        Files2.writeAtomic(file, Json.pretty(toJson()));
-    }
-
-    ObjectNode toJson() {
+    public ObjectNode toJson() {
         ObjectNode n = Json.MAPPER.createObjectNode();
         n.put("kind", kind());
         n.put("vocabSize", 256);

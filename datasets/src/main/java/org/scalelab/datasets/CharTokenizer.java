@@ -76,11 +76,7 @@ public final class CharTokenizer implements Tokenizer {
     public int[] codePoints() { return codePoints.clone(); }
 
     @Override
-    public void save(Path file) {
-        Files2.writeAtomic(file, Json.pretty(toJson()));
-    }
-
-    ObjectNode toJson() {
+    public ObjectNode toJson() {
         ObjectNode n = Json.MAPPER.createObjectNode();
         n.put("kind", kind());
         n.put("vocabSize", vocabSize());

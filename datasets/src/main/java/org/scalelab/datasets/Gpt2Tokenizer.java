@@ -7,7 +7,6 @@ import com.knuddels.jtokkit.api.EncodingType;
 import com.knuddels.jtokkit.api.IntArrayList;
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.OptionalInt;
 
 /**
@@ -57,11 +56,7 @@ public final class Gpt2Tokenizer implements Tokenizer {
     }
 
     @Override
-    public void save(Path file) {
-        Files2.writeAtomic(file, Json.pretty(toJson()));
-    }
-
-    ObjectNode toJson() {
+    public ObjectNode toJson() {
         ObjectNode n = Json.MAPPER.createObjectNode();
         n.put("kind", kind());
         n.put("encoding", "r50k_base");

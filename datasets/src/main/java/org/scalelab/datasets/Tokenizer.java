@@ -19,8 +19,13 @@ public interface Tokenizer {
 
     String decode(int[] ids);
 
+    /** What {@link #save} writes: everything {@link Tokenizers#load} needs to rebuild this tokenizer. */
+    com.fasterxml.jackson.databind.node.ObjectNode toJson();
+
     /** Writes this tokenizer to {@code file} (JSON), atomically. */
-    void save(Path file);
+    default void save(Path file) {
+        Files2.writeAtomic(file, Json.pretty(toJson()));
+    }
 
     /** The end-of-text token that separates documents, when the vocabulary has one (GPT-2: 50256). */
     default OptionalInt eot() {

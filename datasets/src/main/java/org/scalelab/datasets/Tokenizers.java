@@ -1,7 +1,6 @@
 package org.scalelab.datasets;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -110,18 +109,9 @@ public final class Tokenizers {
         return t.kind().equals("bpe") ? "bpe:" + t.vocabSize() : t.kind();
     }
 
-    /** The JSON a tokenizer saves. */
-    static ObjectNode toJson(Tokenizer t) {
-        if (t instanceof CharTokenizer c) return c.toJson();
-        if (t instanceof ByteTokenizer b) return b.toJson();
-        if (t instanceof BpeTokenizer b) return b.toJson();
-        if (t instanceof Gpt2Tokenizer g) return g.toJson();
-        throw new IllegalArgumentException("not a ScaleLab tokenizer: " + t.getClass());
-    }
-
     /** The bytes of the file {@link Tokenizer#save} writes, for checksums. */
     static byte[] fileBytes(Tokenizer t) {
-        return Json.pretty(toJson(t)).getBytes(StandardCharsets.UTF_8);
+        return Json.pretty(t.toJson()).getBytes(StandardCharsets.UTF_8);
     }
 
     /** UTF-8 bytes each id stands for (end-of-text: 0), for bits-per-byte accounting. */
