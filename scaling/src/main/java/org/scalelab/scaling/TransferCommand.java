@@ -21,6 +21,8 @@ import java.util.Map;
 import java.util.OptionalDouble;
 import java.util.TreeSet;
 
+import static org.scalelab.scaling.FitJson.num;
+
 /**
  * {@code scalelab transfer SWEEP_DIR}: the analysis of a transfer sweep (effective data transferred) and,
  * where the sweep has shape families, the pairwise family comparison of pre-training (at equal N and at
@@ -252,10 +254,6 @@ public final class TransferCommand implements java.util.concurrent.Callable<Inte
         m.put("ci_low", num(p.lo()));
         m.put("ci_high", num(p.hi()));
         return m;
-    }
-
-    private static Object num(double v) {
-        return Double.isFinite(v) ? v : null;
     }
 
     @SuppressWarnings("unchecked")

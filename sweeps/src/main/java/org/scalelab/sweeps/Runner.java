@@ -101,7 +101,7 @@ public final class Runner {
                 Path pdir = runs.resolve(parent.runId());
                 String ps = ResultsCsv.status(pdir, o.lockTimeoutMs());
                 if ((ps.equals("pending") || ps.equals("interrupted")) && train(parent, pdir, ctx)) trained++;
-                if (o.stop().get() || !parentReady(p, byDir, o)) continue;
+                if (o.stop().get() || !parentReady(p, pdir, o)) continue;
             }
             if (train(p, dir, ctx)) trained++;
         }
@@ -112,7 +112,7 @@ public final class Runner {
     /** What one worker's runs share while it trains them. */
     private record Ctx(Path sweepDir, List<Expansion.Point> points, List<Expansion.Point> mine, Options o, double[] startup) {}
 
-    /** The run of this sweep that {@code p} starts from (train.init), or null. */
+    /** The run of this sweep that {@code p} starts from (train.init), or null (none, or outside the sweep: the trainer checks it). */
     static Expansion.Point parentOf(Expansion.Point p, java.util.Map<String, Expansion.Point> byDir) {
         String init = p.config().train().init();
         return init.isEmpty() ? null : byDir.get(Path.of(init).toAbsolutePath().normalize().toString());
@@ -173,11 +173,7 @@ public final class Runner {
      * trained by another worker, and is left pending (with a line saying why) when the parent failed or
      * diverged. (A parent nobody has started is trained by the worker that needs it, see {@link #run}.)
      */
-    static boolean parentReady(Expansion.Point p, java.util.Map<String, Expansion.Point> byDir, Options o) {
-        String init = p.config().train().init();
-        if (init.isEmpty()) return true;
-        Path parent = Path.of(init).toAbsolutePath().normalize();
-        if (!byDir.containsKey(parent.toString())) return true;   // outside this sweep: the trainer checks it
+    static boolean parentReady(Expansion.Point p, Path parent, Options o) {
         boolean said = false;
         while (!o.stop().get()) {
             String ps = ResultsCsv.status(parent, o.lockTimeoutMs());
