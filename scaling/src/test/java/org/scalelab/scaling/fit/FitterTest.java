@@ -216,7 +216,7 @@ class FitterTest {
      * runs is known to run narrow on small samples (with n points and p parameters its spread is about
      * √((n − p)/n) of the true one, and the tails of a t rather than a normal apply: 17 points for L(N)
      * cover ~91%), so the designs below have 12 or more points per parameter and the tolerance allows
-     * 3 points of coverage below nominal (the acceptance floor for 120 draws is then 103, i.e. 86%).
+     * 3 points of coverage below nominal (the acceptance floor for 120 draws is then 102, i.e. 85%).
      * Measured by the tests below (per parameter): L(N) 90–91%, L(N)+E 89–93%, Kaplan's L(N,D) 88%,
      * approach 3 97–98% (Huber's loss is close to least absolute deviations, whose bootstrap runs wide).
      */
