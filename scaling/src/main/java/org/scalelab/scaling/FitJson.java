@@ -222,7 +222,13 @@ final class FitJson {
         }
         m.put("targets", ts);
         m.put("B_star", num(c.bStar()));
+        m.put("B_star_ci_low", num(c.bStarLow()));
+        m.put("B_star_ci_high", num(c.bStarHigh()));
         m.put("alpha_B", num(c.alphaB()));
+        m.put("alpha_B_ci_low", num(c.alphaBLow()));
+        m.put("alpha_B_ci_high", num(c.alphaBHigh()));
+        m.put("bootstrap", c.bootstrap());
+        m.put("bootstrap_failed", c.bootstrapFailed());
         m.put("published", Map.of("B_star", Published.constant("B_star"), "alpha_B", Published.constant("alpha_B"),
                 "source", "Kaplan et al. 2020, eq. 1.4"));
         return m;

@@ -50,7 +50,7 @@ final class FitText {
             }
         }
         for (ComputeOptimal.Result c : r.computeOptimal()) sb.append(computeOptimal(c, r.options().level()));
-        if (r.criticalBatch() != null) sb.append(criticalBatch(r.criticalBatch()));
+        if (r.criticalBatch() != null) sb.append(criticalBatch(r.criticalBatch(), r.options().level()));
         for (String s : r.skipped()) sb.append("skipped ").append(s).append('\n');
         return sb.toString();
     }
@@ -91,11 +91,16 @@ final class FitText {
                         : "; published a = 0.49 (Hoffmann et al. 2022), 0.73 (Kaplan et al. 2020)");
     }
 
-    private static String criticalBatch(CriticalBatch.Result c) {
+    private static String criticalBatch(CriticalBatch.Result c, double level) {
         StringBuilder sb = new StringBuilder("critical batch (tokens/step): ");
         sb.append(c.targets().stream().map(t -> "B_crit(" + num(t.loss()) + ") = " + num(t.bCrit())).collect(Collectors.joining(", ")));
         if (Double.isFinite(c.bStar())) {
             sb.append(String.format(Locale.ROOT, "; B_crit(L) = %s/L^(1/%s) (Kaplan et al. 2020: 2e8/L^(1/0.21))", num(c.bStar()), num(c.alphaB())));
+            if (c.bootstrap() > 0) {
+                sb.append(String.format(Locale.ROOT, "; %s intervals over %d bootstrap resamples of the runs: B* %s, alpha_B %s%s",
+                        pct(level), c.bootstrap(), interval(c.bStarLow(), c.bStarHigh()), interval(c.alphaBLow(), c.alphaBHigh()),
+                        c.bootstrapFailed() > 0 ? " (" + c.bootstrapFailed() + " without a fit)" : ""));
+            }
         }
         return sb.append('\n').toString();
     }

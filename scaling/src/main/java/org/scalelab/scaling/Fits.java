@@ -58,7 +58,7 @@ public final class Fits {
             String why = cols.missing("batch");
             if (why == null && !t.hasCurves()) why = "needs learning curves (a sweep directory with runs/<id>/metrics.jsonl)";
             if (why == null) {
-                batch = CriticalBatch.fit(batchRuns(t, cols.get("batch")), BATCH_TARGETS);
+                batch = CriticalBatch.fit(batchRuns(t, cols.get("batch")), BATCH_TARGETS, o.bootstrap(), o.level(), o.seed());
                 if (batch == null) why = "needs learning curves at three or more batch sizes that reach common loss targets";
             }
             if (why != null) skip(explicit, skipped, "critical batch: " + why);

@@ -1,8 +1,12 @@
 package org.scalelab.scaling.fit;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
+import java.util.SplittableRandom;
 import java.util.TreeMap;
+import java.util.stream.IntStream;
 
 /**
  * Critical batch size from a batch-size sweep (Kaplan et al. 2020 §5.1, after McCandlish et al. 2018).
@@ -22,12 +26,45 @@ public final class CriticalBatch {
     /** At one loss target: the fitted S_min (steps), E_min (tokens) and B_crit = E_min/S_min (tokens). */
     public record Target(double loss, double sMin, double eMin, double bCrit, int batchSizes) {}
 
-    /** Per-target fits and, with two or more targets, B* (tokens) and α_B; NaN otherwise. */
-    public record Result(List<Double> batchSizes, List<Target> targets, double bStar, double alphaB) {
+    /**
+     * Per-target fits and, with two or more targets, B* (tokens) and α_B (NaN otherwise), with their
+     * bootstrap intervals over runs (NaN without replicates): {@code bootstrap} replicates were drawn,
+     * {@code bootstrapFailed} of them found fewer than two targets and are left out of the intervals.
+     */
+    public record Result(List<Double> batchSizes, List<Target> targets, double bStar, double alphaB,
+                         double bStarLow, double bStarHigh, double alphaBLow, double alphaBHigh, int bootstrap, int bootstrapFailed) {
         /** B_crit(L) = B* / L^(1/α_B) in tokens. */
         public double bCrit(double loss) {
             return bStar / Math.pow(loss, 1 / alphaB);
         }
+    }
+
+    /**
+     * As {@link #fit(List, int)}, with intervals for B* and α_B from {@code bootstrap} resamples of the
+     * runs (with replacement; each replicate redoes the whole fit, its loss targets included) at the
+     * given coverage. The same seed gives the same intervals.
+     */
+    public static Result fit(List<Run> runs, int targets, int bootstrap, double level, long seed) {
+        Result r = fit(runs, targets);
+        if (r == null || bootstrap <= 0 || !Double.isFinite(r.bStar())) return r;
+        SplittableRandom root = new SplittableRandom(seed);
+        long[] seeds = new long[bootstrap];
+        for (int b = 0; b < bootstrap; b++) seeds[b] = root.nextLong();
+        double[][] reps = new double[bootstrap][];
+        IntStream.range(0, bootstrap).parallel().forEach(b -> {
+            SplittableRandom rng = new SplittableRandom(seeds[b]);
+            List<Run> sample = new ArrayList<>(runs.size());
+            for (int i = 0; i < runs.size(); i++) sample.add(runs.get(rng.nextInt(runs.size())));
+            Result x = fit(sample, targets);
+            if (x != null && Double.isFinite(x.bStar()) && Double.isFinite(x.alphaB())) reps[b] = new double[]{x.bStar(), x.alphaB()};
+        });
+        double[] bs = Arrays.stream(reps).filter(Objects::nonNull).mapToDouble(v -> v[0]).sorted().toArray();
+        double[] as = Arrays.stream(reps).filter(Objects::nonNull).mapToDouble(v -> v[1]).sorted().toArray();
+        if (bs.length == 0) return new Result(r.batchSizes(), r.targets(), r.bStar(), r.alphaB(), Double.NaN, Double.NaN, Double.NaN, Double.NaN,
+                bootstrap, bootstrap);
+        double q = (1 - level) / 2;
+        return new Result(r.batchSizes(), r.targets(), r.bStar(), r.alphaB(), Fitter.quantile(bs, q), Fitter.quantile(bs, 1 - q),
+                Fitter.quantile(as, q), Fitter.quantile(as, 1 - q), bootstrap, bootstrap - bs.length);
     }
 
     /** Steps at which a curve first reaches {@code target} (linear between evaluations), or NaN. */
@@ -42,7 +79,7 @@ public final class CriticalBatch {
         return Double.NaN;
     }
 
-    /** Null when the sweep has fewer than 3 batch sizes with learning curves, or no target fits. */
+    /** No intervals; null when the sweep has fewer than 3 batch sizes with learning curves, or no target fits. */
     public static Result fit(List<Run> runs, int targets) {
         TreeMap<Double, List<Run>> byB = new TreeMap<>();
         for (Run r : runs) if (r.loss().length >= 2 && r.batchTokens() > 0) byB.computeIfAbsent(r.batchTokens(), k -> new ArrayList<>()).add(r);
@@ -74,7 +111,7 @@ public final class CriticalBatch {
             bStar = Math.exp(f[0]);
             alphaB = -1 / f[1];
         }
-        return new Result(new ArrayList<>(byB.keySet()), rows, bStar, alphaB);
+        return new Result(new ArrayList<>(byB.keySet()), rows, bStar, alphaB, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0, 0);
     }
 
     /**

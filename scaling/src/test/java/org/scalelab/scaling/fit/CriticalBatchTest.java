@@ -5,10 +5,12 @@ import org.scalelab.scaling.Synthetic;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The critical batch from synthetic batch sweeps built on the trade-off itself: a run at batch B needs
@@ -50,6 +52,41 @@ class CriticalBatchTest {
         }
         assertEquals(alphaB, r.alphaB(), 0.01);
         assertEquals(1, r.bStar() / bStar, 0.15);
+    }
+
+    /**
+     * A noisy sweep: two runs (seeds) at each of 8 batch sizes, every evaluated loss with 0.3%
+     * multiplicative noise, B* = 1e7 tokens and α_B = 0.21. α_B to ±0.01 and B* within 10%; the 95%
+     * intervals over 200 resamples of the runs hold the fitted values and the truth, and α_B's is
+     * narrower than 0.03 (seen: α_B = 0.2106 [0.2094, 0.2153], B* = 9.7e6 [8.3e6, 1.007e7]).
+     */
+    @Test
+    void noisySweepWithBootstrapIntervals() {
+        double bStar = 1e7, alphaB = 0.21;
+        SplittableRandom rng = new SplittableRandom(41);
+        List<CriticalBatch.Run> runs = new ArrayList<>();
+        for (double b = 1024; b <= 131072; b *= 2) {
+            for (int seed = 0; seed < 2; seed++) {
+                CriticalBatch.Run clean = run(b, bStar, alphaB);
+                double[] l = clean.loss().clone();
+                for (int i = 0; i < l.length; i++) l[i] = Synthetic.noisy(rng, l[i], 0.003);
+                runs.add(new CriticalBatch.Run(b, clean.steps(), l));
+            }
+        }
+        CriticalBatch.Result r = CriticalBatch.fit(runs, 6, 200, 0.95, 3);
+        assertNotNull(r);
+        assertEquals(alphaB, r.alphaB(), 0.01, r.toString());
+        assertEquals(1, r.bStar() / bStar, 0.10, r.toString());
+        assertEquals(200, r.bootstrap());
+        assertTrue(r.bootstrapFailed() < 20, r.toString());
+        assertTrue(r.alphaBLow() <= r.alphaB() && r.alphaB() <= r.alphaBHigh(), r.toString());
+        assertTrue(r.alphaBLow() <= alphaB && alphaB <= r.alphaBHigh(), r.toString());
+        assertTrue(r.bStarLow() <= bStar && bStar <= r.bStarHigh(), r.toString());
+        assertTrue(r.alphaBHigh() - r.alphaBLow() < 0.03, r.toString());
+        // the same seed gives the same intervals
+        CriticalBatch.Result again = CriticalBatch.fit(runs, 6, 200, 0.95, 3);
+        assertEquals(r.alphaBLow(), again.alphaBLow(), 0.0);
+        assertEquals(r.bStarHigh(), again.bStarHigh(), 0.0);
     }
 
     @Test
