@@ -99,6 +99,53 @@ class FitsTest {
         assertTrue(e.getMessage().startsWith("L(N,D): needs a column of D; t.csv has none named 'D' (name it with --d-col)"), e.getMessage());
     }
 
+    /**
+     * L(N, S_min) end to end: 9 sizes × 7 step counts × 3 batch sizes (2.5e5, 1e6, 4e6 tokens/step, about
+     * ½, 2 and 8 × B_crit at these losses) drawn from Kaplan's L(N, S_min) with Kaplan's B_crit(L) =
+     * 2e8/L^(1/0.21) and 0.3% noise; each run's loss solves L = (N_c/N)^α_N + (S_c/S_min(L))^α_S with
+     * S_min = S/(1 + B_crit(L)/B). From a table without learning curves, {@code fit} corrects S with the
+     * published B_crit law and recovers α_N to ±0.01, α_S to ±0.08, N_c within a factor 3, S_c within
+     * 1.5 (seen: 0.0771, 0.761, 6.4e13, 2097). Fitted to the uncorrected S instead, α_S misses by more than
+     * 0.08 (seen: 0.612): the correction is what makes it.
+     */
+    @Test
+    void kaplanNSminWithTheCriticalBatchCorrection() {
+        double nc = 6.5e13, sc = 2.1e3, aN = 0.077, aS = 0.76;
+        SplittableRandom r = new SplittableRandom(9);
+        List<String> lines = new ArrayList<>(List.of("run_id,status,N,steps_done,tokens_per_step,best_val_loss"));
+        List<double[]> rawX = new ArrayList<>();
+        List<Double> rawL = new ArrayList<>();
+        int id = 0;
+        for (int i = 0; i < 9; i++) {
+            double n = 1e5 * Math.pow(1e4, i / 8.0);
+            for (int j = 0; j < 7; j++) {
+                double steps = 1e3 * Math.pow(100, j / 6.0);
+                for (double b : new double[]{2.5e5, 1e6, 4e6}) {
+                    double lo = Math.pow(nc / n, aN), hi = 100;
+                    for (int it = 0; it < 200; it++) {
+                        double mid = (lo + hi) / 2, sMin = steps / (1 + Published.kaplanCriticalBatch(mid) / b);
+                        if (mid - Math.pow(nc / n, aN) - Math.pow(sc / sMin, aS) < 0) lo = mid;
+                        else hi = mid;
+                    }
+                    double loss = Synthetic.noisy(r, (lo + hi) / 2, 0.003);
+                    lines.add(String.format(Locale.ROOT, "r%d,done,%.0f,%.0f,%.0f,%.8f", id++, n, steps, b, loss));
+                    rawX.add(new double[]{n, steps});
+                    rawL.add(loss);
+                }
+            }
+        }
+        FitReport rep = Fits.fitAll(table(lines.toArray(new String[0])), FAST.withLaws(List.of("ns")));
+        FitReport.LawFit f = rep.law("L(N,S)").orElseThrow();
+        assertTrue(f.pointsFrom().contains("Kaplan et al. 2020 (B* = 2e8 tokens, alpha_B = 0.21)"), f.pointsFrom());
+        assertEquals(aN, f.param("alpha_N"), 0.01);
+        assertEquals(aS, f.param("alpha_S"), 0.08);
+        assertTrue(Math.abs(Math.log(f.param("N_c") / nc)) < Math.log(3), "N_c " + f.param("N_c"));
+        assertTrue(Math.abs(Math.log(f.param("S_c") / sc)) < Math.log(1.5), "S_c " + f.param("S_c"));
+        var uncorrected = org.scalelab.scaling.fit.Fitter.fit(org.scalelab.scaling.fit.Laws.kaplanNS(), Synthetic.data(rawX, rawL),
+                org.scalelab.scaling.fit.Fitter.Options.defaults().withBootstrap(0));
+        assertTrue(Math.abs(uncorrected.params()[3] - aS) > 0.08, "uncorrected alpha_S " + uncorrected.params()[3]);
+    }
+
     /** Held-out extrapolation: exact data predict the held-out runs exactly; too few runs say why there is none. */
     @Test
     void holdout() {
