@@ -202,13 +202,25 @@ final class FitJson {
                 Map.of("value", 1 - Published.constant("kaplan_N_opt_exponent"), "source", "Kaplan et al. 2020, eq. 1.7 (D = C/6N)")));
         m.put("D_opt", d);
         List<Map<String, Object>> pts = new ArrayList<>();
-        for (ComputeOptimal.Optimum p : c.points()) pts.add(ordered("C", p.c(), "N_opt", p.nOpt(), "D_opt", p.dOpt(), "loss", p.loss()));
+        for (ComputeOptimal.Optimum p : c.points()) {
+            pts.add(ordered("C", p.c(), "N_opt", p.nOpt(), "D_opt", p.dOpt(), "tokens_per_param", p.dOpt() / p.nOpt(), "loss", p.loss()));
+        }
         m.put("optimal_points", pts);
         if (!c.budgets().isEmpty()) {
             List<Map<String, Object>> bs = new ArrayList<>();
-            for (ComputeOptimal.Budget b : c.budgets()) bs.add(ordered("C", b.c(), "runs", b.runs(), "N_opt", b.nOpt(), "loss_at_min", b.lossAtMin()));
+            for (ComputeOptimal.Budget b : c.budgets()) {
+                bs.add(ordered("C", b.c(), "runs", b.runs(), "N_opt", b.nOpt(), "D_opt", b.c() / (6 * b.nOpt()),
+                        "tokens_per_param", b.c() / (6 * b.nOpt() * b.nOpt()), "loss_at_min", b.lossAtMin()));
+            }
             m.put("budgets", bs);
         }
+        // the fitted power laws at the budgets every law in N and D reports (extrapolated beyond the runs)
+        List<Map<String, Object>> at = new ArrayList<>();
+        for (double budget : Fits.BUDGETS) {
+            double nOpt = c.nOpt().at(budget), dOpt = c.dOpt().at(budget);
+            at.add(ordered("C", budget, "N_opt", nOpt, "D_opt", dOpt, "tokens_per_param", dOpt / nOpt));
+        }
+        m.put("at", at);
         return m;
     }
 

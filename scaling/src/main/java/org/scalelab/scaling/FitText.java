@@ -84,9 +84,10 @@ final class FitText {
     }
 
     private static String computeOptimal(ComputeOptimal.Result c, double level) {
-        return String.format(Locale.ROOT, "%s: N_opt ∝ C^%s %s, D_opt ∝ C^%s %s from %d optimal points%s%n", c.method(),
-                num(c.nOpt().exponent()), interval(c.nOpt().low(), c.nOpt().high()), num(c.dOpt().exponent()),
-                interval(c.dOpt().low(), c.dOpt().high()), c.points().size(),
+        double n21 = c.nOpt().at(1e21), d21 = c.dOpt().at(1e21);
+        return String.format(Locale.ROOT, "%s: N_opt ∝ C^%s %s, D_opt ∝ C^%s %s from %d optimal points; at C = 1e21: N = %s, D = %s, D/N = %s%s%n",
+                c.method(), num(c.nOpt().exponent()), interval(c.nOpt().low(), c.nOpt().high()), num(c.dOpt().exponent()),
+                interval(c.dOpt().low(), c.dOpt().high()), c.points().size(), num(n21), num(d21), num(d21 / n21),
                 c.method().startsWith("approach 1") ? "; published a = 0.50 (Hoffmann et al. 2022), 0.73 (Kaplan et al. 2020)"
                         : "; published a = 0.49 (Hoffmann et al. 2022), 0.73 (Kaplan et al. 2020)");
     }

@@ -157,7 +157,7 @@ class FitCommandTest {
 
     /**
      * A batch-size sweep (8 batch sizes, B_crit(L) = 1e7/L^(1/0.21) tokens): fits.json's critical batch
-     * recovers α_B to ±0.01 and B* to 15%.
+     * recovers α_B to ±0.01 and B* to 15%, with bootstrap intervals over the runs around them, printed too.
      */
     @Test
     void criticalBatchFromABatchSweep(@TempDir Path tmp) throws IOException {
@@ -165,12 +165,18 @@ class FitCommandTest {
         for (double b = 1024; b <= 131072; b *= 2) runs.add(new Synthetic.Run("b" + (long) b, "done", 1e6, b, Synthetic.batchCurve(b, 1e7, 0.21)));
         Path dir = Synthetic.sweep(tmp, runs);
         StringWriter out = new StringWriter(), err = new StringWriter();
-        assertEquals(0, run(out, err, dir.toString(), "--laws", "batch"), err.toString());
+        assertEquals(0, run(out, err, dir.toString(), "--laws", "batch", "--bootstrap", "100"), err.toString());
         JsonNode cb = JSON.readTree(dir.resolve("fits.json").toFile()).get("critical_batch");
         assertEquals(8, cb.get("batch_sizes_tokens").size());
         assertEquals(0.21, cb.get("alpha_B").asDouble(), 0.01);
         assertEquals(1, cb.get("B_star").asDouble() / 1e7, 0.15);
+        assertEquals(100, cb.get("bootstrap").asInt());
+        for (String k : new String[]{"alpha_B", "B_star"}) {
+            double v = cb.get(k).asDouble(), lo = cb.get(k + "_ci_low").asDouble(), hi = cb.get(k + "_ci_high").asDouble();
+            assertTrue(lo <= v && v <= hi && lo < hi, k + " " + cb);
+        }
         assertTrue(out.toString().contains("critical batch (tokens/step)"), out.toString());
+        assertTrue(out.toString().contains("95% intervals over 100 bootstrap resamples of the runs: B* ["), out.toString());
     }
 
     /**
@@ -199,6 +205,20 @@ class FitCommandTest {
         assertNotNull(a2, co.toString());
         assertEquals(0.5, a2.get("N_opt").get("exponent_a").asDouble(), 0.05);
         assertEquals(3, a2.get("budgets").size());
+        // tokens per parameter: this law's optimum has D/N = (5/3)^(1/0.3) = 5.49 at every budget
+        double ratio = Math.pow(500.0 / 300, 1 / 0.3);
+        for (JsonNode b : a2.get("budgets")) {
+            assertEquals(b.get("C").asDouble() / 6, b.get("N_opt").asDouble() * b.get("D_opt").asDouble(), 1e-9 * b.get("C").asDouble());
+            assertEquals(1, b.get("tokens_per_param").asDouble() / ratio, 0.15, b.toString());
+        }
+        for (JsonNode p : a2.get("optimal_points")) {
+            assertEquals(p.get("D_opt").asDouble() / p.get("N_opt").asDouble(), p.get("tokens_per_param").asDouble(), 1e-9 * ratio);
+        }
+        assertEquals(11, a2.get("at").size());
+        JsonNode at17 = a2.get("at").get(2);
+        assertEquals(1e17, at17.get("C").asDouble(), 0);
+        assertEquals(1, at17.get("tokens_per_param").asDouble() / ratio, 0.15, at17.toString());
+        assertTrue(out.toString().contains("D/N = "), out.toString());
         org.scalelab.scaling.report.Report.write(dir, dir.resolve("report"));
         assertTrue(Files.exists(dir.resolve("report/isoflop.png")));
         assertTrue(Files.exists(dir.resolve("report/compute_optimal.svg")));
