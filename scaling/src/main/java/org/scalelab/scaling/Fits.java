@@ -9,6 +9,7 @@ import org.scalelab.scaling.fit.Law;
 import org.scalelab.scaling.fit.Laws;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -179,6 +180,12 @@ public final class Fits {
             case "N,S_min" -> {
                 for (String c : new String[]{"N", "steps", "batch"}) if (cols.missing(c) != null) return Points.none(cols.missing(c));
                 double[] s = cols.get("steps"), b = cols.get("batch"), sMin = new double[t.size()];
+                // with one or two step counts, S_min varies (almost) only through B_crit(L) of the loss being
+                // fitted, and the law reproduces L from itself: a perfect fit that means nothing
+                if (Arrays.stream(s).distinct().count() < 3) {
+                    return Points.none("needs runs at three or more step counts S (" + cols.name("steps")
+                            + " has " + Arrays.stream(s).distinct().count() + "): with S fixed, S_min = S/(1 + B_crit(L)/B) varies only through the loss itself");
+                }
                 boolean own = batch != null && Double.isFinite(batch.bStar()) && batch.alphaB() > 0;
                 for (int i = 0; i < sMin.length; i++) {
                     double bCrit = own ? batch.bCrit(loss[i]) : Published.kaplanCriticalBatch(loss[i]);

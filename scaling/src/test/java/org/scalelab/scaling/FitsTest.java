@@ -146,6 +146,27 @@ class FitsTest {
         assertTrue(Math.abs(uncorrected.params()[3] - aS) > 0.08, "uncorrected alpha_S " + uncorrected.params()[3]);
     }
 
+    /**
+     * A sweep over N at one step count (every run S = 1500): S_min = S/(1 + B_crit(L)/B) then varies only
+     * through the loss itself, and L(N,S) would reproduce L from L (it fitted such a sweep with RMSE 0);
+     * it is skipped with the reason, and fitted once S takes three values.
+     */
+    @Test
+    void kaplanNSneedsSeveralStepCounts() {
+        SplittableRandom r = new SplittableRandom(5);
+        List<String> lines = new ArrayList<>(List.of("run_id,status,N,steps_done,tokens_per_step,best_val_loss"));
+        for (int i = 0; i < 8; i++) {
+            double n = 3e3 * Math.pow(2, i);
+            lines.add(String.format(Locale.ROOT, "r%d,done,%.0f,1500,1024,%.6f", i, n, Synthetic.noisy(r, Math.pow(4e7 / n, 0.125), 0.01)));
+        }
+        FitReport rep = Fits.fitAll(table(lines.toArray(new String[0])), FAST);
+        assertTrue(rep.law("L(N,S)").isEmpty());
+        String skipped = String.join("\n", rep.skipped());
+        assertTrue(skipped.contains("L(N,S): needs runs at three or more step counts S (steps_done has 1)"), skipped);
+        ScalingError e = assertThrows(ScalingError.class, () -> Fits.fitAll(table(lines.toArray(new String[0])), FAST.withLaws(List.of("ns"))));
+        assertTrue(e.getMessage().contains("three or more step counts"), e.getMessage());
+    }
+
     /** Held-out extrapolation: exact data predict the held-out runs exactly; too few runs say why there is none. */
     @Test
     void holdout() {
