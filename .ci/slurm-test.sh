@@ -14,7 +14,7 @@ chmod 755 "$work"   # munged runs as the munge user
 host=$(hostname -s)
 cleanup() {
   for pid in "$work"/slurmd.pid "$work"/slurmctld.pid; do [ -f "$pid" ] && kill "$(cat "$pid")" 2>/dev/null || true; done
-  [ -f "$work/munged.pid" ] && kill "$(cat "$work/munged.pid")" 2>/dev/null || true
+  [ -f "$work/munge/munged.pid" ] && kill "$(cat "$work/munge/munged.pid")" 2>/dev/null || true
 }
 trap cleanup EXIT
 
@@ -22,7 +22,7 @@ trap cleanup EXIT
 mkdir -p /etc/munge /run/munge "$work/munge"
 [ -s /etc/munge/munge.key ] || dd if=/dev/urandom bs=1 count=1024 of=/etc/munge/munge.key status=none
 chown -R munge:munge /etc/munge /run/munge "$work/munge"; chmod 400 /etc/munge/munge.key
-runuser -u munge -- munged --force --pid-file="$work/munged.pid" --log-file="$work/munge/munged.log" \
+runuser -u munge -- munged --force --pid-file="$work/munge/munged.pid" --log-file="$work/munge/munged.log" \
   --socket=/run/munge/munge.socket.2 --seed-file="$work/munge/seed"
 
 mkdir -p "$work/state" "$work/spool"

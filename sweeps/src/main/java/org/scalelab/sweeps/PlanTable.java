@@ -6,6 +6,7 @@ import org.scalelab.trainer.ModelConfig;
 import org.scalelab.trainer.Progress;
 
 import java.io.PrintWriter;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -18,6 +19,11 @@ import java.util.Map;
  * learns from, min(D, data available); and the estimated time; then the totals.
  */
 final class PlanTable {
+    /** Above this many runs {@code sweep run} prints {@link #summary} instead of the table. */
+    static final int MAX_TABLE_RUNS = 60;
+    /** Shapes listed per family in {@link #summary}. */
+    static final int MAX_SHAPES = 24;
+
     private PlanTable() {}
 
     /** One run's derived values. */
@@ -69,13 +75,10 @@ final class PlanTable {
                 "run", shapes ? String.format(Locale.ROOT, "%-10s %8s ", "family", "target_N") : "",
                 "L", "d", "h", "dFf", "lr", "N", "D", "C", "D/N", "epochs", "D≥5e3·N^.74", "time") + "  coordinates";
         out.println(head);
-        double totalC = 0, totalS = 0;
-        int below = 0;
         for (Row r : rows) {
             ModelConfig m = r.p().config().model();
             double epochs = r.uniqueTokens() > 0 ? r.d() / r.uniqueTokens() : Double.NaN;
             boolean ok = r.distinct() >= r.overfitBound();
-            if (!ok) below++;
             String check = (ok ? "ok" : "no") + String.format(Locale.ROOT, " (%s)", Progress.human(r.overfitBound()));
             out.printf(Locale.ROOT, "%-" + idw + "s %s%4d %5d %4d %5d %9.3g %9s %9s %9.3g %7.3g %7s %-14s %8s  %s%n", r.p().runId(),
                     shapes ? String.format(Locale.ROOT, "%-10s %8s ", r.p().coords().getOrDefault("family", ""),
@@ -83,8 +86,47 @@ final class PlanTable {
                     m.nLayer(), m.dModel(), m.nHead(), m.ff(), r.p().config().train().lr(), Progress.human(r.n()), Progress.human(r.d()), r.c(), r.d() / r.n(),
                     Double.isNaN(epochs) ? "?" : String.format(Locale.ROOT, "%.2f", epochs), check, Progress.duration(r.seconds()),
                     coordinates(r.p(), shapes));
+        }
+        totals(out, rows, model, timeCalibrated);
+    }
+
+    /**
+     * The resolved shapes of a sweep too large for a line per run: one line per shape family (or one
+     * line for a sweep without families) listing its distinct shapes with their N and how many runs use
+     * each, then the totals. {@code scalelab sweep plan} shows every run.
+     */
+    static void summary(PrintWriter out, List<Row> rows, TimeModel model, boolean timeCalibrated) {
+        Map<String, Map<String, Integer>> byFamily = new LinkedHashMap<>();
+        for (Row r : rows) {
+            ModelConfig m = r.p().config().model();
+            String shape = String.format(Locale.ROOT, "%dx%d h%d (N %s)", m.nLayer(), m.dModel(), m.nHead(), Progress.human(r.n()));
+            byFamily.computeIfAbsent(r.p().coords().getOrDefault("family", ""), k -> new LinkedHashMap<>()).merge(shape, 1, Integer::sum);
+        }
+        for (var f : byFamily.entrySet()) {
+            int runs = f.getValue().values().stream().mapToInt(Integer::intValue).sum();
+            StringBuilder sb = new StringBuilder(f.getKey().isEmpty() ? "shapes" : "family " + f.getKey());
+            sb.append(String.format(Locale.ROOT, ": %d runs, %d shape(s) (nLayer x dModel, heads):", runs, f.getValue().size()));
+            int shown = 0;
+            for (var e : f.getValue().entrySet()) {
+                if (shown++ == MAX_SHAPES) {
+                    sb.append(" … ").append(f.getValue().size() - MAX_SHAPES).append(" more (sweep plan lists them),");
+                    break;
+                }
+                sb.append(' ').append(e.getKey()).append(" ×").append(e.getValue()).append(',');
+            }
+            sb.setLength(sb.length() - 1);
+            out.println(sb);
+        }
+        totals(out, rows, model, timeCalibrated);
+    }
+
+    private static void totals(PrintWriter out, List<Row> rows, TimeModel model, boolean timeCalibrated) {
+        double totalC = 0, totalS = 0;
+        int below = 0;
+        for (Row r : rows) {
             totalC += r.c();
             totalS += r.seconds();
+            if (r.distinct() < r.overfitBound()) below++;
         }
         out.printf(Locale.ROOT, "%d runs; C = 6·N·D = %.3g FLOP in total (%.3g PF-days; N non-embedding, D tokens trained on); "
                         + "about %s on one worker%n", rows.size(), totalC, totalC / Accounting.PF_DAY, Progress.duration(totalS));

@@ -65,13 +65,31 @@ public final class ResultsCsv {
         try {
             Files.createDirectories(sweepDir);
             try (FileChannel ch = FileChannel.open(sweepDir.resolve(".results.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-                 FileLock ignored = lockOrNull(ch)) {
+                 FileLock held = lockOrNull(ch)) {
+                removeStaleTemporaries(sweepDir, held != null);
                 Files2.writeAtomic(sweepDir.resolve("results.csv"), table(sweepDir, points, lockTimeoutMs));
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + sweepDir.resolve("results.csv"), e);
         } finally {
             IN_JVM.unlock();
+        }
+    }
+
+    /**
+     * Deletes the temporary files of results.csv that a worker killed while writing it left behind. Under
+     * the lock every one of them is stale (writers hold it); without a lock, only those older than an hour.
+     */
+    static void removeStaleTemporaries(Path sweepDir, boolean locked) throws IOException {
+        long cutoff = System.currentTimeMillis() - 3_600_000;
+        try (var s = Files.newDirectoryStream(sweepDir, ".results.csv.*.tmp")) {
+            for (Path f : s) {
+                try {
+                    if (locked || Files.getLastModifiedTime(f).toMillis() < cutoff) Files.deleteIfExists(f);
+                } catch (IOException ignored) {
+                    // gone already, or not ours to delete: it is never read
+                }
+            }
         }
     }
 

@@ -355,6 +355,17 @@ public final class Runner {
         for (int i = lines.size() - 1; i >= 0; i--) {
             if (lines.get(i).startsWith("error: ")) return what + ": " + lines.get(i).substring(7).trim();
         }
+        // an uncaught error: its root cause (the last "Caused by:"), not the last frames of its stack trace
+        String oom = null, thrown = null;
+        for (String l : lines) {
+            String t = l.trim();
+            if (t.contains("java.lang.OutOfMemoryError")) oom = t.replaceFirst("^(Caused by: |Exception in thread \"[^\"]*\" )", "");
+            if (t.startsWith("Exception in thread ") || (thrown != null && t.startsWith("Caused by: "))) {
+                thrown = t.replaceFirst("^(Caused by: |Exception in thread \"[^\"]*\" )", "");
+            }
+        }
+        if (oom != null) return "out of memory (raise --run-memory or lower train.microBatch): " + oom;
+        if (thrown != null) return what + ": " + thrown;
         List<String> last = lines.subList(Math.max(0, lines.size() - 4), lines.size());
         return what + (last.isEmpty() ? "" : ": " + String.join(" | ", last.stream().map(String::trim).toList()));
     }

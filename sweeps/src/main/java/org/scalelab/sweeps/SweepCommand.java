@@ -91,15 +91,16 @@ public final class SweepCommand implements Runnable {
             Map<DataSpec, Corpora.Info> data = Map.of();
             if (!noData) {
                 Set<DataSpec> specs = new LinkedHashSet<>();
+                Set<String> noted = new HashSet<>();
                 for (Expansion.Point p : pts) {
                     DataSpec ds = p.config().data();
-                    if (Corpora.isSynthetic(ds.corpus()) || Files.isRegularFile(Path.of(ds.corpus()))) {
+                    if (Corpora.isSynthetic(ds.corpus()) || Corpora.onDisk(ds.corpus())) {
                         specs.add(ds);
-                    } else if (specs.add(ds)) {
-                        System.err.println("note: data.corpus '" + ds.corpus() + "' does not exist here; sweep run will refuse it until it does");
+                    } else if (noted.add(ds.corpus())) {
+                        System.err.println("note: data.corpus '" + ds.corpus() + "' is not on this disk (a catalogue name is downloaded, "
+                                + "a glob matched, when a run opens it); its vocabulary, tokens and epochs are left unknown here");
                     }
                 }
-                specs.removeIf(ds -> !Corpora.isSynthetic(ds.corpus()) && !Files.isRegularFile(Path.of(ds.corpus())));
                 data = Corpora.open(specs);
             }
             TimeModel m = timeModel(d, pts);
@@ -150,12 +151,9 @@ public final class SweepCommand implements Runnable {
             System.err.printf(Locale.ROOT, "sweep %s: %d runs -> %s%s%n", s.name(), pts.size(), d,
                     sh[1] > 1 ? " (shard " + sh[0] + "/" + sh[1] + ")" : "");
             List<Expansion.Point> mine = Runner.shard(pts, sh[0], sh[1]);
-            if (mine.size() <= 60) {
-                TimeModel m = timeModel(d, pts);
-                PrintWriter err = new PrintWriter(System.err, true);
-                PlanTable.print(err, PlanTable.rows(mine, Map.of(), m), m, !m.equals(TimeModel.defaults()));
-                err.flush();
-            }
+            PrintWriter err = new PrintWriter(System.err, true);
+            showShapes(err, d, pts, mine);
+            err.flush();
             Runner.Options o = new Runner.Options(inProcess, sh[0], sh[1], retryFailed, runMemory.toLowerCase(Locale.ROOT),
                     lockTimeout * 1000L, System.err, new AtomicBoolean());
             CountDownLatch finished = new CountDownLatch(1);
@@ -177,6 +175,20 @@ public final class SweepCommand implements Runnable {
             var state = SweepState.scan(d, pts, lockTimeout * 1000L);
             System.err.println("sweep " + s.name() + ": " + SweepState.summary(SweepState.counts(state)) + " -> " + d.resolve("results.csv"));
             return o.stop().get() ? 130 : 0;
+        }
+    }
+
+    /**
+     * The resolved shapes of this worker's runs before it trains: the plan's table, or above
+     * {@link PlanTable#MAX_TABLE_RUNS} runs a line per shape family and the totals.
+     */
+    static void showShapes(PrintWriter out, Path d, List<Expansion.Point> pts, List<Expansion.Point> mine) {
+        TimeModel m = timeModel(d, pts);
+        List<PlanTable.Row> rows = PlanTable.rows(mine, Map.of(), m);
+        if (mine.size() <= PlanTable.MAX_TABLE_RUNS) {
+            PlanTable.print(out, rows, m, !m.equals(TimeModel.defaults()));
+        } else {
+            PlanTable.summary(out, rows, m, !m.equals(TimeModel.defaults()));
         }
     }
 

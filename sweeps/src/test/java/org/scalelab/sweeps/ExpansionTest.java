@@ -157,4 +157,32 @@ class ExpansionTest {
             assertEquals(0.003239 - 0.0001395 * Math.log(n), p.config().train().lr(), 1e-8);
         }
     }
+
+    /**
+     * data.corpus may name a token store folder written by data prepare, a catalogue name (downloaded when
+     * a run opens it) or a glob, as in train; a path that exists nowhere is refused with the spec's line.
+     */
+    @Test
+    void corporaAreTokenStoresCatalogueNamesAndGlobs(@TempDir Path tmp) throws IOException {
+        Path text = SweepTestSupport.corpus(tmp);
+        Path store = tmp.resolve("store");
+        SweepCommandTest.Out prep = SweepCommandTest.cli("data", "prepare", "--corpus", text.toString(), "--tokenizer", "char",
+                "--out", store.toString());
+        assertEquals(0, prep.code(), prep.err());
+        Path f = SweepTestSupport.spec(tmp, "grid:\n  data.corpus: [" + store + ", tinyshakespeare, '" + tmp + "/*.txt']\n");
+        List<Expansion.Point> pts = Expansion.expand(SweepSpec.read(f), tmp.resolve("runs").toString());
+        assertEquals(List.of(store.toString(), "tinyshakespeare", tmp + "/*.txt"), pts.stream().map(p -> p.config().data().corpus()).toList());
+        assertLine(tmp, "grid:\n  data.corpus: [" + tmp.resolve("no-store") + "]\n", s -> s, 7, "not a catalogue name");
+
+        // a run on the store trains (in this JVM), and the plan reads the store's vocabulary
+        Path one = SweepTestSupport.spec(tmp, "grid:\n  data.corpus: [" + store + "]\n");
+        Path dir = tmp.resolve("sweep");
+        List<Expansion.Point> run = Expansion.expand(SweepSpec.read(one), dir.resolve("runs").toString());
+        assertEquals(1, Runner.run(dir, run, RunnerTest.inProcess()));
+        assertEquals(List.of("done"), RunnerTest.statuses(dir));
+        SweepCommandTest.Out plan = SweepCommandTest.cli("sweep", "plan", one.toString(), "--dir", tmp.resolve("d").toString());
+        assertEquals(0, plan.code(), plan.err());
+        String line = plan.out().lines().filter(l -> l.startsWith(run.get(0).runId())).findFirst().orElseThrow();
+        assertTrue(!plan.err().contains("not on this disk") && !line.matches(".*\\s\\?\\s+(ok|no) .*"), "epochs known: " + plan.err() + line);
+    }
 }

@@ -1,5 +1,6 @@
 package org.scalelab.sweeps;
 
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.scalelab.datasets.Json;
@@ -92,6 +93,63 @@ class RunnerTest {
     }
 
     /**
+     * Two workers as separate OS processes ({@code sweep run --in-process}: the claims are what is tested
+     * here, not the child JVMs) on one directory at the same time: every run is trained exactly once, by
+     * one of the two, and both trained some.
+     */
+    @Test
+    void twoWorkerProcessesShareADirectory(@TempDir Path tmp) throws Exception {
+        Path f = SweepTestSupport.spec(tmp, "grid:\n  train.seed: [1, 2, 3, 4, 5, 6]\n");
+        Files.writeString(f, Files.readString(f).replace("steps: 6", "steps: 100").replace("evalEvery: 3", "evalEvery: 50")
+                .replace("checkpointEvery: 2", "checkpointEvery: 0"));
+        Path dir = tmp.resolve("sweep");
+        List<Expansion.Point> pts = Expansion.expand(SweepSpec.read(f), dir.resolve("runs").toString());
+        Process a = sweep(f, dir, "a.log", "--in-process"), b = sweep(f, dir, "b.log", "--in-process");
+        for (Process p : List.of(a, b)) {
+            assertTrue(p.waitFor(120, TimeUnit.SECONDS), "worker finished");
+        }
+        assertEquals(0, a.exitValue(), Files.readString(tmp.resolve("a.log")));
+        assertEquals(0, b.exitValue(), Files.readString(tmp.resolve("b.log")));
+        assertEquals(List.of("done", "done", "done", "done", "done", "done"), statuses(dir));
+        Set<String> workers = new HashSet<>();
+        for (Expansion.Point x : pts) {
+            Path run = dir.resolve("runs").resolve(x.runId());
+            List<String> lines = Files.readAllLines(run.resolve("claims.log"));
+            assertEquals(1, lines.size(), x.runId() + " trained once: " + lines);
+            workers.add(lines.get(0).split(" ")[0]);
+            List<Long> steps = new ArrayList<>();
+            for (String line : Files.readAllLines(run.resolve("metrics.jsonl"))) steps.add(Json.MAPPER.readTree(line).get("step").asLong());
+            assertEquals(steps.size(), new HashSet<>(steps).size(), "one writer per run: no step logged twice");
+        }
+        Set<String> pids = Set.of(a.pid() + "@", b.pid() + "@");
+        assertEquals(2, workers.size(), "both workers trained runs: " + workers);
+        assertTrue(workers.stream().allMatch(w -> pids.stream().anyMatch(w::startsWith)), "claimed by the two processes: " + workers + " " + pids);
+    }
+
+    /** A worker that crashed while writing results.csv leaves a temporary file; the next rebuild removes it. */
+    @Test
+    void staleTemporaryFilesOfResultsAreRemoved(@TempDir Path tmp) throws Exception {
+        Path f = SweepTestSupport.spec(tmp, "grid:\n  train.seed: [1, 2]\n");
+        Path dir = tmp.resolve("sweep");
+        List<Expansion.Point> pts = Expansion.expand(SweepSpec.read(f), dir.resolve("runs").toString());
+        Files.createDirectories(dir);
+        Path torn = dir.resolve(".results.csv.4711.tmp"), other = dir.resolve(".other.json.1.tmp");
+        Files.writeString(torn, "run_id,sta");
+        Files.writeString(other, "{");
+        ResultsCsv.rebuild(dir, pts, 5_000);
+        assertTrue(!Files.exists(torn), "removed under the results lock");
+        assertTrue(Files.exists(other), "other files' temporaries are not touched");
+        assertEquals(List.of("pending", "pending"), statuses(dir));
+        // without a lock (a file system that has none) only old ones go: a fresh one may be another worker's
+        Files.writeString(torn, "run_id,sta");
+        ResultsCsv.removeStaleTemporaries(dir, false);
+        assertTrue(Files.exists(torn), "a fresh temporary stays");
+        Files.setLastModifiedTime(torn, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() - 7_200_000));
+        ResultsCsv.removeStaleTemporaries(dir, false);
+        assertTrue(!Files.exists(torn), "an old one goes");
+    }
+
+    /**
      * kill -9 of the sweep process in the middle of a run (each run in its own JVM): the orphaned
      * training process notices and checkpoints itself out; results.csv torn by the crash (and a temporary
      * file left behind) is rebuilt from the run directories; the next invocation resumes the killed run
@@ -129,6 +187,9 @@ class RunnerTest {
         assertTrue(again.waitFor(150, TimeUnit.SECONDS));
         assertEquals(0, again.exitValue(), Files.readString(tmp.resolve("second.log")));
         assertEquals(List.of("done", "done"), statuses(dir));
+        try (var left = Files.newDirectoryStream(dir, ".results.csv.*.tmp")) {
+            assertTrue(!left.iterator().hasNext(), "the temporary file the crash left behind is removed");
+        }
         int claims = 0;
         Set<Long> firstSteps = new HashSet<>();
         for (Expansion.Point x : pts) {
@@ -147,11 +208,88 @@ class RunnerTest {
         assertTrue(second.contains("resuming "), "the killed run resumes from its checkpoint:\n" + second);
     }
 
-    private static Process sweep(Path spec, Path dir, String log) throws IOException {
+    /** A {@code sweep run} worker process (the CLI's main class, this JVM's class path). */
+    private static Process sweep(Path spec, Path dir, String log, String... more) throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
-        return new ProcessBuilder(java, "-Xmx512m", "-cp", System.getProperty("java.class.path"), "org.scalelab.cli.Main",
-                "sweep", "run", spec.toString(), "--dir", dir.toString(), "--lock-timeout", "2", "--run-memory", "1g")
-                .redirectErrorStream(true).redirectOutput(dir.getParent().resolve(log).toFile()).start();
+        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx512m", "-cp", System.getProperty("java.class.path"), "org.scalelab.cli.Main",
+                "sweep", "run", spec.toString(), "--dir", dir.toString(), "--lock-timeout", "2", "--run-memory", "1g"));
+        cmd.addAll(List.of(more));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.getParent().resolve(log).toFile());
+        pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
+        return pb.start();
+    }
+
+    /**
+     * Each run in its own JVM with the per-run memory limits: a run that runs out of memory and a run whose
+     * process is killed with SIGKILL while training are each recorded as failed with the reason, and
+     * the sweep trains the other run after the first one's crash.
+     */
+    @Test
+    void crashedChildProcessesFailOnlyTheirRuns(@TempDir Path tmp) throws Exception {
+        Assumptions.assumeTrue(Files.isDirectory(Path.of("/proc/self")), "reads the child's command line from /proc (Linux)");
+        Path f = SweepTestSupport.spec(tmp, "points:\n  - {train.steps: 20000, train.evalEvery: 20000, train.checkpointEvery: 0}\n"
+                + "  - {model.nLayer: 4, model.dModel: 512, model.nHead: 8, model.nCtx: 256, train.batchSize: 32}\n");
+        Path dir = tmp.resolve("sweep");
+        List<Expansion.Point> pts = Expansion.expand(SweepSpec.read(f), dir.resolve("runs").toString());
+        Path killed = dir.resolve("runs").resolve(pts.get(0).runId()), oom = dir.resolve("runs").resolve(pts.get(1).runId());
+        Runner.Options o = new Runner.Options(false, 0, 1, false, "192m", 5_000, QUIET, new AtomicBoolean());
+        int[] trained = {-1};
+        Thread sweep = new Thread(() -> trained[0] = Runner.run(dir, pts, o));
+        sweep.start();
+        try {
+            // once the long run has logged training steps, find its process, read its command line and kill it
+            ProcessHandle child = null;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+            while (child == null && System.nanoTime() < deadline) {
+                Path metrics = killed.resolve("metrics.jsonl");
+                if (Files.exists(metrics) && Files.readAllLines(metrics).size() >= 3) {
+                    child = ProcessHandle.current().descendants().filter(h -> cmdline(h).contains(killed.toString()))
+                            .findFirst().orElse(null);
+                }
+                Thread.sleep(20);
+            }
+            assertTrue(child != null, "the long run trains in a child process");
+            List<String> args = cmdline(child);
+            assertTrue(args.contains("-Xmx192m"), "heap limit: " + args);
+            assertTrue(args.contains("-Dorg.bytedeco.javacpp.maxbytes=192M"), "off-heap limit: " + args);
+            assertTrue(args.contains("-Dorg.bytedeco.javacpp.maxphysicalbytes=" + 3 * 192L * 1024 * 1024), "process limit: " + args);
+            assertTrue(args.contains(TrainChild.class.getName()), args.toString());
+            assertTrue(child.destroyForcibly(), "SIGKILL sent");
+            sweep.join(TimeUnit.SECONDS.toMillis(90));
+            assertTrue(!sweep.isAlive(), "the sweep ended");
+        } finally {
+            o.stop().set(true);
+            ProcessHandle.current().descendants()      // this test's processes only, if any is left
+                    .filter(h -> String.join(" ", cmdline(h)).contains(dir.toString()))
+                    .forEach(ProcessHandle::destroyForcibly);
+            sweep.join();
+        }
+        assertEquals(2, trained[0], "both runs were started, the second after the first one's crash");
+        assertEquals(List.of("failed", "failed"), statuses(dir));
+        var k = ResultsCsv.readJson(killed.resolve("failure.json"));
+        assertEquals(137, k.get("exit_code").asInt(), k.toString());
+        assertTrue(k.get("reason").asText().startsWith("killed (SIGKILL)"), k.toString());
+        assertTrue(!Files.exists(killed.resolve("result.json")), "no result for the killed run");
+        var m = ResultsCsv.readJson(oom.resolve("failure.json"));
+        assertTrue(m.get("reason").asText().startsWith("out of memory (raise --run-memory") && m.get("reason").asText().contains("192M"),
+                m.toString());
+        for (Path run : List.of(killed, oom)) {
+            assertEquals(1, claims(run), run.toString());
+            assertTrue(!Files.exists(run.resolve(Locks.LOCK)), "lock released: " + run);
+        }
+    }
+
+    /**
+     * A process's arguments from /proc (ProcessHandle.Info gives none for a command line longer than a
+     * page, and a child's class path is longer).
+     */
+    static List<String> cmdline(ProcessHandle h) {
+        try {
+            String raw = new String(Files.readAllBytes(Path.of("/proc", Long.toString(h.pid()), "cmdline")), java.nio.charset.StandardCharsets.UTF_8);
+            return raw.isEmpty() ? List.of() : List.of(raw.split("\0"));
+        } catch (IOException e) {
+            return List.of();  // gone meanwhile
+        }
     }
 
     @Test
@@ -163,5 +301,14 @@ class RunnerTest {
         assertTrue(Runner.reason(137, log).startsWith("killed (SIGKILL): out of memory?"), Runner.reason(137, log));
         assertTrue(Runner.reason(134, log).contains("native crash"));
         assertTrue(Runner.reason(1, log).contains("exit code 1: step 10 | step 20"), Runner.reason(1, log));
+        Files.writeString(log, "Exception in thread \"main\" java.lang.OutOfMemoryError: Cannot allocate new FloatPointer(12582912)\n"
+                + "\tat org.bytedeco.javacpp.FloatPointer.<init>(FloatPointer.java:82)\n"
+                + "Caused by: java.lang.OutOfMemoryError: Failed to allocate memory within limits: totalBytes (160M + 48M) > maxBytes (192M)\n"
+                + "\tat org.bytedeco.javacpp.Pointer.deallocator(Pointer.java:700)\n\t... 19 more\n");
+        assertEquals("out of memory (raise --run-memory or lower train.microBatch): java.lang.OutOfMemoryError: "
+                + "Failed to allocate memory within limits: totalBytes (160M + 48M) > maxBytes (192M)", Runner.reason(1, log));
+        Files.writeString(log, "Exception in thread \"main\" java.lang.IllegalStateException: outer\n\tat a.B.c(B.java:1)\n"
+                + "Caused by: java.lang.ArithmeticException: / by zero\n\tat a.B.d(B.java:2)\n\t... 3 more\n");
+        assertEquals("exit code 1: java.lang.ArithmeticException: / by zero", Runner.reason(1, log));
     }
 }

@@ -149,4 +149,36 @@ class SweepCommandTest {
         assertEquals(2, bad.code());
         assertTrue(bad.err().startsWith("error: ") && bad.err().contains("spec.yaml:7:") && bad.err().lines().count() == 1, bad.err());
     }
+
+    /**
+     * Before training, sweep run shows the resolved shapes: the plan's table for up to 60 runs, a line per
+     * shape family (each distinct shape with N and its number of runs) and the totals for more.
+     */
+    @Test
+    void runShowsResolvedShapesForLargeShards(@TempDir Path tmp) throws IOException {
+        Path f = SweepTestSupport.spec(tmp, "shapes:\n  family: [standard, deepnarrow]\n  N: [2e4, 8e4]\n  headSize: 8\n"
+                + "grid:\n  train.seed: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]\n");
+        Path dir = tmp.resolve("sweep");
+        List<Expansion.Point> pts = SweepCommand.expand(SweepSpec.read(f), dir);
+        assertEquals(64, pts.size());
+        StringWriter big = new StringWriter();
+        SweepCommand.showShapes(new PrintWriter(big, true), dir, pts, pts);
+        List<String> lines = big.toString().lines().toList();
+        assertTrue(lines.get(0).startsWith("family standard: 32 runs, 2 shape(s)") && lines.get(1).startsWith("family deepnarrow: 32 runs, 2 shape(s)"),
+                big.toString());
+        assertTrue(lines.get(2).startsWith("64 runs; C = 6·N·D"), big.toString());
+        assertTrue(lines.size() <= 5, "a summary, not a line per run:\n" + big);
+        for (Expansion.Point p : pts) {
+            var m = p.config().model();
+            String shape = m.nLayer() + "x" + m.dModel() + " h" + m.nHead() + " (N ";
+            String line = lines.get(p.coords().get("family").equals("standard") ? 0 : 1);
+            assertTrue(line.contains(shape) && line.contains(" ×16"), shape + " in " + line);
+        }
+
+        List<Expansion.Point> shard = Runner.shard(pts, 1, 2);   // 32 runs: the table, a line per run
+        StringWriter small = new StringWriter();
+        SweepCommand.showShapes(new PrintWriter(small, true), dir, pts, shard);
+        for (Expansion.Point p : shard) assertTrue(small.toString().lines().anyMatch(l -> l.startsWith(p.runId())), p.runId());
+        assertTrue(small.toString().contains("32 runs; C = 6·N·D"), small.toString());
+    }
 }
