@@ -2,7 +2,8 @@
 # End-to-end test of the Slurm path on a real single-node Slurm started on this machine (as root):
 # `scalelab sweep emit slurm` writes an sbatch array of 2 workers, `sbatch --wait` runs it, and every run
 # of the 4-run sweep must end done and claimed exactly once. Installs slurm-wlm and munge when missing.
-# Separate from .ci/run (it needs root, daemons and a minute or two):  bash .ci/slurm-test.sh
+# Run by .ci/run after the unit tests when it runs as root (it needs root, daemons and about a minute):
+#   bash .ci/slurm-test.sh
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 repo=$PWD
@@ -67,7 +68,7 @@ grid:
 SPEC
 ./scalelab sweep emit slurm "$work/spec.yaml" --workers 2 --cpus 1 --mem 2G --dir "$work/sweep" \
   --scalelab "$repo/scalelab" > "$work/job.sbatch"
-(cd "$work" && sbatch --wait job.sbatch)
+(cd "$work" && timeout 600 sbatch --wait job.sbatch) || { echo "the sbatch array did not finish in 10 minutes"; tail -20 "$work"/slurm*.log; exit 1; }
 
 done_runs=$(awk -F, 'NR > 1 && $2 == "done"' "$work/sweep/results.csv" | wc -l)
 claims=$(cat "$work"/sweep/runs/*/claims.log | wc -l)
