@@ -55,7 +55,8 @@ public final class PlanCommand implements Callable<Integer> {
     @Option(names = "--vocab", defaultValue = "50257", description = "Vocabulary size (default: ${DEFAULT-VALUE}, GPT-2's).")
     int vocab;
 
-    @Option(names = "--fits", paramLabel = "FILE", description = "A fits.json whose Chinchilla-form law (E, A, alpha, B, beta) is planned with too.")
+    @Option(names = "--fits", paramLabel = "FILE", description = "A fits.json (scalelab fit) whose laws in N and D are planned with too, and the "
+            + "concrete plan made from: chinchilla, Kaplan's L(N,D), or L(N) with L(D); its critical-batch fit sets the batch.")
     Path fits;
 
     @Option(names = "--json", description = "Print the plan as JSON.")
@@ -66,9 +67,8 @@ public final class PlanCommand implements Callable<Integer> {
         Gpu g = Gpu.parse(gpu);
         if (!(mfu > 0 && mfu <= 1)) throw new ScalingError("--mfu must be in (0, 1], got " + mfu);
         if (nCtx <= 0 || vocab <= 0) throw new ScalingError("--n-ctx and --vocab must be > 0");
-        List<Planner.Law> laws = new ArrayList<>(List.of(Planner.CHINCHILLA, Planner.BESIROGLU));
-        if (fits != null) laws.add(readLaw(fits));
-        Map<String, Object> plan = plan(g, laws);
+        UserFits user = fits != null ? readFits(fits) : null;
+        Map<String, Object> plan = plan(g, List.of(Planner.CHINCHILLA, Planner.BESIROGLU), user);
         if (json) {
             System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(plan));
         } else {
@@ -77,11 +77,28 @@ public final class PlanCommand implements Callable<Integer> {
         return 0;
     }
 
-    Map<String, Object> plan(Gpu g, List<Planner.Law> laws) {
+    /**
+     * The laws of a user's fits.json in the planner's order (the first makes the concrete plan), and its
+     * critical-batch fit B_crit(L) = B* · L^(−1/α_B) (NaN without one).
+     */
+    record UserFits(List<Planner.Law> laws, double bStar, double alphaB) {
+        boolean hasCriticalBatch() {
+            return Double.isFinite(bStar) && Double.isFinite(alphaB) && bStar > 0 && alphaB > 0;
+        }
+    }
+
+    /**
+     * The allocations of the published laws and of the user's, and a concrete plan: the user's first law
+     * when a fits.json is given, else the first published one.
+     */
+    Map<String, Object> plan(Gpu g, List<? extends Planner.Law> published, UserFits user) {
+        List<Planner.Law> laws = new ArrayList<>(published);
+        if (user != null) laws.addAll(user.laws());
+        Planner.Law planned = user != null ? user.laws().get(0) : laws.get(0);
         double c;
         if (budget.compute != null) c = positive("--compute", budget.compute);
         else if (budget.gpuHours != null) c = positive("--gpu-hours", budget.gpuHours) * 3600 * g.peakFlops * mfu;
-        else c = Planner.CHINCHILLA.computeFor(positive("--params", budget.params));
+        else c = planned.computeFor(positive("--params", budget.params));
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("compute_flop", c);
         out.put("compute_pf_days", c / Planner.PF_DAY);
@@ -100,19 +117,26 @@ public final class PlanCommand implements Callable<Integer> {
         rows.add(row("Kaplan et al. 2020 (N = 1.3e9·C^0.73, C in PF-days)", kn, kd, Planner.kaplanLoss(kn, kd)));
         out.put("allocations", rows);
 
-        // A concrete plan for the first law (Chinchilla unless a user's fit is the only one wanted).
-        Map<String, Object> first = rows.get(0);
+        // The concrete plan: the user's fit when given, else Chinchilla.
+        Map<String, Object> first = rows.get(laws.indexOf(planned));
         double n = (double) first.get("N"), d = (double) first.get("D"), loss = (double) first.get("loss");
-        double bTokens = Planner.criticalBatch(Planner.kaplanLoss(n, d));
+        // the critical batch from the user's own fit at the loss their law predicts (both in their units),
+        // else Kaplan's at the loss Kaplan's L(N, D) predicts (both on WebText2)
+        boolean ownBatch = user != null && user.hasCriticalBatch();
+        double bTokens = ownBatch ? user.bStar() / Math.pow(loss, 1 / user.alphaB()) : Planner.criticalBatch(Planner.kaplanLoss(n, d));
         int seqs = Math.max(1, Integer.highestOneBit((int) Math.max(1, Math.min(Integer.MAX_VALUE, bTokens / nCtx))));
         Map<String, Object> conc = new LinkedHashMap<>();
         conc.put("law", first.get("law"));
+        conc.put("critical_batch_source", ownBatch
+                ? String.format(Locale.ROOT, "your fit: B_crit = %.3g/L^(1/%.3f) at L = %.3f", user.bStar(), user.alphaB(), loss)
+                : "Kaplan et al. 2020: B_crit = 2e8/L^(1/0.21) at Kaplan's L(N,D)");
         conc.put("critical_batch_tokens", bTokens);
         conc.put("batch_sequences", seqs);
         conc.put("batch_tokens", (long) seqs * nCtx);
         conc.put("steps", Math.round(d / ((double) seqs * nCtx)));
         conc.put("min_tokens_no_overfit", Planner.minTokens(n));
-        conc.put("overfit_check", d >= Planner.minTokens(n) ? "ok" : "D below 5e3·N^0.74: expect overfitting");
+        conc.put("overfit_check", d >= Planner.minTokens(n) ? "ok"
+                : "D is below it: a corpus of only D tokens would overfit; use a corpus of at least that many tokens");
         conc.put("predicted_loss", loss);
         List<Map<String, Object>> shapes = new ArrayList<>();
         for (Planner.Shape s : Planner.shapes(n)) {
@@ -162,8 +186,8 @@ public final class PlanCommand implements Callable<Integer> {
         }
         Map<String, Object> c = (Map<String, Object>) p.get("plan");
         sb.append(String.format(Locale.ROOT, "%nPlan (%s):%n", c.get("law")));
-        sb.append(String.format(Locale.ROOT, "  batch: critical batch %.3g tokens -> %d sequences = %d tokens; %d steps%n",
-                c.get("critical_batch_tokens"), c.get("batch_sequences"), c.get("batch_tokens"), c.get("steps")));
+        sb.append(String.format(Locale.ROOT, "  batch: critical batch %.3g tokens (%s) -> %d sequences = %d tokens; %d steps%n",
+                c.get("critical_batch_tokens"), c.get("critical_batch_source"), c.get("batch_sequences"), c.get("batch_tokens"), c.get("steps")));
         sb.append(String.format(Locale.ROOT, "  overfitting: D >= 5e3*N^0.74 = %.3g tokens: %s%n", c.get("min_tokens_no_overfit"), c.get("overfit_check")));
         for (Map<String, Object> s : (List<Map<String, Object>>) c.get("shapes")) {
             Map<String, Object> mem = (Map<String, Object>) s.get("memory_gb");
@@ -182,20 +206,62 @@ public final class PlanCommand implements Callable<Integer> {
         return v;
     }
 
-    /** The first object in a fits.json with the keys E, A, B, alpha and beta (any case). */
-    static Planner.Law readLaw(Path file) {
+    /**
+     * The laws the planner can use from a fits.json, in this order: Chinchilla's form ({@code chinchilla}),
+     * Kaplan's {@code L(N,D)}, and {@code L(N)} with {@code L(D)} joined in Kaplan's L(N, D) form (whose
+     * limits they are: L(N, ∞) = (N_c/N)^α_N, L(∞, D) = (D_c/D)^α_D). A file of another layout may hold
+     * an object with the fields E, A, B, alpha and beta (any case), read as a Chinchilla-form law.
+     */
+    static UserFits readFits(Path file) {
         JsonNode root;
         try {
             root = new ObjectMapper().readTree(file.toFile());
         } catch (IOException e) {
             throw new ScalingError(file + ": cannot read (" + e.getMessage() + ")");
         }
-        Planner.Law law = find(root);
-        if (law == null) throw new ScalingError(file + ": no law with fields E, A, alpha, B, beta; fit a Chinchilla-form law first (scalelab fit)");
-        return law;
+        if (root == null) throw new ScalingError(file + ": empty; give the fits.json that scalelab fit wrote");
+        List<Planner.Law> laws = new ArrayList<>();
+        Map<String, JsonNode> byId = new LinkedHashMap<>();
+        for (JsonNode l : root.path("laws")) byId.putIfAbsent(l.path("law").asText(), l.path("params"));
+        double[] ch = values(byId.get("chinchilla"), "E", "A", "alpha", "B", "beta");
+        if (ch != null) laws.add(new Planner.Chinchilla("your fit: chinchilla (" + file.getFileName() + ")", ch[0], ch[1], ch[2], ch[3], ch[4]));
+        double[] nd = values(byId.get("L(N,D)"), "N_c", "D_c", "alpha_N", "alpha_D");
+        if (nd != null) laws.add(new Planner.KaplanND("your fit: Kaplan L(N,D) (" + file.getFileName() + ")", nd[0], nd[1], nd[2], nd[3]));
+        double[] ln = values(byId.get("L(N)"), "N_c", "alpha_N"), ld = values(byId.get("L(D)"), "D_c", "alpha_D");
+        if (ln != null && ld != null) {
+            laws.add(new Planner.KaplanND("your fit: L(N), L(D) as Kaplan L(N,D) (" + file.getFileName() + ")", ln[0], ld[0], ln[1], ld[1]));
+        }
+        if (laws.isEmpty()) {
+            Planner.Chinchilla any = find(root);
+            if (any != null) laws.add(any);
+        }
+        if (laws.isEmpty()) {
+            throw new ScalingError(file + ": no law in N and D the planner can use (it has " + (byId.isEmpty() ? "no laws" : String.join(", ", byId.keySet()))
+                    + "); it plans with chinchilla, Kaplan's L(N,D), or L(N) together with L(D): fit a sweep that varies N and D with "
+                    + "scalelab fit SWEEP_DIR --laws chinchilla,nd");
+        }
+        for (Planner.Law l : laws) {
+            if (!(l.nOpt(1e21) > 0) || Double.isInfinite(l.nOpt(1e21))) {
+                throw new ScalingError(file + ": " + l.name() + " has no compute-optimal allocation (its exponents must be > 0)");
+            }
+        }
+        JsonNode cb = root.path("critical_batch");
+        return new UserFits(List.copyOf(laws), cb.path("B_star").asDouble(Double.NaN), cb.path("alpha_B").asDouble(Double.NaN));
     }
 
-    private static Planner.Law find(JsonNode n) {
+    /** The named parameters' values of a fits.json law ({@code name: {value: …}}), or null when one is missing. */
+    private static double[] values(JsonNode params, String... names) {
+        if (params == null) return null;
+        double[] v = new double[names.length];
+        for (int i = 0; i < names.length; i++) {
+            JsonNode x = params.path(names[i]).path("value");
+            if (!x.isNumber()) return null;
+            v[i] = x.asDouble();
+        }
+        return v;
+    }
+
+    private static Planner.Chinchilla find(JsonNode n) {
         if (n == null) return null;
         if (n.isObject()) {
             Map<String, Double> v = new LinkedHashMap<>();
@@ -205,15 +271,15 @@ public final class PlanCommand implements Callable<Integer> {
                 if (x.isNumber()) v.put(e.getKey().toLowerCase(Locale.ROOT), x.asDouble());
             }
             if (v.keySet().containsAll(List.of("e", "a", "b", "alpha", "beta"))) {
-                return new Planner.Law("your fit", v.get("e"), v.get("a"), v.get("alpha"), v.get("b"), v.get("beta"));
+                return new Planner.Chinchilla("your fit", v.get("e"), v.get("a"), v.get("alpha"), v.get("b"), v.get("beta"));
             }
             for (Iterator<JsonNode> it = n.elements(); it.hasNext(); ) {
-                Planner.Law l = find(it.next());
+                Planner.Chinchilla l = find(it.next());
                 if (l != null) return l;
             }
         } else if (n.isArray()) {
             for (JsonNode x : n) {
-                Planner.Law l = find(x);
+                Planner.Chinchilla l = find(x);
                 if (l != null) return l;
             }
         }

@@ -6,13 +6,29 @@ import java.util.List;
 /**
  * Compute-optimal allocation for a budget. Chinchilla's form L = E + A/N^α + B/D^β gives
  * N_opt = G·(C/6)^(β/(α+β)), D_opt = (C/6)^(α/(α+β))/G with G = (αA/(βB))^(1/(α+β)) (Hoffmann et al.
- * 2022, eq. 4); Kaplan et al. (2020, fig. 14) give N_opt = 1.3e9·C_min^0.73 with C_min in PF-days and
- * D = C/(6N). Batch size from Kaplan's critical batch B_crit(L) = B* · L^(−1/α_B), B* = 2e8 tokens,
+ * 2022, eq. 4); Kaplan's L(N, D) has the closed form of {@link KaplanND}; Kaplan et al. (2020, fig. 14)
+ * give N_opt = 1.3e9·C_min^0.73 with C_min in PF-days and D = C/(6N). Batch size from Kaplan's critical batch B_crit(L) = B* · L^(−1/α_B), B* = 2e8 tokens,
  * α_B = 0.21, evaluated at the predicted loss.
  */
 public final class Planner {
-    /** A law of Chinchilla's form with its source. */
-    public record Law(String name, double E, double A, double alpha, double B, double beta) {
+    /** A law in N and D with its compute-optimal allocation at C = 6·N·D. */
+    public interface Law {
+        String name();
+
+        double loss(double n, double d);
+
+        double nOpt(double c);
+
+        default double dOpt(double c) {
+            return c / (6 * nOpt(c));
+        }
+
+        /** The budget C for which {@code n} parameters are compute-optimal (N_opt inverted). */
+        double computeFor(double n);
+    }
+
+    /** A law of Chinchilla's form L = E + A/N^α + B/D^β with its source. */
+    public record Chinchilla(String name, double E, double A, double alpha, double B, double beta) implements Law {
         public double loss(double n, double d) {
             return E + A / Math.pow(n, alpha) + B / Math.pow(d, beta);
         }
@@ -21,11 +37,11 @@ public final class Planner {
             return g() * Math.pow(c / 6, beta / (alpha + beta));
         }
 
+        @Override
         public double dOpt(double c) {
             return Math.pow(c / 6, alpha / (alpha + beta)) / g();
         }
 
-        /** The budget C for which {@code n} parameters are compute-optimal (N_opt inverted). */
         public double computeFor(double n) {
             return 6 * Math.pow(n / g(), (alpha + beta) / beta);
         }
@@ -35,14 +51,34 @@ public final class Planner {
         }
     }
 
-    public static final Law CHINCHILLA = of("Chinchilla (Hoffmann et al. 2022)", org.scalelab.scaling.Published.CHINCHILLA);
-    public static final Law BESIROGLU = of("Chinchilla replication (Besiroglu et al. 2024)", org.scalelab.scaling.Published.BESIROGLU);
+    /**
+     * Kaplan's L(N, D) = [(N_c/N)^(α_N/α_D) + D_c/D]^α_D (Kaplan et al. 2020, eq. 1.5). At C = 6·N·D,
+     * d/dN of (N_c/N)^r + 6·D_c·N/C = 0 with r = α_N/α_D gives N_opt = (r·N_c^r·C/(6·D_c))^(1/(1+r)).
+     */
+    public record KaplanND(String name, double nc, double dc, double alphaN, double alphaD) implements Law {
+        public double loss(double n, double d) {
+            return Math.pow(Math.pow(nc / n, alphaN / alphaD) + dc / d, alphaD);
+        }
+
+        public double nOpt(double c) {
+            double r = alphaN / alphaD;
+            return Math.pow(r * Math.pow(nc, r) * c / (6 * dc), 1 / (1 + r));
+        }
+
+        public double computeFor(double n) {
+            double r = alphaN / alphaD;
+            return 6 * dc * Math.pow(n, 1 + r) / (r * Math.pow(nc, r));
+        }
+    }
+
+    public static final Chinchilla CHINCHILLA = of("Chinchilla (Hoffmann et al. 2022)", org.scalelab.scaling.Published.CHINCHILLA);
+    public static final Chinchilla BESIROGLU = of("Chinchilla replication (Besiroglu et al. 2024)", org.scalelab.scaling.Published.BESIROGLU);
     public static final double PF_DAY = org.scalelab.scaling.Published.PF_DAY;
 
     /** A published Chinchilla-form fit from the catalogue. */
-    static Law of(String name, org.scalelab.scaling.Published.Fit p) {
+    static Chinchilla of(String name, org.scalelab.scaling.Published.Fit p) {
         var v = p.params();
-        return new Law(name, v.get("E"), v.get("A"), v.get("alpha"), v.get("B"), v.get("beta"));
+        return new Chinchilla(name, v.get("E"), v.get("A"), v.get("alpha"), v.get("B"), v.get("beta"));
     }
 
     /** Kaplan's compute-efficient model size for C FLOPs. */

@@ -21,7 +21,7 @@ import java.util.stream.Collectors;
  * with ticks between decades so that a loss axis spanning less than a decade stays readable.
  */
 public final class Plots {
-    static final int W = 820, H = 560;
+    static final int W = 820, H = 680;
     private static final double KAPLAN_ALPHA_N = 0.076;
 
     private Plots() {}
@@ -30,7 +30,11 @@ public final class Plots {
         XYChart c = new XYChartBuilder().width(W).height(H).title(title).xAxisTitle(x).yAxisTitle(y).build();
         var s = c.getStyler();
         s.setChartBackgroundColor(Color.WHITE);
-        s.setLegendPosition(Styler.LegendPosition.OutsideE);
+        // below the plot, so the plot keeps the chart's full width (beside it, long legends squeezed it to half)
+        s.setLegendPosition(Styler.LegendPosition.OutsideS);
+        s.setLegendLayout(Styler.LegendLayout.Vertical);
+        s.setLegendFont(new java.awt.Font(java.awt.Font.SANS_SERIF, java.awt.Font.PLAIN, 11));
+        s.setLegendPadding(4);
         s.setXAxisLogarithmic(logX);
         s.setYAxisLogarithmic(logY);
         s.setXAxisLogarithmicDecadeOnly(true);   // labels at 1e3, 1e4, …; between them they collide
@@ -52,10 +56,10 @@ public final class Plots {
                 : String.format(Locale.ROOT, "%.1fe%d", m, (int) e);
     }
 
-    /** Viridis-like colour for t in [0, 1]. */
+    /** Viridis-like colour for t in [0, 1], stopping short of its pale yellow end (hard to see on white). */
     static Color ramp(double t) {
         double[][] stops = {{68, 1, 84}, {59, 82, 139}, {33, 145, 140}, {94, 201, 98}, {253, 231, 37}};
-        t = Math.max(0, Math.min(1, t)) * (stops.length - 1);
+        t = Math.max(0, Math.min(1, t)) * 0.85 * (stops.length - 1);
         int i = Math.min((int) t, stops.length - 2);
         double f = t - i;
         return new Color((int) (stops[i][0] + f * (stops[i + 1][0] - stops[i][0])),
@@ -74,6 +78,8 @@ public final class Plots {
         int k = 0;
         double sumLogN = 0, sumLogL = 0, minN = Double.MAX_VALUE, maxN = 0;
         int n = 0;
+        Map<Double, double[]> ranges = new TreeMap<>();
+        Map<Double, Color> colours = new java.util.HashMap<>();
         for (var e : byD.entrySet()) {
             List<SweepData.Run> runs = new ArrayList<>(e.getValue());
             runs.sort(Comparator.comparingDouble(r -> r.num("N").getAsDouble()));
@@ -86,6 +92,10 @@ public final class Plots {
             Color col = byD.size() == 1 ? new Color(33, 102, 172) : ramp(k++ / Math.max(1.0, byD.size() - 1));
             s.setLineColor(col);
             s.setMarkerColor(col);
+            // the fitted L(N, D) at this series' D: the exact mean D of its runs, whose D were rounded to whole steps
+            double meanD = Math.exp(runs.stream().mapToDouble(r -> Math.log(r.num("D").orElse(1))).average().orElse(0));
+            ranges.put(meanD, new double[]{xs[0], xs[xs.length - 1]});
+            colours.put(meanD, col);
             for (int i = 0; i < xs.length; i++) {
                 sumLogN += Math.log(xs[i]);
                 sumLogL += Math.log(ys[i]);
@@ -94,6 +104,9 @@ public final class Plots {
                 n++;
             }
         }
+        JointLaw jl = jointLaw(fits);
+        if (jl != null && byD.keySet().stream().allMatch(d -> d > 0)) jointCurves(c, jl, true, ranges, colours);
+        law2Drawn(c, jl != null && byD.keySet().stream().allMatch(d -> d > 0));
         com.fasterxml.jackson.databind.JsonNode law = fittedCurve(fits, "N");
         if (law != null) {
             var curve = law.get("curve");
@@ -147,23 +160,30 @@ public final class Plots {
         return plain;
     }
 
-    /** Loss against D, one series per N (shown when the sweep varies D). */
-    public static XYChart lossVsD(SweepData data) {
+    /** Loss against D, one series per N (shown when the sweep varies D), with the fitted L(N, D) at each N. */
+    public static XYChart lossVsD(SweepData data, com.fasterxml.jackson.databind.JsonNode fits) {
         XYChart c = chart("Loss vs tokens trained D", "D (tokens)", "validation loss (nats/token)", true, true);
         Map<Double, List<SweepData.Run>> byN = data.done().stream().filter(r -> r.num("D").isPresent())
                 .collect(Collectors.groupingBy(r -> r.num("N").getAsDouble(), TreeMap::new, Collectors.toList()));
         int k = 0;
+        Map<Double, double[]> ranges = new TreeMap<>();
+        Map<Double, Color> colours = new java.util.HashMap<>();
         for (var e : byN.entrySet()) {
             List<SweepData.Run> runs = new ArrayList<>(e.getValue());
             runs.sort(Comparator.comparingDouble(r -> r.num("D").getAsDouble()));
-            XYSeries s = c.addSeries("N = " + sci(e.getKey()), runs.stream().mapToDouble(r -> r.num("D").getAsDouble()).toArray(),
-                    runs.stream().mapToDouble(r -> r.loss().getAsDouble()).toArray());
+            double[] xs = runs.stream().mapToDouble(r -> r.num("D").getAsDouble()).toArray();
+            XYSeries s = c.addSeries("N = " + sci(e.getKey()), xs, runs.stream().mapToDouble(r -> r.loss().getAsDouble()).toArray());
             s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
             s.setMarker(SeriesMarkers.CIRCLE);
             Color col = ramp(k++ / Math.max(1.0, byN.size() - 1));
             s.setLineColor(col);
             s.setMarkerColor(col);
+            ranges.put(e.getKey(), new double[]{xs[0], xs[xs.length - 1]});
+            colours.put(e.getKey(), col);
         }
+        JointLaw jl = jointLaw(fits);
+        if (jl != null) jointCurves(c, jl, false, ranges, colours);
+        law2Drawn(c, jl != null);
         return c;
     }
 
@@ -183,6 +203,9 @@ public final class Plots {
                 .sorted(Comparator.comparingDouble(r -> r.num("N").getAsDouble())).toList();
         if (runs.isEmpty()) return c;
         double lo = Math.log(runs.get(0).num("N").getAsDouble()), hi = Math.log(runs.get(runs.size() - 1).num("N").getAsDouble());
+        if (runs.size() > 12) {
+            c.setTitle(c.getTitle() + String.format(Locale.ROOT, " (colour: N from %s, dark, to %s, light)", sci(Math.exp(lo)), sci(Math.exp(hi))));
+        }
         List<double[]> all = new ArrayList<>();
         for (SweepData.Run r : runs) {
             double N = r.num("N").getAsDouble();
@@ -219,21 +242,27 @@ public final class Plots {
     }
 
     /**
-     * Compute-optimal model size against compute: the optimal points of Chinchilla's approaches 1 and 2
-     * from fits.json with their fitted power laws, and Kaplan's N = 1.3e9·C^0.73 (C in PF-days) for reference.
+     * Compute-optimal model size ({@code what = "N"}) or token count ({@code "D"}) against compute: the
+     * optimal points of Chinchilla's approaches 1 and 2 from fits.json with their fitted power laws, the
+     * allocation implied by the fitted L(N, D) law (Chinchilla's approach 3 or Kaplan's form) over the same
+     * range, and Kaplan's N = 1.3e9·C^0.73 (C in PF-days; D = C/(6N)) for reference. {@code cRange}: the
+     * compute range to draw over when fits.json has no optimal points (the sweep's own 6·N·D).
      */
-    public static XYChart computeOptimal(com.fasterxml.jackson.databind.JsonNode fits) {
-        XYChart c = chart("Compute-optimal model size N_opt(C)", "C (FLOP)", "N_opt (non-embedding parameters)", true, true);
+    public static XYChart computeOptimal(com.fasterxml.jackson.databind.JsonNode fits, String what, double[] cRange) {
+        boolean isN = what.equals("N");
+        XYChart c = chart(isN ? "Compute-optimal model size N_opt(C)" : "Compute-optimal data D_opt(C)", "C (FLOP)",
+                isN ? "N_opt (non-embedding parameters)" : "D_opt (tokens)", true, true);
         c.getStyler().setYAxisDecimalPattern("0.#E0");
         c.getStyler().setYAxisLogarithmicDecadeOnly(true);
         double lo = Double.MAX_VALUE, hi = 0;
         int k = 0;
+        String key = isN ? "N_opt" : "D_opt", exp = isN ? "exponent_a" : "exponent_b";
         for (var m : fits.path("compute_optimal")) {
             var pts = m.get("optimal_points");
             double[] xs = new double[pts.size()], ys = new double[pts.size()];
             for (int i = 0; i < xs.length; i++) {
                 xs[i] = pts.get(i).get("C").asDouble();
-                ys[i] = pts.get(i).get("N_opt").asDouble();
+                ys[i] = pts.get(i).get(key).asDouble();
                 lo = Math.min(lo, xs[i]);
                 hi = Math.max(hi, xs[i]);
             }
@@ -241,23 +270,108 @@ public final class Plots {
             XYSeries s = c.addSeries(m.get("method").asText(), xs, ys);
             s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
             s.setMarkerColor(col);
-            double coef = m.get("N_opt").get("coefficient").asDouble(), a = m.get("N_opt").get("exponent_a").asDouble();
+            double coef = m.get(key).get("coefficient").asDouble(), a = m.get(key).get(exp).asDouble();
             // the method in the name keeps two approaches with the same exponent apart (series names must be unique)
-            XYSeries f = c.addSeries(String.format(java.util.Locale.ROOT, "%s fit: N_opt ∝ C^%.2f", m.get("method").asText().split(" \\(")[0], a), new double[]{lo, hi},
-                    new double[]{coef * Math.pow(lo, a), coef * Math.pow(hi, a)});
+            XYSeries f = c.addSeries(String.format(java.util.Locale.ROOT, "%s fit: %s ∝ C^%.2f", m.get("method").asText().split(" \\(")[0], key, a),
+                    new double[]{lo, hi}, new double[]{coef * Math.pow(lo, a), coef * Math.pow(hi, a)});
             f.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
             f.setMarker(SeriesMarkers.NONE);
             f.setLineColor(col);
         }
-        if (hi > lo) {
-            XYSeries ref = c.addSeries("Kaplan et al. 2020: N = 1.3e9·C^0.73 (C in PF-days)", new double[]{lo, hi},
-                    new double[]{1.3e9 * Math.pow(lo / 8.64e19, 0.73), 1.3e9 * Math.pow(hi / 8.64e19, 0.73)});
-            ref.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
-            ref.setMarker(SeriesMarkers.NONE);
-            ref.setLineColor(Color.GRAY);
-            ref.setLineStyle(new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[]{6f, 5f}, 0f));
+        if (!(hi > lo) && cRange != null && cRange[1] > cRange[0]) {
+            lo = cRange[0];
+            hi = cRange[1];
         }
+        if (!(hi > lo)) return c;
+        JointLaw jl = jointLaw(fits);
+        if (jl != null) {
+            double[] xs = logSpace(lo, hi, 25), ys = new double[xs.length];
+            boolean ok = true;
+            for (int i = 0; i < xs.length; i++) {
+                var p = org.scalelab.scaling.fit.Allocation.optimal(jl.law(), jl.theta(), xs[i]);
+                ys[i] = isN ? p.n() : p.d();
+                ok &= Double.isFinite(ys[i]) && ys[i] > 0;
+            }
+            if (ok) {
+                XYSeries s = c.addSeries("from the fitted " + jl.label() + " (min L at 6·N·D = C)", xs, ys);
+                s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+                s.setMarker(SeriesMarkers.NONE);
+                s.setLineColor(new Color(27, 120, 55));
+                s.setLineStyle(new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[]{2f, 3f}, 0f));
+            }
+        }
+        double nLo = 1.3e9 * Math.pow(lo / 8.64e19, 0.73), nHi = 1.3e9 * Math.pow(hi / 8.64e19, 0.73);
+        XYSeries ref = isN
+                ? c.addSeries("Kaplan et al. 2020: N = 1.3e9·C^0.73 (C in PF-days)", new double[]{lo, hi}, new double[]{nLo, nHi})
+                : c.addSeries("Kaplan et al. 2020: D = C/(6N), N = 1.3e9·C^0.73", new double[]{lo, hi}, new double[]{lo / (6 * nLo), hi / (6 * nHi)});
+        ref.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+        ref.setMarker(SeriesMarkers.NONE);
+        ref.setLineColor(Color.GRAY);
+        ref.setLineStyle(new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[]{6f, 5f}, 0f));
         return c;
+    }
+
+    /** A fitted law in N and D from fits.json, ready to evaluate: the law, its θ, a label for legends. */
+    record JointLaw(org.scalelab.scaling.fit.Law law, double[] theta, String label) {
+        double predict(double n, double d) {
+            return law.predict(theta, n, d);
+        }
+    }
+
+    /**
+     * The fitted L(N, D) of fits.json: Chinchilla's form when it was fitted, else Kaplan's; null when
+     * neither was fitted or a parameter is missing.
+     */
+    static JointLaw jointLaw(com.fasterxml.jackson.databind.JsonNode fits) {
+        if (fits == null) return null;
+        for (String id : new String[]{"chinchilla", "L(N,D)"}) {
+            for (var l : fits.path("laws")) {
+                if (!l.path("law").asText().equals(id)) continue;
+                org.scalelab.scaling.fit.Law law = org.scalelab.scaling.fit.Laws.byId(id);
+                double[] p = new double[law.size()];
+                boolean ok = true;
+                for (int i = 0; i < p.length; i++) {
+                    var v = l.path("params").path(law.paramNames().get(i)).path("value");
+                    ok &= v.isNumber();
+                    p[i] = v.asDouble();
+                }
+                if (ok) return new JointLaw(law, law.theta(p), id.equals("chinchilla") ? "Chinchilla L(N,D)" : "Kaplan L(N,D)");
+            }
+        }
+        return null;
+    }
+
+    static double[] logSpace(double lo, double hi, int n) {
+        double[] x = new double[n];
+        for (int i = 0; i < n; i++) x[i] = Math.exp(Math.log(lo) + (Math.log(hi) - Math.log(lo)) * i / (n - 1));
+        return x;
+    }
+
+    /** With the fitted law drawn as lines, the data series become markers alone, so the fit stays visible over them. */
+    private static void law2Drawn(XYChart c, boolean drawn) {
+        if (!drawn) return;
+        for (XYSeries s : c.getSeriesMap().values()) {
+            if (s.getMarker() != null && s.getMarker() != SeriesMarkers.NONE) s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
+        }
+    }
+
+    /** Dashed curves of the fitted L(N, D) over {@code x} at each fixed value of the other input, coloured like its data series. */
+    static void jointCurves(XYChart c, JointLaw jl, boolean overN, Map<Double, double[]> ranges, Map<Double, Color> colours) {
+        boolean first = true;
+        for (var e : ranges.entrySet()) {
+            double[] r = e.getValue();
+            if (!(r[1] > r[0])) continue;
+            double[] xs = logSpace(r[0], r[1], 30), ys = new double[xs.length];
+            for (int i = 0; i < xs.length; i++) ys[i] = overN ? jl.predict(xs[i], e.getKey()) : jl.predict(e.getKey(), xs[i]);
+            if (!java.util.Arrays.stream(ys).allMatch(y -> Double.isFinite(y) && y > 0)) continue;
+            XYSeries s = c.addSeries(first ? "fitted " + jl.label() + " (dashed, per series)" : "fitted " + jl.label() + " at " + (overN ? "D" : "N") + " = " + sci(e.getKey()), xs, ys);
+            s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+            s.setMarker(SeriesMarkers.NONE);
+            s.setLineColor(colours.get(e.getKey()));
+            s.setLineStyle(new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[]{5f, 4f}, 0f));
+            s.setShowInLegend(first);
+            first = false;
+        }
     }
 
     /** IsoFLOP curves: final loss against N for the runs of each compute budget (Chinchilla approach 2). */
@@ -301,6 +415,61 @@ public final class Plots {
             s.setMarker(k == 0 ? SeriesMarkers.CIRCLE : SeriesMarkers.DIAMOND);
             Color col = k++ == 0 ? new Color(33, 102, 172) : new Color(214, 96, 77);
             s.setMarkerColor(col);
+        }
+        return c;
+    }
+
+    /**
+     * Shape families at equal compute: every finished run's learning curve against its compute, coloured
+     * by family, and each family's frontier (the lowest loss any of its runs reached with at most C).
+     * Compute counts attention when results.csv has {@code C_attn} (per token: C_attn/D), else 6·N.
+     */
+    public static XYChart byFamilyAtEqualCompute(SweepData data, String column) {
+        boolean attn = data.columns().contains("C_attn");
+        XYChart c = chart("Shape families at equal compute: learning curves and frontiers",
+                attn ? "C (FLOP, attention included)" : "C = 6·N·tokens (FLOP)", "validation loss (nats/token)", true, true);
+        Map<String, List<SweepData.Run>> byF = data.done().stream().filter(r -> r.curve().size() > 1)
+                .collect(Collectors.groupingBy(r -> r.row().getOrDefault(column, ""),
+                        () -> new TreeMap<>(Comparator.comparing((String f) -> !f.equals("standard")).thenComparing(f -> f)), Collectors.toList()));
+        Color[] palette = {new Color(33, 102, 172), new Color(214, 96, 77), new Color(27, 120, 55), new Color(118, 42, 131)};
+        int k = 0;
+        for (var e : byF.entrySet()) {
+            Color col = palette[k++ % palette.length];
+            Color light = new Color(col.getRed(), col.getGreen(), col.getBlue(), 110);
+            List<double[]> all = new ArrayList<>();
+            boolean first = true;
+            for (SweepData.Run r : e.getValue()) {
+                double perToken = attn && r.num("C_attn").isPresent() && r.num("D").orElse(0) > 0
+                        ? r.num("C_attn").getAsDouble() / r.num("D").getAsDouble() : 6 * r.num("N").getAsDouble();
+                List<SweepData.Point> pts = r.curve().stream().filter(p -> p.tokens() > 0).toList();
+                if (pts.size() < 2) continue;
+                double[] xs = pts.stream().mapToDouble(p -> p.tokens() * perToken).toArray();
+                double[] ys = pts.stream().mapToDouble(SweepData.Point::valLoss).toArray();
+                for (int i = 0; i < xs.length; i++) all.add(new double[]{xs[i], ys[i]});
+                XYSeries s = c.addSeries(first ? e.getKey() + " runs" : e.getKey() + " " + r.id(), xs, ys);
+                s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+                s.setMarker(SeriesMarkers.NONE);
+                s.setLineColor(light);
+                s.setLineStyle(new BasicStroke(1.2f));
+                s.setShowInLegend(first);
+                first = false;
+            }
+            if (all.size() < 2) continue;
+            all.sort(Comparator.comparingDouble(p -> p[0]));
+            List<double[]> front = new ArrayList<>();
+            double best = Double.MAX_VALUE;
+            for (double[] p : all) {
+                if (p[1] < best) {
+                    best = p[1];
+                    front.add(p);
+                }
+            }
+            XYSeries f = c.addSeries(e.getKey() + " frontier (min loss at ≤ C)", front.stream().mapToDouble(p -> p[0]).toArray(),
+                    front.stream().mapToDouble(p -> p[1]).toArray());
+            f.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+            f.setMarker(SeriesMarkers.NONE);
+            f.setLineColor(col);
+            f.setLineStyle(new BasicStroke(2.5f));
         }
         return c;
     }

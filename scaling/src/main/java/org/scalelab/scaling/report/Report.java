@@ -35,16 +35,29 @@ public final class Report {
         Map<String, XYChart> charts = new LinkedHashMap<>();
         com.fasterxml.jackson.databind.JsonNode fits = readFits(sweepDir.resolve("fits.json"));
         if (!data.done().isEmpty()) charts.put("loss_vs_N", Plots.lossVsN(data, fits));
-        if (Plots.distinctD(data) > 1) charts.put("loss_vs_D", Plots.lossVsD(data));
+        if (Plots.distinctD(data) > 1) charts.put("loss_vs_D", Plots.lossVsD(data, fits));
         if (data.runs().stream().anyMatch(r -> r.curve().size() > 1)) {
             charts.put("curves_vs_tokens", Plots.learningCurves(data, false));
             charts.put("curves_vs_compute", Plots.learningCurves(data, true));
         }
         if (Plots.isoFlopGroups(data) >= 2) charts.put("isoflop", Plots.isoFlop(data));
-        if (fits != null && fits.path("compute_optimal").size() > 0) charts.put("compute_optimal", Plots.computeOptimal(fits));
+        if (fits != null && (fits.path("compute_optimal").size() > 0 || Plots.jointLaw(fits) != null)) {
+            double[] range = {Double.MAX_VALUE, 0};
+            for (SweepData.Run r : data.done()) {
+                double cc = 6 * r.num("N").getAsDouble() * r.num("D").orElse(Double.NaN);
+                if (!Double.isFinite(cc)) continue;
+                range[0] = Math.min(range[0], cc);
+                range[1] = Math.max(range[1], cc);
+            }
+            charts.put("compute_optimal", Plots.computeOptimal(fits, "N", range));
+            charts.put("compute_optimal_D", Plots.computeOptimal(fits, "D", range));
+        }
         String family = data.columns().contains("family") ? "family" : data.columns().contains("shape_family") ? "shape_family" : null;
         if (family != null && data.done().stream().map(r -> r.row().get(family)).distinct().count() > 1) {
             charts.put("families", Plots.byFamily(data, family));
+            if (data.done().stream().filter(r -> r.curve().size() > 1).map(r -> r.row().get(family)).distinct().count() > 1) {
+                charts.put("families_equal_compute", Plots.byFamilyAtEqualCompute(data, family));
+            }
         }
         com.fasterxml.jackson.databind.JsonNode transfer = readFits(sweepDir.resolve("transfer.json"));
         if (transfer != null && transfer.path("points").size() > 0) {
@@ -128,7 +141,57 @@ public final class Report {
                 first = false;
             }
         }
+        for (var m : fits.path("compute_optimal")) {
+            boolean first = true;
+            for (String[] q : new String[][]{{"N_opt", "exponent_a", "published_a", "a (N_opt ∝ C^a)"}, {"D_opt", "exponent_b", "published_b", "b (D_opt ∝ C^b)"}}) {
+                var p = m.path(q[0]);
+                if (!p.path(q[1]).isNumber()) continue;
+                StringBuilder pub = new StringBuilder();
+                for (var r : p.path(q[2])) pub.append(fmt(r.get("value").asDouble())).append(" (").append(esc(r.get("source").asText())).append(")<br>");
+                sb.append("<tr><td style=\"text-align:left\">").append(first ? esc("compute-optimal, " + m.path("method").asText()
+                                + " (" + m.path("points").asInt() + " optimal points)") : "")
+                        .append("</td><td>").append(esc(q[3])).append("</td><td>").append(fmt(p.get(q[1]).asDouble()))
+                        .append("</td><td>").append(interval(p.get("ci_low"), p.get("ci_high")))
+                        .append("</td><td style=\"text-align:left\">").append(pub).append("</td><td></td><td></td></tr>\n");
+                first = false;
+            }
+        }
+        for (var law : fits.path("laws")) {
+            var al = law.path("allocation");
+            if (!al.path("a").isNumber()) continue;
+            for (String q : new String[]{"a", "b"}) {
+                StringBuilder pub = new StringBuilder();
+                for (var r : al.path("published")) {
+                    if (r.path(q).isNumber()) pub.append(fmt(r.get(q).asDouble())).append(" (").append(esc(r.get("source").asText())).append(")<br>");
+                }
+                sb.append("<tr><td style=\"text-align:left\">").append(q.equals("a") ? esc("compute-optimal from " + law.get("law").asText() + " (at C = 1e21)") : "")
+                        .append("</td><td>").append(q.equals("a") ? "a (N_opt ∝ C^a)" : "b (D_opt ∝ C^b)").append("</td><td>").append(fmt(al.get(q).asDouble()))
+                        .append("</td><td>").append(interval(al.get(q + "_ci_low"), al.get(q + "_ci_high")))
+                        .append("</td><td style=\"text-align:left\">").append(pub).append("</td><td></td><td></td></tr>\n");
+            }
+        }
+        var cb = fits.path("critical_batch");
+        if (cb.isObject()) {
+            var pub = cb.path("published");
+            boolean first = true;
+            for (String[] q : new String[][]{{"B_star", "B* (tokens)"}, {"alpha_B", "alpha_B"}}) {
+                sb.append("<tr><td style=\"text-align:left\">").append(first ? esc("critical batch: B_crit(L) = B*/L^(1/alpha_B) ("
+                                + cb.path("targets").size() + " loss targets)") : "")
+                        .append("</td><td>").append(esc(q[1])).append("</td><td>").append(fmtNode(cb.get(q[0])))
+                        .append("</td><td>").append(interval(cb.get(q[0] + "_ci_low"), cb.get(q[0] + "_ci_high")))
+                        .append("</td><td style=\"text-align:left\">")
+                        .append(pub.path(q[0]).isNumber() ? fmt(pub.get(q[0]).asDouble()) + " (" + esc(pub.path("source").asText()) + ")" : "")
+                        .append("</td><td></td><td></td></tr>\n");
+                first = false;
+            }
+        }
         return sb.append("</table>\n").toString();
+    }
+
+    /** "[lo, hi]" when either end is a number, else empty. */
+    static String interval(com.fasterxml.jackson.databind.JsonNode lo, com.fasterxml.jackson.databind.JsonNode hi) {
+        boolean any = (lo != null && lo.isNumber()) || (hi != null && hi.isNumber());
+        return any ? "[" + fmtNode(lo) + ", " + fmtNode(hi) + "]" : "";
     }
 
     static String fmtNode(com.fasterxml.jackson.databind.JsonNode n) {

@@ -72,30 +72,167 @@ class PlannerTest {
     }
 
     @Test
-    void userLawFromFitsJson(@TempDir Path tmp) throws IOException {
+    void kaplanNDAllocationIsTheMinimumAlongTheBudget() {
+        Planner.KaplanND k = new Planner.KaplanND("kaplan", 6.4e13, 1.8e13, 0.076, 0.103);
+        double c = 1e21, n = k.nOpt(c), d = k.dOpt(c);
+        assertEquals(c, 6 * n * d, c * 1e-9);
+        double best = k.loss(n, d);
+        for (double f : new double[]{0.7, 0.9, 1.1, 1.4}) assertTrue(k.loss(n * f, d / f) > best, "f = " + f);
+        assertEquals(c, k.computeFor(n), c * 1e-9);
+        assertEquals(Planner.kaplanLoss(n, d), best, 1e-12, "the same law as the planner's Kaplan loss");
+    }
+
+    static final String CHIN = "{\"law\":\"chinchilla\",\"params\":{\"E\":{\"value\":1.5},\"A\":{\"value\":300},"
+            + "\"alpha\":{\"value\":0.3},\"B\":{\"value\":500},\"beta\":{\"value\":0.3}}}";
+    static final String ND = "{\"law\":\"L(N,D)\",\"params\":{\"N_c\":{\"value\":1e13},\"D_c\":{\"value\":5e12},"
+            + "\"alpha_N\":{\"value\":0.08},\"alpha_D\":{\"value\":0.1}}}";
+    static final String LN = "{\"law\":\"L(N)\",\"params\":{\"N_c\":{\"value\":2e13},\"alpha_N\":{\"value\":0.07}}}";
+    static final String LD = "{\"law\":\"L(D)\",\"params\":{\"D_c\":{\"value\":4e13},\"alpha_D\":{\"value\":0.09}}}";
+
+    static PlanCommand.UserFits fits(Path tmp, String json) throws IOException {
         Path f = tmp.resolve("fits.json");
-        Files.writeString(f, "{\"laws\":[{\"law\":\"L(N)\",\"alpha\":0.1},{\"law\":\"chinchilla\",\"params\":"
-                + "{\"E\":{\"value\":1.5},\"A\":{\"value\":300},\"alpha\":{\"value\":0.3},\"B\":{\"value\":500},\"beta\":{\"value\":0.3}}}]}");
-        Planner.Law l = PlanCommand.readLaw(f);
-        assertEquals(1.5, l.E());
-        assertEquals(300, l.A());
-        assertEquals(0.3, l.beta());
-        Path bad = tmp.resolve("empty.json");
-        Files.writeString(bad, "{}");
-        ScalingError e = assertThrows(ScalingError.class, () -> PlanCommand.readLaw(bad));
-        assertTrue(e.getMessage().contains("empty.json"));
+        Files.writeString(f, json);
+        return PlanCommand.readFits(f);
+    }
+
+    @Test
+    void userLawsFromFitsJson(@TempDir Path tmp) throws IOException {
+        List<Planner.Law> all = fits(tmp, "{\"laws\":[" + LN + "," + ND + "," + CHIN + "," + LD + "]}").laws();
+        assertEquals(3, all.size(), all.toString());
+        Planner.Chinchilla c = (Planner.Chinchilla) all.get(0);
+        assertEquals(1.5, c.E());
+        assertEquals(300, c.A());
+        assertEquals(0.3, c.beta());
+        Planner.KaplanND nd = (Planner.KaplanND) all.get(1);
+        assertEquals(1e13, nd.nc());
+        assertEquals(0.1, nd.alphaD());
+        // L(N) and L(D) joined: Kaplan's form with their constants, which has them as its limits
+        Planner.KaplanND joined = (Planner.KaplanND) all.get(2);
+        assertEquals(Math.pow(2e13 / 1e6, 0.07), joined.loss(1e6, 1e30), 1e-9);
+        assertEquals(Math.pow(4e13 / 1e9, 0.09), joined.loss(1e30, 1e9), 1e-9);
+        // Kaplan's form alone is enough
+        assertTrue(fits(tmp, "{\"laws\":[" + ND + "]}").laws().get(0) instanceof Planner.KaplanND);
+        // a hand-written file with Chinchilla's five numbers anywhere
+        assertEquals(300, ((Planner.Chinchilla) fits(tmp, "{\"mine\":{\"e\":1.5,\"a\":300,\"alpha\":0.3,\"b\":500,\"beta\":0.3}}").laws().get(0)).A());
+    }
+
+    @Test
+    void aFitsJsonWithoutUsableLawsSaysWhichItCanUse(@TempDir Path tmp) throws IOException {
+        ScalingError e = assertThrows(ScalingError.class, () -> fits(tmp, "{\"laws\":[" + LN + ",{\"law\":\"L(C)\",\"params\":{}}]}"));
+        assertTrue(e.getMessage().startsWith(tmp.resolve("fits.json") + ": no law in N and D the planner can use (it has L(N), L(C))"), e.getMessage());
+        assertTrue(e.getMessage().contains("chinchilla, Kaplan's L(N,D), or L(N) together with L(D)"), e.getMessage());
+        e = assertThrows(ScalingError.class, () -> fits(tmp, "{}"));
+        assertTrue(e.getMessage().contains("(it has no laws)"), e.getMessage());
+        e = assertThrows(ScalingError.class, () -> fits(tmp, "{\"laws\":[" + CHIN.replace("\"beta\":{\"value\":0.3}", "\"beta\":{\"value\":-0.3}") + "]}"));
+        assertTrue(e.getMessage().contains("has no compute-optimal allocation"), e.getMessage());
+    }
+
+    static PlanCommand cmd(Double compute, Double params) {
+        PlanCommand cmd = new PlanCommand();
+        cmd.budget = new PlanCommand.Budget();
+        cmd.budget.compute = compute;
+        cmd.budget.params = params;
+        cmd.mfu = 0.4;
+        cmd.nCtx = 2048;
+        cmd.vocab = 50257;
+        return cmd;
+    }
+
+    static final List<Planner.Law> PUBLISHED = List.of(Planner.CHINCHILLA, Planner.BESIROGLU);
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void batchStepsAndOverfittingFromThePublishedLaw() {
+        Map<String, Object> p = cmd(1e21, null).plan(Gpu.H100, PUBLISHED, null);
+        Map<String, Object> plan = (Map<String, Object>) p.get("plan");
+        assertEquals(Planner.CHINCHILLA.name(), plan.get("law"));
+        double n = Planner.CHINCHILLA.nOpt(1e21), d = Planner.CHINCHILLA.dOpt(1e21);
+        double b = Planner.criticalBatch(Planner.kaplanLoss(n, d));
+        assertEquals(b, (double) plan.get("critical_batch_tokens"), b * 1e-12);
+        int seqs = (int) plan.get("batch_sequences");
+        assertTrue(seqs * 2048 <= b && 2 * seqs * 2048 > b, "the largest power of two of sequences within B_crit: " + seqs);
+        assertEquals(Integer.bitCount(seqs), 1);
+        assertEquals(Math.round(d / (seqs * 2048.0)), (long) plan.get("steps"));
+        assertEquals(5e3 * Math.pow(n, 0.74), (double) plan.get("min_tokens_no_overfit"), 1);
+        assertEquals(d >= 5e3 * Math.pow(n, 0.74) ? "ok" : "overfit", ((String) plan.get("overfit_check")).startsWith("ok") ? "ok" : "overfit");
+        // a 1e8 model on its Chinchilla-optimal ~2e9 tokens: below Kaplan's 5e3·N^0.74 = 4.2e9
+        Map<String, Object> small = (Map<String, Object>) cmd(null, 1e8).plan(Gpu.H100, PUBLISHED, null).get("plan");
+        assertTrue(((String) small.get("overfit_check")).startsWith("D is below it"), small.toString());
+        String text = PlanCommand.render(p);
+        assertTrue(text.contains(String.format(java.util.Locale.ROOT, "-> %d sequences = %d tokens; %d steps", seqs, seqs * 2048L, plan.get("steps"))), text);
+        assertTrue(text.contains("overfitting: D >= 5e3*N^0.74"), text);
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void paramsBudgetGivesEachLawItsOptimalD() {
+        Map<String, Object> p = cmd(null, 1e8).plan(Gpu.H100, PUBLISHED, null);
+        assertEquals(Planner.CHINCHILLA.computeFor(1e8), (double) p.get("compute_flop"), 1e6);
+        List<Map<String, Object>> rows = (List<Map<String, Object>>) p.get("allocations");
+        assertEquals(3, rows.size(), "Chinchilla, its replication, Kaplan");
+        for (Map<String, Object> r : rows) assertEquals(1e8, (double) r.get("N"), 0, r.toString());
+        assertEquals(Planner.CHINCHILLA.dOpt(Planner.CHINCHILLA.computeFor(1e8)), (double) rows.get(0).get("D"), 1);
+        assertEquals(Planner.BESIROGLU.dOpt(Planner.BESIROGLU.computeFor(1e8)), (double) rows.get(1).get("D"), 1);
+        assertEquals(Planner.kaplanComputeFor(1e8) / 6e8, (double) rows.get(2).get("D"), 1);
+        assertEquals(1e8, (double) ((List<Map<String, Object>>) ((Map<String, Object>) p.get("plan")).get("shapes")).get(0).get("N_12Ld2"), 0.15e8);
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void theConcretePlanUsesTheUsersFit(@TempDir Path tmp) throws IOException {
+        PlanCommand.UserFits u = fits(tmp, "{\"laws\":[" + CHIN + "],\"critical_batch\":{\"B_star\":3e7,\"alpha_B\":0.3}}");
+        Planner.Law mine = u.laws().get(0);
+        Map<String, Object> p = cmd(1e20, null).plan(Gpu.H100, PUBLISHED, u);
+        Map<String, Object> plan = (Map<String, Object>) p.get("plan");
+        assertEquals(mine.name(), plan.get("law"));
+        double n = mine.nOpt(1e20), d = mine.dOpt(1e20), loss = mine.loss(n, d);
+        assertEquals(loss, (double) plan.get("predicted_loss"), 1e-12);
+        assertEquals(3e7 / Math.pow(loss, 1 / 0.3), (double) plan.get("critical_batch_tokens"), 1e-3, "the user's critical batch at the user's loss");
+        assertTrue(((String) plan.get("critical_batch_source")).startsWith("your fit"));
+        assertEquals(5e3 * Math.pow(n, 0.74), (double) plan.get("min_tokens_no_overfit"), 1);
+        List<Map<String, Object>> shapes = (List<Map<String, Object>>) plan.get("shapes");
+        assertEquals(1.0, (double) shapes.get(0).get("N_12Ld2") / n, 0.15, "the shape of the user's N_opt");
+        assertEquals(4, ((List<?>) p.get("allocations")).size(), "published rows, the user's and Kaplan's");
+        // --params: the budget from the user's law
+        Map<String, Object> q = cmd(null, 3e8).plan(Gpu.H100, PUBLISHED, u);
+        assertEquals(mine.computeFor(3e8), (double) q.get("compute_flop"), 1e3);
+        // without a critical-batch fit: Kaplan's
+        Map<String, Object> k = (Map<String, Object>) cmd(1e20, null).plan(Gpu.H100, PUBLISHED, fits(tmp, "{\"laws\":[" + ND + "]}")).get("plan");
+        assertTrue(((String) k.get("law")).contains("Kaplan L(N,D)"));
+        assertTrue(((String) k.get("critical_batch_source")).startsWith("Kaplan et al. 2020"));
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void microBatchHalvesUntilItFitsTheGpu() {
+        Map<String, Object> plan = (Map<String, Object>) cmd(null, 1e8).plan(Gpu.T4, PUBLISHED, null).get("plan");
+        int seqs = (int) plan.get("batch_sequences");
+        for (Map<String, Object> s : (List<Map<String, Object>>) plan.get("shapes")) {
+            int micro = (int) s.get("micro_batch");
+            int l = (int) s.get("n_layer"), dm = (int) s.get("d_model"), h = (int) s.get("n_head");
+            double total = (double) s.get("N_12Ld2") + 50257.0 * dm + 2048.0 * dm;
+            assertTrue(micro < seqs, "the full batch of " + seqs + " sequences does not fit 16 GB: " + s);
+            assertEquals(1, Integer.bitCount(micro));
+            assertTrue(Memory.estimate(total, l, dm, h, 2048, 50257, micro).total() <= 16e9, "fits at " + micro);
+            assertTrue(Memory.estimate(total, l, dm, h, 2048, 50257, 2 * micro).total() > 16e9, "not at twice that");
+            assertEquals(true, s.get("fits_one_t4"));
+            assertEquals(Memory.estimate(total, l, dm, h, 2048, 50257, micro).total() / 1e9, (double) ((Map<String, Object>) s.get("memory_gb")).get("total"), 1e-9);
+        }
+        // 1e10 parameters need 160 GB for weights, gradients and Adam alone
+        Map<String, Object> big = (Map<String, Object>) cmd(null, 1e10).plan(Gpu.T4, PUBLISHED, null).get("plan");
+        for (Map<String, Object> s : (List<Map<String, Object>>) big.get("shapes")) {
+            assertEquals(1, s.get("micro_batch"));
+            assertEquals(false, s.get("fits_one_t4"));
+        }
+        assertTrue(PlanCommand.render(cmd(null, 1e10).plan(Gpu.T4, PUBLISHED, null)).contains("needs sharding across several t4"));
     }
 
     @Test
     @SuppressWarnings("unchecked")
     void gpuHoursBudget() {
-        PlanCommand cmd = new PlanCommand();
-        cmd.budget = new PlanCommand.Budget();
+        PlanCommand cmd = cmd(null, null);
         cmd.budget.gpuHours = 100.0;
-        cmd.mfu = 0.4;
-        cmd.nCtx = 2048;
-        cmd.vocab = 50257;
-        Map<String, Object> p = cmd.plan(Gpu.H100, List.of(Planner.CHINCHILLA));
+        Map<String, Object> p = cmd.plan(Gpu.H100, List.of(Planner.CHINCHILLA), null);
         assertEquals(100 * 3600 * 989e12 * 0.4, (double) p.get("compute_flop"), 1e9);
         assertEquals(100, (double) p.get("gpu_hours"), 1e-9);
         assertThrows(ScalingError.class, () -> Gpu.parse("tpu"));

@@ -31,10 +31,23 @@ class ReportBrowserTest {
         Path browser = chromium();
         Assumptions.assumeTrue(browser != null, "Chromium not installed");
         Path index = Report.write(ReportTest.fakeSweep(tmp), tmp.resolve("report"));
-        String seen = "";
+        assertAllLoad(browser, index, tmp, 6);
+    }
+
+    /** The fuller report of a fitted sweep: fitted curves, compute-optimal N and D, both family charts. */
+    @Test
+    void everyChartOfAFittedSweepLoadsInChromium(@TempDir Path tmp) throws IOException, InterruptedException {
+        Path browser = chromium();
+        Assumptions.assumeTrue(browser != null, "Chromium not installed");
+        Path index = Report.write(ReportTest.fittedSweep(tmp.resolve("sweep")), tmp.resolve("report"));
+        assertAllLoad(browser, index, tmp, 8);
+    }
+
+    private static void assertAllLoad(Path browser, Path index, Path tmp, int charts) throws IOException, InterruptedException {
+        String want = charts + "/" + charts, seen = "";
         // Two attempts: Chromium's first start on a fresh machine sometimes exits before the page loads.
-        for (int attempt = 0; attempt < 2 && !seen.equals("5/5"); attempt++) seen = plotsLoaded(browser, index, tmp);
-        assertTrue(seen.equals("5/5"), "charts decoded by the browser: " + seen);
+        for (int attempt = 0; attempt < 2 && !seen.equals(want); attempt++) seen = plotsLoaded(browser, index, tmp);
+        assertTrue(seen.equals(want), "charts decoded by the browser: " + seen + ", want " + want);
     }
 
     private static String plotsLoaded(Path browser, Path index, Path tmp) throws IOException, InterruptedException {
