@@ -173,7 +173,7 @@ public final class Dataset {
                 String kind = tokenizer != null ? tokenizer.kind() : tok.kind();
                 OnInvalid onInvalid = ref.kind() == CorpusRef.Kind.CATALOG
                         ? (kind.equals("byte") ? OnInvalid.KEEP : OnInvalid.REPLACE) : OnInvalid.ERROR;
-                Prepare.Options o = new Prepare.Options(tok.toString(), spec.valFraction(), Prepare.Split.AUTO, spec.seed(), onInvalid,
+                Prepare.Options o = new Prepare.Options(tokenizer != null ? Tokenizers.specOf(tokenizer) : tok.toString(), spec.valFraction(), Prepare.Split.AUTO, spec.seed(), onInvalid,
                         Prepare.Options.DEFAULT_BPE_SAMPLE, true);
                 try {
                     if (c.totalBytes() > memoryLimitBytes) {

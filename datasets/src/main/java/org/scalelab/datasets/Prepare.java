@@ -65,6 +65,10 @@ public final class Prepare {
         void validate() {
             if (!(valFraction > 0 && valFraction < 1)) throw new UserError("val fraction must be in (0, 1), got " + valFraction);
             if (bpeSampleChars < 0) throw new UserError("--bpe-sample must be ≥ 0 (0 = the whole corpus), got " + bpeSampleChars);
+            // before any pass over the text: a char or bpe fitting pass would otherwise stop at the first invalid byte
+            if (onInvalid == OnInvalid.KEEP && !Tokenizers.parse(tokenizer).kind().equals("byte")) {
+                throw new UserError("--on-invalid keep stores raw bytes and needs --tokenizer byte; use replace with " + tokenizer);
+            }
         }
     }
 
