@@ -26,7 +26,23 @@ import java.util.zip.ZipInputStream;
  * refused. More entries can be added in {@code CACHE/catalog.json} (a JSON array of {@link CatalogEntry}).
  */
 public final class Catalog {
-    /** The built-in entries. Only tinyshakespeare's hash was verifiable offline (the well-known input.txt). */
+    /**
+     * The built-in entries. Sizes and SHA-256 hashes are given where a published value was found (they
+     * could not be hashed here); where none was found the entry is trusted on first use.
+     * <ul>
+     *   <li>tinyshakespeare: the well-known input.txt of karpathy/char-rnn (1,115,394 bytes).</li>
+     *   <li>tinystories, tinystories-valid: no published SHA-256 or size was found: trust on first use.</li>
+     *   <li>enwik8: enwik8.zip is 36,445,475 bytes with SHA-256 547994d9…34bc, as recorded in the
+     *       download checksums of huggingface/datasets (datasets/enwik8/dataset_infos.json) and pinned
+     *       identically by other public download scripts.</li>
+     *   <li>wikitext103, wikitext2: the archives are 191,984,949 and 4,721,645 bytes with the SHA-256
+     *       values below, as recorded in huggingface/datasets (datasets/wikitext/dataset_infos.json) for
+     *       the original s3.amazonaws.com/research.metamind.io URLs. That bucket now answers 403 Forbidden
+     *       (reported in tysam-code/hlb-gpt issue #10, 2024); the dataset's author, Stephen Merity,
+     *       re-hosts the same archives at wikitext.smerity.com, and public scripts that download from there
+     *       pin the same SHA-256, so the hash also guards the new location.</li>
+     * </ul>
+     */
     static final List<CatalogEntry> BUILTIN = List.of(
             new CatalogEntry("tinyshakespeare", "Tiny Shakespeare: Karpathy's char-rnn input.txt, 40,000 lines of plays (nanoGPT's shakespeare_char)",
                     "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt", 1_115_394, "1.1 MB",
@@ -38,14 +54,14 @@ public final class Catalog {
                     "https://huggingface.co/datasets/roneneldan/TinyStories/resolve/main/TinyStoriesV2-GPT4-valid.txt", 0, "about 22 MB",
                     null, null, "<|endoftext|>", "gpt2", "CDLA-Sharing-1.0"),
             new CatalogEntry("enwik8", "enwik8: the first 10^8 bytes of an English Wikipedia XML dump (Hutter Prize; bits per byte)",
-                    "http://mattmahoney.net/dc/enwik8.zip", 0, "about 36 MB zipped, 100 MB of text",
-                    null, "enwik8", null, "byte", "CC BY-SA (Wikipedia)"),
+                    "http://mattmahoney.net/dc/enwik8.zip", 36_445_475, "36 MB zipped, 100 MB of text",
+                    "547994d9980ebed1288380d652999f38a14fe291a6247c157c3d33d4932534bc", "enwik8", null, "byte", "CC BY-SA (Wikipedia)"),
             new CatalogEntry("wikitext103", "WikiText-103 raw: the training split (wiki.train.raw) of 28,475 good and featured Wikipedia articles",
-                    "https://s3.amazonaws.com/research.metamind.io/wikitext/wikitext-103-raw-v1.zip", 0, "about 190 MB zipped, 540 MB of text",
-                    null, "wikitext-103-raw/wiki.train.raw", null, "gpt2", "CC BY-SA 3.0"),
+                    "https://wikitext.smerity.com/wikitext-103-raw-v1.zip", 191_984_949, "192 MB zipped, 540 MB of text",
+                    "91c00ae287f0d699e18605c84afc9e45c192bc6b7797ff8837e5474655a33794", "wikitext-103-raw/wiki.train.raw", null, "gpt2", "CC BY-SA 3.0"),
             new CatalogEntry("wikitext2", "WikiText-2 raw: the training split (wiki.train.raw), a small subset of WikiText-103",
-                    "https://s3.amazonaws.com/research.metamind.io/wikitext/wikitext-2-raw-v1.zip", 0, "about 4.7 MB zipped, 11 MB of text",
-                    null, "wikitext-2-raw/wiki.train.raw", null, "gpt2", "CC BY-SA 3.0"));
+                    "https://wikitext.smerity.com/wikitext-2-raw-v1.zip", 4_721_645, "4.7 MB zipped, 11 MB of text",
+                    "ef7edb566e3e2b2d31b29c1fdb0c89a4cc683597484c3dc2517919c615435a11", "wikitext-2-raw/wiki.train.raw", null, "gpt2", "CC BY-SA 3.0"));
 
     private Catalog() {}
 

@@ -57,7 +57,7 @@ public final class CharTokenizer implements Tokenizer {
             i += Character.charCount(cp);
             int id = cp < 128 ? ascii[cp] : ids.getOrDefault(cp, -1);
             if (id < 0) {
-                throw new UserError("character " + describe(cp) + " is not in the character vocabulary of "
+                throw new UnknownCharacter("character " + describe(cp) + " is not in the character vocabulary of "
                         + codePoints.length + " symbols; use only characters that occur in the training corpus");
             }
             out[n++] = id;
@@ -103,6 +103,13 @@ public final class CharTokenizer implements Tokenizer {
 
     private static String describe(int cp) {
         return "'" + new String(Character.toChars(cp)) + "' (U+" + String.format("%04X", cp) + ")";
+    }
+
+    /** Text with a character outside the vocabulary. */
+    static final class UnknownCharacter extends UserError {
+        UnknownCharacter(String message) {
+            super(message);
+        }
     }
 
     @Override public boolean equals(Object o) {

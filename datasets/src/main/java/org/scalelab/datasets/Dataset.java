@@ -22,7 +22,10 @@ import java.util.function.IntToDoubleFunction;
  * {@value #BUDGET_BLOCK}-token blocks of the training split ({@link BlockShuffle}), so budgets are nested.
  */
 public final class Dataset {
-    /** Block size of the budget shuffle, in tokens: long enough that few windows straddle two blocks. */
+    /**
+     * Block size of the budget shuffle, in tokens: long enough that few windows straddle two blocks
+     * (about nCtx/4096 of them cross a seam into an unrelated block; see {@link BlockShuffle}).
+     */
     public static final int BUDGET_BLOCK = 4096;
 
     /** Text corpora up to this many bytes are tokenized in memory on open; larger ones once into the cache. */
@@ -127,6 +130,17 @@ public final class Dataset {
 
     /** Opens the corpus a spec names, tokenizes it (or maps its token store) and splits it. */
     public static Dataset open(DataSpec spec) {
+        return open(spec, null);
+    }
+
+    /**
+     * Opens a corpus in a vocabulary fixed beforehand, such as a trained run's (its {@code tokenizer.json}):
+     * anything {@link #open(DataSpec)} accepts, with text encoded by {@code tokenizer} (spec.tokenizer()
+     * is then ignored) and a token store or the synthetic corpus accepted only when its own tokenizer
+     * equals {@code tokenizer}; otherwise a {@link UserError} names both.
+     */
+    public static Dataset open(DataSpec spec, Tokenizer tokenizer) {
+        if (tokenizer != null) spec = new DataSpec(spec.corpus(), "auto", spec.valFraction(), spec.tokens(), spec.seed());
         if (!(spec.valFraction() > 0 && spec.valFraction() < 1)) {
             throw new UserError("data.valFraction must be in (0, 1), got " + spec.valFraction());
         }
@@ -144,34 +158,60 @@ public final class Dataset {
                     throw new UserError("data.tokenizer '" + spec.tokenizer() + "': the synthetic corpus has its own vocabulary; "
                             + "leave data.tokenizer at char (or auto)");
                 }
-                return SyntheticCorpus.dataset(ref.text(), spec.seed());
+                Dataset d = SyntheticCorpus.dataset(ref.text(), spec.seed());
+                if (tokenizer != null && !d.tokenizer().equals(tokenizer)) throw vocabularyMismatch(ref.text(), d.tokenizer(), tokenizer);
+                return d;
             }
             case STORE -> {
-                return fromStore(ref.text(), TokenStore.open(ref.path()), tok, spec);
+                TokenStore.Opened o = TokenStore.open(ref.path());
+                if (tokenizer != null && !o.tokenizer().equals(tokenizer)) throw vocabularyMismatch(ref.text(), o.tokenizer(), tokenizer);
+                return fromStore(ref.text(), o, tok, spec);
             }
             case STDIN -> throw new UserError("data.corpus '-' (standard input) works with data prepare only; prepare it into a store first");
             default -> {
                 TextCorpus c = ref.textCorpus(false);
+                String kind = tokenizer != null ? tokenizer.kind() : tok.kind();
                 OnInvalid onInvalid = ref.kind() == CorpusRef.Kind.CATALOG
-                        ? (tok.kind().equals("byte") ? OnInvalid.KEEP : OnInvalid.REPLACE) : OnInvalid.ERROR;
-                Prepare.Options o = new Prepare.Options(tok.toString(), spec.valFraction(), Prepare.Split.AUTO, spec.seed(), onInvalid,
+                        ? (kind.equals("byte") ? OnInvalid.KEEP : OnInvalid.REPLACE) : OnInvalid.ERROR;
+                Prepare.Options o = new Prepare.Options(tokenizer != null ? Tokenizers.specOf(tokenizer) : tok.toString(), spec.valFraction(), Prepare.Split.AUTO, spec.seed(), onInvalid,
                         Prepare.Options.DEFAULT_BPE_SAMPLE, true);
-                if (c.totalBytes() > memoryLimitBytes) {
-                    Path dir = Prepare.cached(c, ref.text(), o);
-                    return fromStore(ref.text(), TokenStore.open(dir), Tokenizers.parse("auto"), spec);
+                try {
+                    if (c.totalBytes() > memoryLimitBytes) {
+                        Path dir = Prepare.cached(c, ref.text(), o, tokenizer);
+                        return fromStore(ref.text(), TokenStore.open(dir), Tokenizers.parse("auto"), spec);
+                    }
+                    Prepare.InMemory m = Prepare.inMemory(c, o, tokenizer);
+                    return new Dataset(c.name, ref.text(), m.tokenizer(), m.train(), m.val(), Double.NaN, m.splitMethod(), spec.seed(),
+                            m.trainBytes(), m.valBytes(), null, null);
+                } catch (CharTokenizer.UnknownCharacter e) {
+                    if (tokenizer == null) throw e;
+                    throw new UserError(ref.text() + ": " + e.getMessage().replace("the training corpus", "the run's training corpus")
+                            + " (the run's tokenizer is " + describe(tokenizer) + ")");
                 }
-                Prepare.InMemory m = Prepare.inMemory(c, o);
-                return new Dataset(c.name, ref.text(), m.tokenizer(), m.train(), m.val(), Double.NaN, m.splitMethod(), spec.seed(),
-                        m.trainBytes(), m.valBytes(), null, null);
             }
         }
     }
 
+    /** A corpus whose own vocabulary is not the one it must be read in: one line naming both. */
+    private static UserError vocabularyMismatch(String corpus, Tokenizer own, Tokenizer wanted) {
+        String a = describe(own), b = describe(wanted);
+        String what = a.equals(b) ? "its vocabulary, " + a + ", has other symbols or merges than the run's"
+                : "its tokenizer is " + a + " but the run's is " + b;
+        return new UserError(corpus + ": " + what + "; a store or the synthetic corpus is read in its own vocabulary, "
+                + "so evaluate on text (encoded with the run's tokenizer) or on a corpus with the run's vocabulary");
+    }
+
+    private static String describe(Tokenizer t) {
+        return Tokenizers.specOf(t) + " (" + t.vocabSize() + " ids)";
+    }
+
     private static Dataset fromStore(String corpus, TokenStore.Opened o, Tokenizers.Spec want, DataSpec spec) {
+        // data.tokenizer must name the store's tokenizer (or be auto): a store cannot be re-encoded.
         String have = Tokenizers.specOf(o.tokenizer());
-        if (!want.kind().equals("auto") && !want.kind().equals("char") && !have.equals(want.toString())) {
+        if (!want.kind().equals("auto") && !have.equals(want.toString())) {
             throw new UserError("data.tokenizer '" + spec.tokenizer() + "' but the store " + o.dir() + " was prepared with " + have
-                    + "; set data.tokenizer=auto or prepare the corpus again with --tokenizer " + spec.tokenizer());
+                    + "; set data.tokenizer=" + have + " (or auto, the store's own) or prepare the corpus again with --tokenizer "
+                    + spec.tokenizer());
         }
         TokenSource train = o.trainTokens(), val = o.valTokens();
         Long trainBytes = o.train().textBytes(), valBytes = o.val() == null ? null : o.val().textBytes();

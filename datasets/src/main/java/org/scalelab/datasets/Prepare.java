@@ -65,6 +65,10 @@ public final class Prepare {
         void validate() {
             if (!(valFraction > 0 && valFraction < 1)) throw new UserError("val fraction must be in (0, 1), got " + valFraction);
             if (bpeSampleChars < 0) throw new UserError("--bpe-sample must be ≥ 0 (0 = the whole corpus), got " + bpeSampleChars);
+            // before any pass over the text: a char or bpe fitting pass would otherwise stop at the first invalid byte
+            if (onInvalid == OnInvalid.KEEP && !Tokenizers.parse(tokenizer).kind().equals("byte")) {
+                throw new UserError("--on-invalid keep stores raw bytes and needs --tokenizer byte; use replace with " + tokenizer);
+            }
         }
     }
 
@@ -142,11 +146,16 @@ public final class Prepare {
 
     /** Encodes and splits a corpus in memory (what a run does with a text corpus it opens directly). */
     static InMemory inMemory(TextCorpus c, Options o) {
+        return inMemory(c, o, null);
+    }
+
+    /** As {@link #inMemory(TextCorpus, Options)}, encoded with {@code given} (e.g. a run's tokenizer) when not null. */
+    static InMemory inMemory(TextCorpus c, Options o, Tokenizer given) {
         o.validate();
         Tokenizers.Spec spec = Tokenizers.parse(o.tokenizer());
         if (spec.kind().equals("auto")) spec = new Tokenizers.Spec("char", 0);
         boolean docs = docsSplit(o.split(), c.documentsByDesign());
-        Tokenizer tok = fit(c, spec, o, Progress.silent());
+        Tokenizer tok = given != null ? given : fit(c, spec, o, Progress.silent());
         TokenSink.Memory train = new TokenSink.Memory(), val = new TokenSink.Memory();
         StreamEncoder enc = new StreamEncoder(tok, docs, o.valFraction(), o.seed(), train, val);
         encode(c, tok, o, enc, Progress.silent(), null);
@@ -234,7 +243,7 @@ public final class Prepare {
                 throw new UserError(corpus + ": is already a token store; open it directly (data info " + corpus + ")");
             } else {
                 TextCorpus c = ref.textCorpus(o.quiet());
-                r = textToStore(c, corpus, o, tmp, out, t0);
+                r = textToStore(c, corpus, o, tmp, out, t0, null);
             }
             install(tmp, out);
             return r;
@@ -249,7 +258,13 @@ public final class Prepare {
      * settings, so a changed file or setting prepares again. Concurrent runs wait for one another.
      */
     static Path cached(TextCorpus c, String corpus, Options o) {
-        String key = Files2.sha256((c.fingerprint() + "|" + Tokenizers.parse(o.tokenizer()) + "|" + o.valFraction() + "|" + o.split()
+        return cached(c, corpus, o, null);
+    }
+
+    /** As {@link #cached(TextCorpus, String, Options)}, encoded with {@code given} when not null (part of the key). */
+    static Path cached(TextCorpus c, String corpus, Options o, Tokenizer given) {
+        String tokKey = given == null ? Tokenizers.parse(o.tokenizer()).toString() : "given:" + Files2.sha256(Tokenizers.fileBytes(given));
+        String key = Files2.sha256((c.fingerprint() + "|" + tokKey + "|" + o.valFraction() + "|" + o.split()
                 + "|" + o.seed() + "|" + o.onInvalid() + "|" + o.bpeSampleChars() + "|" + TokenStore.VERSION)
                 .getBytes(java.nio.charset.StandardCharsets.UTF_8)).substring(0, 16);
         Path stores = Catalog.cacheDir().resolve("stores");
@@ -266,7 +281,7 @@ public final class Prepare {
             System.err.printf(Locale.ROOT, "%s: %s of text; tokenizing it once into %s%n", corpus, Progress.bytes(c.totalBytes()), dir);
             Path tmp = tempDir(dir);
             try {
-                textToStore(c, corpus, o.withQuiet(false), tmp, dir, System.nanoTime());
+                textToStore(c, corpus, o.withQuiet(false), tmp, dir, System.nanoTime(), given);
                 install(tmp, dir);
             } finally {
                 Files2.deleteTree(tmp);
@@ -316,12 +331,13 @@ public final class Prepare {
         }
     }
 
-    private static Report textToStore(TextCorpus c, String corpus, Options o, Path dir, Path out, long t0) {
+    private static Report textToStore(TextCorpus c, String corpus, Options o, Path dir, Path out, long t0, Tokenizer given) {
         Tokenizers.Spec spec = Tokenizers.parse(o.tokenizer());
         if (spec.kind().equals("auto")) spec = new Tokenizers.Spec("char", 0);
         long sourceBytes = c.totalBytes();
         long f0 = System.nanoTime();
-        Tokenizer tok = spec.fitted() ? fit(c, spec, o, bar(o, "fit " + spec + " vocabulary", sourceBytes)) : Tokenizers.fixed(spec);
+        Tokenizer tok = given != null ? given
+                : spec.fitted() ? fit(c, spec, o, bar(o, "fit " + spec + " vocabulary", sourceBytes)) : Tokenizers.fixed(spec);
         double fitS = (System.nanoTime() - f0) / 1e9;
         String dtype = TokenStore.dtypeFor(tok.vocabSize());
         int w = TokenStore.width(dtype);

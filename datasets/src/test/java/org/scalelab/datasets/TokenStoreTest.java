@@ -62,6 +62,29 @@ class TokenStoreTest {
         }
     }
 
+    /** data.tokenizer on a store names the store's tokenizer or is auto; anything else (the default char included) is refused. */
+    @Test
+    void dataTokenizerOnAStoreMustBeTheStoresOwn(@TempDir Path tmp) throws IOException {
+        Path f = Files.writeString(tmp.resolve("in.txt"), Fixtures.shakespeare().substring(0, 5000));
+        Path gpt2 = tmp.resolve("gpt2"), bpe = tmp.resolve("bpe"), chars = tmp.resolve("char");
+        Prepare.toStore(f.toString(), opts("gpt2"), gpt2, false);
+        Prepare.toStore(f.toString(), opts("bpe:300"), bpe, false);
+        Prepare.toStore(f.toString(), opts("char"), chars, false);
+        for (String t : List.of("gpt2", "r50k", "auto")) {
+            assertEquals("gpt2", Dataset.open(new DataSpec(gpt2.toString(), t, 0.1, 0, 1)).tokenizer().kind(), t);
+        }
+        assertEquals("bpe:300", Tokenizers.specOf(Dataset.open(new DataSpec(bpe.toString(), "bpe:300", 0.1, 0, 1)).tokenizer()));
+        assertEquals("char", Dataset.open(new DataSpec(chars.toString(), "char", 0.1, 0, 1)).tokenizer().kind());
+        UserError e = assertThrows(UserError.class, () -> Dataset.open(new DataSpec(gpt2.toString(), "char", 0.1, 0, 1)));
+        assertEquals("data.tokenizer 'char' but the store " + gpt2 + " was prepared with gpt2; set data.tokenizer=gpt2 (or auto, "
+                + "the store's own) or prepare the corpus again with --tokenizer char", e.getMessage());
+        e = assertThrows(UserError.class, () -> Dataset.open(new DataSpec(bpe.toString(), "bpe", 0.1, 0, 1)));
+        assertTrue(e.getMessage().startsWith("data.tokenizer 'bpe' but the store " + bpe + " was prepared with bpe:300; set data.tokenizer=bpe:300"),
+                e.getMessage());
+        e = assertThrows(UserError.class, () -> Dataset.open(new DataSpec(chars.toString(), "byte", 0.1, 0, 1)));
+        assertTrue(e.getMessage().contains("was prepared with char; set data.tokenizer=char"), e.getMessage());
+    }
+
     @Test
     void uint16FilesAreWhatNumpyWritesAndReads(@TempDir Path tmp) throws IOException {
         // numpy_uint16.bin: np.array([0, 1, 255, 256, 1000, 32767, 32768, 50256, 65535], dtype=np.uint16).tofile(…)

@@ -33,7 +33,7 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class ResultsCsv {
     static final List<String> RESULT_FIELDS = List.of("N", "N_total", "N_kaplan", "D", "C", "C_attn", "C_unembed", "pf_days",
             "tokens_per_step", "steps_done", "unique_tokens", "epochs", "final_train_loss", "final_val_loss",
-            "best_val_loss", "best_step", "best_val_bits_per_token", "loss_floor", "wall_s", "tokens_per_s", "stop_reason");
+            "best_val_loss", "best_step", "best_val_bits_per_token", "loss_floor", "loss_floor_ctx", "wall_s", "tokens_per_s", "stop_reason");
     static final List<String> CONFIG_FIELDS = List.of("n_layer", "d_model", "n_head", "d_ff", "n_ctx", "n_vocab",
             "batch_size", "lr", "steps", "seed", "corpus", "data_tokens");
 

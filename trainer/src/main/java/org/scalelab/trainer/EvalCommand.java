@@ -28,6 +28,7 @@ import java.util.concurrent.Callable;
 @Command(name = "eval", mixinStandardHelpOptions = true,
         description = "Evaluate a run's latest checkpoint on the validation split of one or more corpora.",
         footer = {"", "Examples:", "  scalelab eval --run runs/L2-d64-h2-T64-0123456789 --corpus synthetic:seed=2 --corpus other.txt",
+                "  scalelab eval --run runs/shakespeare --corpus data/shakespeare_char --corpus 'plays/*.txt' --corpus tinyshakespeare",
                 "  scalelab eval --sweep experiments/kaplan-tiny --corpus synthetic:seed=1,zipf=0.3   # every finished run; the report plots it"})
 public final class EvalCommand implements Callable<Integer> {
     @picocli.CommandLine.ArgGroup(multiplicity = "1")
@@ -41,7 +42,9 @@ public final class EvalCommand implements Callable<Integer> {
         Path sweep;
     }
 
-    @Option(names = "--corpus", required = true, paramLabel = "CORPUS", description = "A text file or synthetic[:settings] (repeatable).")
+    @Option(names = "--corpus", required = true, paramLabel = "CORPUS",
+            description = "Anything data.corpus takes: a text file, folder, glob or FILE.jsonl[#field], a token store or nanoGPT folder, "
+                    + "a catalogue name or synthetic[:settings] (repeatable).")
     List<String> corpora;
 
     @Option(names = "--batches", defaultValue = "16", description = "Evaluation batches of 8 windows each (default: ${DEFAULT-VALUE}).")
@@ -92,18 +95,13 @@ public final class EvalCommand implements Callable<Integer> {
         Files2.writeAtomic(out, Json.pretty(all));
     }
 
-    /** The corpus' validation tokens in the run's vocabulary. */
+    /**
+     * The corpus' validation tokens in the run's vocabulary. The corpus is resolved as {@code data.corpus}
+     * is (a catalogue name, a token store or nanoGPT folder, a text file, folder, glob or .jsonl, synthetic),
+     * split as a run splits it with the run's valFraction; text is encoded with the run's tokenizer, and a
+     * store or the synthetic corpus must have that very tokenizer.
+     */
     static TokenSource validationTokens(String corpus, double valFraction, Tokenizer tok) {
-        if (corpus.equals("synthetic") || corpus.startsWith("synthetic:")) {
-            Dataset d = Dataset.open(new DataSpec(corpus, "char", valFraction, 0, DataSpec.DEFAULT.seed()));
-            if (!d.tokenizer().equals(tok)) {
-                throw new UserError(corpus + ": its vocabulary differs from the run's tokenizer; evaluate on a corpus with the same vocabulary");
-            }
-            return d.val();
-        }
-        String text = Dataset.readUtf8(Path.of(corpus));
-        int[] ids = tok.encode(text);
-        int nVal = (int) Math.max(1, Math.round(ids.length * valFraction));
-        return TokenSource.of(ids, ids.length - nVal, ids.length);
+        return Dataset.open(new DataSpec(corpus, "auto", valFraction, 0, DataSpec.DEFAULT.seed()), tok).val();
     }
 }

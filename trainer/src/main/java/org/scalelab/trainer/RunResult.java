@@ -36,8 +36,12 @@ public record RunResult(
         @JsonProperty("best_step") int bestStep,
         /* best_val_loss in bits per token (= bits per character for char tokenizers) */
         @JsonProperty("best_val_bits_per_token") Double bestValBits,
-        /* the corpus' exact Bayes-optimal loss when known (synthetic corpus), else null */
+        /* the corpus' exact Bayes-optimal loss when known (synthetic corpus), else null: each token
+           predicted from its whole document so far */
         @JsonProperty("loss_floor") Double lossFloor,
+        /* the same at this run's context length (each token predicted from the earlier tokens of its
+           nCtx window, as the run is evaluated): the irreducible loss this run can reach; null when unknown */
+        @JsonProperty("loss_floor_ctx") Double lossFloorCtx,
         @JsonProperty("wall_s") double wallSeconds,
         @JsonProperty("tokens_per_s") double tokensPerSecond) {
 }

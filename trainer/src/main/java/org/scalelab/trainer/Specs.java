@@ -43,6 +43,8 @@ public final class Specs {
         data.put("train_tokens", prep.train().size());
         data.put("val_tokens", prep.data().val().size());
         if (prep.data().lossFloorNats().isPresent()) data.put("loss_floor", prep.data().lossFloorNats().getAsDouble());
+        var ctxFloor = prep.data().lossFloorNats(cfg.model().nCtx());
+        if (ctxFloor.isPresent()) data.put("loss_floor_ctx", ctxFloor.getAsDouble());
         if (lineage != null) s.set("lineage", lineage);
         ObjectNode sw = s.putObject("software");
         sw.put("scalelab", Version.SCALELAB);

@@ -213,8 +213,7 @@ public final class Trainer {
                 D / (double) trainData.size(), acc.nonEmbedding(), acc.total(), acc.kaplanApprox(),
                 acc.trainingFlops(D), acc.trainingFlopsWithAttention(D), acc.unembedFlops(D),
                 acc.trainingFlops(D) / Accounting.PF_DAY, nan2null(lastTrain), nan2null(lastVal), nan2null(bestVal),
-                bestStep, nan2null(bestVal / Math.log(2)), prep.data().lossFloorNats().isPresent()
-                        ? prep.data().lossFloorNats().getAsDouble() : null,
+                bestStep, nan2null(bestVal / Math.log(2)), orNull(prep.data().lossFloorNats()), orNull(prep.data().lossFloorNats(T)),
                 wall, step == 0 ? 0 : D / wall);
         files.writeResult(r);
         return r;
@@ -253,6 +252,10 @@ public final class Trainer {
         m.put("tokens_per_s", nan2null(tps));
         if (!Double.isNaN(val)) m.put("val_loss", val);
         return m;
+    }
+
+    private static Double orNull(java.util.OptionalDouble x) {
+        return x.isPresent() ? x.getAsDouble() : null;
     }
 
     private static Double nan2null(double x) {
