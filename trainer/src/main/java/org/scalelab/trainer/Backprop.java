@@ -249,6 +249,25 @@ public final class Backprop {
     // --- forward -----------------------------------------------------------------------------------
 
     private double forward(int[] tokens, int[] targets) {
+        forwardLogits(tokens);
+        double loss = Kernels.crossEntropy(logits.b, targets, N, V);   // logits now hold dloss/dlogits
+        tick("f.loss");
+        return loss;
+    }
+
+    /**
+     * The logits (B·T, V), row n = position n % T of sequence n / T, of the forward pass that
+     * {@link #step} trains through (a copy; the gradients are not touched).
+     */
+    float[] logits(int[] tokens) {
+        forwardLogits(tokens);
+        float[] out = new float[N * V];
+        logits.b.get(0, out);
+        return out;
+    }
+
+    /** The forward pass up to and including the logits, keeping every activation for the backward pass. */
+    private void forwardLogits(int[] tokens) {
         tick(null);
         // x = (wte[tok] + wpe[t])·mask                                              (N, d)
         FloatBuffer x0 = resid[0].b, te = wte.b, pe = wpe.b;
@@ -283,9 +302,6 @@ public final class Backprop {
         if (tied) gemm(false, true, N, V, d, 1, lnf, 0, d, wte, 0, d, 0, logits, 0, V);   // (N, V)
         else gemm(false, false, N, V, d, 1, lnf, 0, d, lmHead, 0, V, 0, logits, 0, V);
         tick("f.gemm");
-        double loss = Kernels.crossEntropy(logits.b, targets, N, V);   // logits now hold dloss/dlogits
-        tick("f.loss");
-        return loss;
     }
 
     private static FloatBuffer b(F x) { return x == null ? null : x.b; }
