@@ -5,6 +5,7 @@ import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.openblas.global.openblas_nolapack;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 import java.nio.FloatBuffer;
 import java.util.List;
@@ -24,9 +25,24 @@ import java.util.Map;
  *
  * <p>All activations of one micro-batch are kept for the backward pass in buffers allocated once;
  * gradients are summed over the micro-batches of a step into one flat buffer.
+ *
+ * <p>Only on ND4J's CPU backend ({@link #supported()}): the passes read and write the parameter arrays'
+ * host memory and call the OpenBLAS that the CPU backend loads. Under the CUDA backend the parameters
+ * live on the device and no OpenBLAS is loaded, so {@link TrainStep} runs the SameDiff graph there.
  */
 public final class Backprop {
     private static final int ROW = 101, NO = 111, TR = 112;   // CBLAS_ORDER / CBLAS_TRANSPOSE values
+    static final String CPU_BACKEND = "org.nd4j.linalg.cpu.nativecpu.CpuBackend";
+
+    /** Whether the passes can run under the ND4J backend this process loaded (the CPU one). */
+    public static boolean supported() {
+        return supported(Nd4j.getBackend().getClass().getName());
+    }
+
+    /** Whether the passes can run under the ND4J backend of this class name. */
+    static boolean supported(String backendClass) {
+        return CPU_BACKEND.equals(backendClass);
+    }
 
     /** Section timings for {@code bench --profile}: nanoseconds per section since the last {@link #profile()} reset. */
     static volatile boolean profiling;
@@ -101,6 +117,10 @@ public final class Backprop {
 
     /** Binds to {@code gpt}'s live parameter arrays for micro-batches of {@code micro} sequences. */
     public Backprop(Gpt gpt, int micro) {
+        if (!supported()) {
+            throw new IllegalStateException("the written-out passes need ND4J's CPU backend, not "
+                    + Nd4j.getBackend().getClass().getSimpleName() + "; train through the SameDiff graph (TrainStep does)");
+        }
         ModelConfig c = gpt.config();
         L = c.nLayer(); d = c.dModel(); H = c.nHead(); hs = c.headSize(); f = c.ff(); T = c.nCtx(); V = c.nVocab();
         B = micro; N = B * T;
@@ -229,6 +249,25 @@ public final class Backprop {
     // --- forward -----------------------------------------------------------------------------------
 
     private double forward(int[] tokens, int[] targets) {
+        forwardLogits(tokens);
+        double loss = Kernels.crossEntropy(logits.b, targets, N, V);   // logits now hold dloss/dlogits
+        tick("f.loss");
+        return loss;
+    }
+
+    /**
+     * The logits (B·T, V), row n = position n % T of sequence n / T, of the forward pass that
+     * {@link #step} trains through (a copy; the gradients are not touched).
+     */
+    float[] logits(int[] tokens) {
+        forwardLogits(tokens);
+        float[] out = new float[N * V];
+        logits.b.get(0, out);
+        return out;
+    }
+
+    /** The forward pass up to and including the logits, keeping every activation for the backward pass. */
+    private void forwardLogits(int[] tokens) {
         tick(null);
         // x = (wte[tok] + wpe[t])·mask                                              (N, d)
         FloatBuffer x0 = resid[0].b, te = wte.b, pe = wpe.b;
@@ -263,9 +302,6 @@ public final class Backprop {
         if (tied) gemm(false, true, N, V, d, 1, lnf, 0, d, wte, 0, d, 0, logits, 0, V);   // (N, V)
         else gemm(false, false, N, V, d, 1, lnf, 0, d, lmHead, 0, V, 0, logits, 0, V);
         tick("f.gemm");
-        double loss = Kernels.crossEntropy(logits.b, targets, N, V);   // logits now hold dloss/dlogits
-        tick("f.loss");
-        return loss;
     }
 
     private static FloatBuffer b(F x) { return x == null ? null : x.b; }

@@ -68,5 +68,6 @@ public final class Batch {
             if (previous != null) for (int i = 0; i < previous.length; i++) buf.put(i * vocab + previous[i], 0f);
             for (int i = 0; i < ids.length; i++) buf.put(i * vocab + ids[i], 1f);
         }
+        TrainStep.wroteOnHost(a);
     }
 }

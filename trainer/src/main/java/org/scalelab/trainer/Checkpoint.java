@@ -112,6 +112,7 @@ public final class Checkpoint {
         for (INDArray a : params.values()) {
             var fb = a.data().asNioFloat();
             for (int k = 0; k < a.length(); k++) fb.put(k, pb.getFloat());
+            TrainStep.wroteOnHost(a);
         }
         if (adam == null) return s;
         ByteBuffer ab = readVerified(ck.resolve("adam.bin"), s.path("adam_sha256").asText());

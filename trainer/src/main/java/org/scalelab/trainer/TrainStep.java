@@ -3,6 +3,7 @@ package org.scalelab.trainer;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.api.OutAndGrad;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.concurrency.AffinityManager;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -17,9 +18,9 @@ import java.util.Map;
  * gradient norm, clipping, and the AdamW update. The loop in {@link Trainer} and the benchmark both
  * call this, so what is benchmarked is what trains.
  *
- * <p>In float precision the passes are {@link Backprop}'s (BLAS and plain loops, several times faster
- * than executing the SameDiff graph); other precisions, and {@link #withGraph}, run the graph through
- * SameDiff with {@link StepArena}s.
+ * <p>In float precision on ND4J's CPU backend the passes are {@link Backprop}'s (BLAS and plain loops,
+ * several times faster than executing the SameDiff graph); other precisions, other backends (CUDA), and
+ * {@link #withGraph}, run the graph through SameDiff with {@link StepArena}s.
  */
 public final class TrainStep {
     /** Mean loss over the micro-batches and the global L2 norm of the averaged gradient (before clipping). */
@@ -51,7 +52,12 @@ public final class TrainStep {
      * @param micro sequences per micro-batch
      */
     public TrainStep(Gpt gpt, AdamW adam, double[] decay, double gradClip, int micro) {
-        this(gpt, adam, decay, gradClip, micro, gpt.dtype() != DataType.FLOAT);
+        this(gpt, adam, decay, gradClip, micro, graphFor(gpt.dtype(), Nd4j.getBackend().getClass().getName()));
+    }
+
+    /** Whether a step in {@code dtype} under the ND4J backend of class {@code backendClass} executes the graph. */
+    static boolean graphFor(DataType dtype, String backendClass) {
+        return dtype != DataType.FLOAT || !Backprop.supported(backendClass);
     }
 
     /** A step that executes the SameDiff graph (the reference for {@link Backprop}; slower). */
@@ -170,6 +176,7 @@ public final class TrainStep {
         for (int i = 0; i < sizes.length; i++) {
             FloatBuffer g = accum > 1 ? FloatBuffer.wrap(gradAcc[i]) : floats(grads.get(names.get(i)));
             adam.update(i, floats(params.get(i)), g, gradScale, t, lr, decay[i]);
+            wroteOnHost(params.get(i));
         }
         return r;
     }
@@ -186,7 +193,18 @@ public final class TrainStep {
         }
     }
 
-    /** A float view of an array's data; copies first if it is a view or not in C order. */
+    /**
+     * Marks an array whose host memory was written directly (through its NIO buffer) as current on the
+     * host, so that a device backend copies it over before its next use; nothing to do on the CPU backend.
+     */
+    static void wroteOnHost(INDArray a) {
+        Nd4j.getAffinityManager().tagLocation(a, AffinityManager.Location.HOST);
+    }
+
+    /**
+     * A float view of an array's data (on a device backend ND4J synchronises it to the host first); copies
+     * first if it is a view or not in C order.
+     */
     static FloatBuffer floats(INDArray a) {
         if (a.isView() || a.ordering() != 'c' || a.data().length() != a.length()) a = a.dup('c');
         return a.data().asNioFloat();

@@ -95,12 +95,7 @@ public final class Trainer {
         Gpt gpt = Gpt.build(mc, DataType.FLOAT, tc.seed());
         List<String> names = gpt.paramNames();
         Map<String, INDArray> params = gpt.paramArrays();
-        double[] decay = new double[names.size()];
-        for (int i = 0; i < decay.length; i++) {
-            String n = names.get(i);
-            boolean skip = (Gpt.isEmbedding(n) && !tc.decayEmbeddings()) || (Gpt.isNormOrBias(n) && !tc.decayNormsAndBiases());
-            decay[i] = skip ? 0 : tc.weightDecay();
-        }
+        double[] decay = decayRates(names, tc);
         AdamW adam = new AdamW(TrainStep.sizes(gpt), tc.beta1(), tc.beta2(), tc.eps());
         LrSchedule schedule = LrSchedule.of(tc);
         Rng dataRng = new Rng(tc.seed() * 0x9E3779B97F4A7C15L + 1);
@@ -217,6 +212,20 @@ public final class Trainer {
                 wall, step == 0 ? 0 : D / wall);
         files.writeResult(r);
         return r;
+    }
+
+    /**
+     * The weight decay of each parameter tensor (in {@code names} order): {@code train.weightDecay}, or 0
+     * for embeddings (and an untied head) and for norms and biases unless the config decays them too.
+     */
+    static double[] decayRates(List<String> names, TrainConfig tc) {
+        double[] decay = new double[names.size()];
+        for (int i = 0; i < decay.length; i++) {
+            String n = names.get(i);
+            boolean skip = (Gpt.isEmbedding(n) && !tc.decayEmbeddings()) || (Gpt.isNormOrBias(n) && !tc.decayNormsAndBiases());
+            decay[i] = skip ? 0 : tc.weightDecay();
+        }
+        return decay;
     }
 
     /** Mean validation loss over the fixed evaluation windows. */
