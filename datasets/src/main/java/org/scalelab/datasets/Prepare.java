@@ -142,11 +142,16 @@ public final class Prepare {
 
     /** Encodes and splits a corpus in memory (what a run does with a text corpus it opens directly). */
     static InMemory inMemory(TextCorpus c, Options o) {
+        return inMemory(c, o, null);
+    }
+
+    /** As {@link #inMemory(TextCorpus, Options)}, encoding with {@code given} instead of fitting a tokenizer (null: fit one). */
+    static InMemory inMemory(TextCorpus c, Options o, Tokenizer given) {
         o.validate();
         Tokenizers.Spec spec = Tokenizers.parse(o.tokenizer());
         if (spec.kind().equals("auto")) spec = new Tokenizers.Spec("char", 0);
         boolean docs = docsSplit(o.split(), c.documentsByDesign());
-        Tokenizer tok = fit(c, spec, o, Progress.silent());
+        Tokenizer tok = given != null ? given : fit(c, spec, o, Progress.silent());
         TokenSink.Memory train = new TokenSink.Memory(), val = new TokenSink.Memory();
         StreamEncoder enc = new StreamEncoder(tok, docs, o.valFraction(), o.seed(), train, val);
         encode(c, tok, o, enc, Progress.silent(), null);
@@ -249,7 +254,14 @@ public final class Prepare {
      * settings, so a changed file or setting prepares again. Concurrent runs wait for one another.
      */
     static Path cached(TextCorpus c, String corpus, Options o) {
-        String key = Files2.sha256((c.fingerprint() + "|" + Tokenizers.parse(o.tokenizer()) + "|" + o.valFraction() + "|" + o.split()
+        return cached(c, corpus, o, null);
+    }
+
+    /** As {@link #cached(TextCorpus, String, Options)}, encoded with {@code given} (its file is part of the key); null: fit one. */
+    static Path cached(TextCorpus c, String corpus, Options o, Tokenizer given) {
+        String tokKey = given == null ? Tokenizers.parse(o.tokenizer()).toString()
+                : "given:" + Files2.sha256(Tokenizers.fileBytes(given));
+        String key = Files2.sha256((c.fingerprint() + "|" + tokKey + "|" + o.valFraction() + "|" + o.split()
                 + "|" + o.seed() + "|" + o.onInvalid() + "|" + o.bpeSampleChars() + "|" + TokenStore.VERSION)
                 .getBytes(java.nio.charset.StandardCharsets.UTF_8)).substring(0, 16);
         Path stores = Catalog.cacheDir().resolve("stores");
@@ -266,7 +278,7 @@ public final class Prepare {
             System.err.printf(Locale.ROOT, "%s: %s of text; tokenizing it once into %s%n", corpus, Progress.bytes(c.totalBytes()), dir);
             Path tmp = tempDir(dir);
             try {
-                textToStore(c, corpus, o.withQuiet(false), tmp, dir, System.nanoTime());
+                textToStore(c, corpus, o.withQuiet(false), tmp, dir, System.nanoTime(), given);
                 install(tmp, dir);
             } finally {
                 Files2.deleteTree(tmp);
@@ -317,11 +329,16 @@ public final class Prepare {
     }
 
     private static Report textToStore(TextCorpus c, String corpus, Options o, Path dir, Path out, long t0) {
+        return textToStore(c, corpus, o, dir, out, t0, null);
+    }
+
+    private static Report textToStore(TextCorpus c, String corpus, Options o, Path dir, Path out, long t0, Tokenizer given) {
         Tokenizers.Spec spec = Tokenizers.parse(o.tokenizer());
         if (spec.kind().equals("auto")) spec = new Tokenizers.Spec("char", 0);
         long sourceBytes = c.totalBytes();
         long f0 = System.nanoTime();
-        Tokenizer tok = spec.fitted() ? fit(c, spec, o, bar(o, "fit " + spec + " vocabulary", sourceBytes)) : Tokenizers.fixed(spec);
+        Tokenizer tok = given != null ? given
+                : spec.fitted() ? fit(c, spec, o, bar(o, "fit " + spec + " vocabulary", sourceBytes)) : Tokenizers.fixed(spec);
         double fitS = (System.nanoTime() - f0) / 1e9;
         String dtype = TokenStore.dtypeFor(tok.vocabSize());
         int w = TokenStore.width(dtype);
