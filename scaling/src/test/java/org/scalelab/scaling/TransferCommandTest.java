@@ -28,7 +28,8 @@ class TransferCommandTest {
                double loss, double[][] curve) {}
 
     static Path write(Path dir, List<Row> rows) throws IOException {
-        StringBuilder csv = new StringBuilder("run_id,status,family,target_N,seed,phase,D_F,N,D,C_attn,best_val_loss\n");
+        boolean phased = rows.stream().anyMatch(r -> !r.phase().isEmpty());   // else a shape-family sweep without transfer:
+        StringBuilder csv = new StringBuilder("run_id,status,family,target_N,seed," + (phased ? "phase,D_F," : "") + "N,D,C_attn,best_val_loss\n");
         for (Row r : rows) {
             Path run = Files.createDirectories(dir.resolve("runs").resolve(r.id()));
             StringBuilder m = new StringBuilder();
@@ -38,8 +39,8 @@ class TransferCommandTest {
                 d = r.curve()[i][0];
             }
             Files.writeString(run.resolve("metrics.jsonl"), m);
-            csv.append(String.format(Locale.ROOT, "%s,done,%s,%.0f,%d,%s,%s,%.0f,%.0f,%.8g,%.10f%n", r.id(), r.family(), r.targetN(), r.seed(),
-                    r.phase(), r.dF() > 0 ? Long.toString(r.dF()) : "", r.n(), d, d * r.cPerToken(), r.loss()));
+            csv.append(String.format(Locale.ROOT, "%s,done,%s,%.0f,%d,%s%.0f,%.0f,%.8g,%.10f%n", r.id(), r.family(), r.targetN(), r.seed(),
+                    phased ? r.phase() + "," + (r.dF() > 0 ? Long.toString(r.dF()) : "") + "," : "", r.n(), d, d * r.cPerToken(), r.loss()));
         }
         Files.writeString(dir.resolve("results.csv"), csv);
         return dir;
@@ -167,5 +168,25 @@ class TransferCommandTest {
         // no learning curve (fewer than two points with tokens): no equal-compute pair
         SweepData.Run none = new SweepData.Run(Map.of("C_attn", "1e9", "D", "1e4"), List.of());
         assertEquals(null, TransferCommand.equalCompute(a, none));
+    }
+
+    /**
+     * A shape-family sweep without transfer: (DeepNarrow 5% higher by construction): {@code report} states the
+     * comparison without a {@code transfer} call and writes no transfer.json; a transfer.json that exists is
+     * what the report shows.
+     */
+    @Test
+    void theReportStatesTheFamilyComparisonWithoutTransferCommand(@TempDir Path tmp) throws IOException {
+        List<Row> rows = table((s, seed) -> 1.05, 4).stream().filter(r -> r.phase().equals("pretrain"))
+                .map(r -> new Row(r.id(), r.family(), r.targetN(), r.seed(), "", 0, r.n(), r.cPerToken(), r.loss(), r.curve())).toList();
+        Path dir = write(tmp.resolve("sweep"), rows);
+        Path index = org.scalelab.scaling.report.Report.write(dir, dir.resolve("report"));
+        String html = Files.readString(index);
+        assertTrue(html.contains("What the data show") && html.contains("At equal N (pre-training), deepnarrow's loss is 5.0% higher"),
+                html.substring(0, Math.min(3000, html.length())));
+        assertTrue(!Files.exists(dir.resolve("transfer.json")), "the report writes no transfer.json");
+        Files.writeString(dir.resolve("transfer.json"), "{\"points\":[],\"statements\":[\"written by transfer\"]}");
+        html = Files.readString(org.scalelab.scaling.report.Report.write(dir, dir.resolve("report")));
+        assertTrue(html.contains("written by transfer") && !html.contains("5.0% higher"), "transfer.json is what the report shows");
     }
 }

@@ -46,7 +46,7 @@ public final class Report {
         if (family != null && data.done().stream().map(r -> r.row().get(family)).distinct().count() > 1) {
             charts.put("families", Plots.byFamily(data, family));
         }
-        com.fasterxml.jackson.databind.JsonNode transfer = readFits(sweepDir.resolve("transfer.json"));
+        com.fasterxml.jackson.databind.JsonNode transfer = TransferPlots.analysis(sweepDir, all);
         if (transfer != null && transfer.path("points").size() > 0) {
             charts.put("transfer_losses", TransferPlots.losses(transfer));
             charts.put("transfer_effective_data", TransferPlots.effectiveData(transfer));
