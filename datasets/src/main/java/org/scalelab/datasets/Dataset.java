@@ -210,8 +210,8 @@ public final class Dataset {
         } catch (UserError e) {
             if (!(inherited instanceof CharTokenizer ct) || !e.getMessage().contains("is not in the character vocabulary")) throw e;
             CharTokenizer own = (CharTokenizer) Prepare.fit(c, new Tokenizers.Spec("char", 0), o, Progress.silent());
-            throw new UserError(spec.corpus() + ": cannot be encoded with the tokenizer of " + from + ", " + have + ": "
-                    + missing(own, ct) + " of the corpus' own vocabulary (char, " + own.vocabSize() + " symbols) are not in it. Pre-train the parent with a "
+            throw new UserError(spec.corpus() + ": cannot be encoded with the tokenizer of " + from + ", " + have + ": its own "
+                    + "vocabulary (char, " + own.vocabSize() + " symbols) has " + missing(own, ct) + " that the parent's lacks. Pre-train the parent with a "
                     + "tokenizer that encodes any text (data.tokenizer=byte or bpe:VOCAB), or fine-tune on a corpus written in the "
                     + "parent's characters");
         }
@@ -236,8 +236,8 @@ public final class Dataset {
                 return new Dataset(name, corpus, t, mapped(train, map), mapped(val, map), lossFloor, split, seed, trainBytes, valBytes,
                         store, contextFloor);
             }
-            throw new UserError(corpus + ": " + what + " has tokenizer " + describeTokenizer(tokenizer) + ", and " + missing(mine, theirs)
-                    + " are not in the tokenizer of " + from + ", " + describeTokenizer(t) + ". Pre-train the parent on a corpus with all "
+            throw new UserError(corpus + ": " + what + " has tokenizer " + describeTokenizer(tokenizer) + ", with " + missing(mine, theirs)
+                    + " that the tokenizer of " + from + ", " + describeTokenizer(t) + ", lacks. Pre-train the parent on a corpus with all "
                     + "of these characters (for the synthetic corpus: a vocab at least as large), or fine-tune on one the parent's "
                     + "vocabulary covers");
         }
