@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.OptionalDouble;
 import java.util.function.IntToDoubleFunction;
@@ -203,6 +204,118 @@ public final class Dataset {
 
     private static String describe(Tokenizer t) {
         return Tokenizers.specOf(t) + " (" + t.vocabSize() + " ids)";
+    }
+
+    /**
+     * Opens a corpus for a run that inherits a tokenizer (a run started from another run's weights): its
+     * tokens are ids of {@code inherited}, so that an id means the same symbol to the weights as it did in
+     * the parent. A text corpus is encoded with {@code inherited} itself; a synthetic corpus or a token
+     * store keeps its tokens when its tokenizer equals {@code inherited}, and a character vocabulary is
+     * mapped onto the inherited one character by character when that one has them all. Anything else is
+     * refused with a line naming both tokenizers and the fix. {@code from} names where the tokenizer comes
+     * from, e.g. "run runs/L2-… (train.init)". {@code inherited == null}: as {@link #open(DataSpec)}.
+     */
+    public static Dataset open(DataSpec spec, Tokenizer inherited, String from) {
+        if (inherited == null) return open(spec);
+        String have = describeTokenizer(inherited);
+        Tokenizers.Spec want = Tokenizers.parse(spec.tokenizer());
+        if (!want.kind().equals("auto") && !want.kind().equals("char") && !want.toString().equals(Tokenizers.specOf(inherited))) {
+            throw new UserError("data.tokenizer '" + spec.tokenizer() + "': this run uses the tokenizer of " + from + ", " + have
+                    + "; leave data.tokenizer out (or set it to auto or " + Tokenizers.specOf(inherited) + ")");
+        }
+        CorpusRef ref = CorpusRef.parse(spec.corpus());
+        if (ref.kind() == CorpusRef.Kind.SYNTHETIC || ref.kind() == CorpusRef.Kind.STORE || ref.kind() == CorpusRef.Kind.STDIN) {
+            Dataset d = open(new DataSpec(spec.corpus(), "auto", spec.valFraction(), spec.tokens(), spec.seed()));
+            return d.inherit(inherited, from, ref.kind() == CorpusRef.Kind.STORE);
+        }
+        if (!(spec.valFraction() > 0 && spec.valFraction() < 1)) {
+            throw new UserError("data.valFraction must be in (0, 1), got " + spec.valFraction());
+        }
+        if (spec.tokens() < 0) throw new UserError("data.tokens must be ≥ 0 (0 = all training tokens), got " + spec.tokens());
+        TextCorpus c = ref.textCorpus(false);
+        String kind = inherited.kind();
+        OnInvalid onInvalid = ref.kind() == CorpusRef.Kind.CATALOG ? (kind.equals("byte") ? OnInvalid.KEEP : OnInvalid.REPLACE) : OnInvalid.ERROR;
+        Prepare.Options o = new Prepare.Options(Tokenizers.specOf(inherited), spec.valFraction(), Prepare.Split.AUTO, spec.seed(), onInvalid,
+                Prepare.Options.DEFAULT_BPE_SAMPLE, true);
+        try {
+            if (c.totalBytes() > memoryLimitBytes) {
+                Path dir = Prepare.cached(c, ref.text(), o, inherited);
+                return fromStore(ref.text(), TokenStore.open(dir), Tokenizers.parse("auto"), spec);
+            }
+            Prepare.InMemory m = Prepare.inMemory(c, o, inherited);
+            return new Dataset(c.name, ref.text(), m.tokenizer(), m.train(), m.val(), Double.NaN, m.splitMethod(), spec.seed(),
+                    m.trainBytes(), m.valBytes(), null, null);
+        } catch (UserError e) {
+            if (!(inherited instanceof CharTokenizer ct) || !e.getMessage().contains("is not in the character vocabulary")) throw e;
+            CharTokenizer own = (CharTokenizer) Prepare.fit(c, new Tokenizers.Spec("char", 0), o, Progress.silent());
+            throw new UserError(spec.corpus() + ": cannot be encoded with the tokenizer of " + from + ", " + have + ": its own "
+                    + "vocabulary (char, " + own.vocabSize() + " symbols) has " + missing(own, ct) + " that the parent's lacks. Pre-train the parent with a "
+                    + "tokenizer that encodes any text (data.tokenizer=byte or bpe:VOCAB), or fine-tune on a corpus written in the "
+                    + "parent's characters");
+        }
+    }
+
+    /** This dataset with its ids those of {@code t}: the same tokenizer, or a char vocabulary mapped onto a larger one. */
+    private Dataset inherit(Tokenizer t, String from, boolean isStore) {
+        if (tokenizer.equals(t)) return this;
+        String what = isStore ? "the store " + store : corpus.startsWith("synthetic") ? "the synthetic corpus" : corpus;
+        if (tokenizer instanceof CharTokenizer mine && t instanceof CharTokenizer theirs) {
+            int[] cps = mine.codePoints(), map = new int[cps.length];
+            java.util.Map<Integer, Integer> ids = new HashMap<>();
+            int[] tc = theirs.codePoints();
+            for (int i = 0; i < tc.length; i++) ids.put(tc[i], i);
+            boolean all = true;
+            for (int i = 0; i < cps.length; i++) {
+                Integer id = ids.get(cps[i]);
+                map[i] = id == null ? -1 : id;
+                all &= id != null;
+            }
+            if (all) {
+                return new Dataset(name, corpus, t, mapped(train, map), mapped(val, map), lossFloor, split, seed, trainBytes, valBytes,
+                        store, contextFloor);
+            }
+            throw new UserError(corpus + ": " + what + " has tokenizer " + describeTokenizer(tokenizer) + ", with " + missing(mine, theirs)
+                    + " that the tokenizer of " + from + ", " + describeTokenizer(t) + ", lacks. Pre-train the parent on a corpus with all "
+                    + "of these characters (for the synthetic corpus: a vocab at least as large), or fine-tune on one the parent's "
+                    + "vocabulary covers");
+        }
+        String fix = isStore
+                ? (t.kind().equals("byte") || t.kind().equals("gpt2")
+                        ? "prepare the corpus again with --tokenizer " + Tokenizers.specOf(t) + ", or give the text itself as data.corpus (it is encoded with the parent's tokenizer)"
+                        : "give the text itself as data.corpus (it is encoded with the parent's tokenizer)")
+                : "pre-train the parent on the synthetic corpus too, or fine-tune on text (it is encoded with the parent's tokenizer)";
+        throw new UserError(corpus + ": " + what + " has tokenizer " + describeTokenizer(tokenizer) + ", not the tokenizer of " + from
+                + ", " + describeTokenizer(t) + ", which this run inherits; " + fix);
+    }
+
+    /** "3 characters ('é', 'ü', 'ß')": the code points of {@code a} that {@code b} lacks (at most 5 shown). */
+    private static String missing(CharTokenizer a, CharTokenizer b) {
+        java.util.Set<Integer> known = new java.util.HashSet<>();
+        for (int cp : b.codePoints()) known.add(cp);
+        List<String> out = new java.util.ArrayList<>();
+        int n = 0;
+        for (int cp : a.codePoints()) {
+            if (known.contains(cp)) continue;
+            if (n++ < 5) out.add(cp == '\n' ? "newline" : cp < 32 ? String.format("U+%04X", cp) : "'" + new String(Character.toChars(cp)) + "'");
+        }
+        return n + " character" + (n == 1 ? "" : "s") + " (" + String.join(", ", out) + (n > 5 ? ", …" : "") + ")";
+    }
+
+    /** "char, 65 symbols", "bpe:1024", "byte", "gpt2". */
+    public static String describeTokenizer(Tokenizer t) {
+        return t.kind().equals("char") ? "char, " + t.vocabSize() + " symbols" : Tokenizers.specOf(t);
+    }
+
+    /** The tokens of {@code s} through {@code map}, without copying. */
+    static TokenSource mapped(TokenSource s, int[] map) {
+        return new TokenSource() {
+            @Override public long size() { return s.size(); }
+            @Override public int get(long i) { return map[s.get(i)]; }
+            @Override public void read(long start, int[] dst, int off, int len) {
+                s.read(start, dst, off, len);
+                for (int k = off; k < off + len; k++) dst[k] = map[dst[k]];
+            }
+        };
     }
 
     private static Dataset fromStore(String corpus, TokenStore.Opened o, Tokenizers.Spec want, DataSpec spec) {

@@ -183,6 +183,17 @@ public final class TransferCommand implements java.util.concurrent.Callable<Inte
                 m.put("mean_rel_diff", c.mean());
                 m.put("sd_rel_diff", num(c.sd()));
                 m.put("se_rel_diff", num(c.se()));
+                m.put("seed_sd_rel_diff", num(c.seedSd()));
+                List<Map<String, Object>> sc = new ArrayList<>();
+                for (Families.Scale x : c.scales()) {
+                    Map<String, Object> sm = new LinkedHashMap<>();
+                    sm.put("target_N", x.targetN());
+                    sm.put("pairs", x.pairs());
+                    sm.put("mean_rel_diff", x.mean());
+                    sm.put("seed_sd_rel_diff", num(x.sd()));
+                    sc.add(sm);
+                }
+                m.put("per_scale", sc);
                 m.put("min_rel_diff", c.min());
                 m.put("max_rel_diff", c.max());
                 List<Map<String, Object>> ps = new ArrayList<>();

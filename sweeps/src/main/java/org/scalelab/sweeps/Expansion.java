@@ -217,7 +217,21 @@ public final class Expansion {
             coords.remove("train.init");
             coords.remove("data.tokens");
         }
-        return new Point(coords, cfg, RunIds.of(cfg));
+        return new Point(coords, cfg, runId(cfg, runsDir));
+    }
+
+    /**
+     * A run's id; a run that starts from another run keeps the id earlier versions gave it (its init
+     * hashed as written, not relative to the runs folder) when only that run directory exists, so a
+     * sweep started before goes on where it was.
+     */
+    static String runId(RunConfig cfg, String runsDir) {
+        String id = RunIds.of(cfg);
+        if (cfg.train().init().isEmpty()) return id;
+        String legacy = RunIds.legacyOf(cfg);
+        if (!legacy.equals(id) && !java.nio.file.Files.isDirectory(java.nio.file.Path.of(runsDir, id))
+                && java.nio.file.Files.isDirectory(java.nio.file.Path.of(runsDir, legacy))) return legacy;
+        return id;
     }
 
     private static String runLabel(Assign a) {

@@ -96,8 +96,8 @@ class TransferSweepTest {
     @Test
     void aShardTrainsTheParentsItNeedsAndNothingTwice(@TempDir Path tmp) throws IOException {
         Path dir = tmp.resolve("sweep");
-        // Run ids hash the corpus' and the parents' absolute paths, so which shard holds which run depends on
-        // the temporary folder: the seed is chosen so that shard 1 has a child whose parent is in shard 0.
+        // Run ids hash the text corpus' absolute path, so which shard holds which run depends on the
+        // temporary folder: the seed is chosen so that shard 1 has a child whose parent is in shard 0.
         List<Expansion.Point> pts = null;
         for (int seed = 1; seed <= 200 && pts == null; seed++) {
             List<Expansion.Point> p = Expansion.expand(SweepSpec.read(SweepTestSupport.spec(tmp, TRANSFER + "grid:\n  train.seed: [" + seed + "]\n")),
@@ -123,6 +123,32 @@ class TransferSweepTest {
     private static long borrowedParents(List<Expansion.Point> mine) {
         return mine.stream().map(p -> p.config().train().init()).filter(i -> !i.isEmpty()).distinct()
                 .filter(i -> mine.stream().noneMatch(q -> i.endsWith("/" + q.runId()))).count();
+    }
+
+    /**
+     * Fine-tuned runs hash their parent relative to the runs folder, so the ids are the same under
+     * another sweep directory (a moved one, or the same one spelled relative or absolute); a sweep
+     * started before that keeps a fine-tuned run's earlier id (the parent's path hashed as written)
+     * where only that run directory exists.
+     */
+    @Test
+    void fineTunedRunIdsDoNotDependOnTheSweepDirectory(@TempDir Path tmp) throws IOException {
+        // a synthetic corpus: a text corpus's path is part of what every run hashes
+        SweepSpec spec = SweepSpec.read(SweepTestSupport.spec(tmp, TRANSFER + "grid:\n  data.corpus: [\"synthetic:tokens=20000\"]\n"));
+        List<Expansion.Point> a = Expansion.expand(spec, tmp.resolve("a/runs").toString());
+        List<Expansion.Point> b = Expansion.expand(spec, tmp.resolve("elsewhere/b/runs").toString());
+        assertEquals(a.stream().map(Expansion.Point::runId).toList(), b.stream().map(Expansion.Point::runId).toList());
+        assertTrue(a.stream().anyMatch(p -> !p.config().train().init().isEmpty()), "the sweep has fine-tuned runs");
+        Expansion.Point child = a.stream().filter(p -> !p.config().train().init().isEmpty()).findFirst().orElseThrow();
+        String legacy = org.scalelab.trainer.RunIds.legacyOf(child.config());
+        assertTrue(!legacy.equals(child.runId()));
+        Files.createDirectories(tmp.resolve("a/runs").resolve(legacy));
+        List<Expansion.Point> again = Expansion.expand(spec, tmp.resolve("a/runs").toString());
+        assertTrue(again.stream().anyMatch(p -> p.runId().equals(legacy)), "the existing run keeps its id");
+        assertEquals(a.size(), again.size());
+        for (int i = 0; i < a.size(); i++) {
+            if (!a.get(i).runId().equals(child.runId())) assertEquals(a.get(i).runId(), again.get(i).runId(), "other ids unchanged");
+        }
     }
 
     @Test

@@ -15,7 +15,29 @@ public final class RunIds {
     public static String of(RunConfig c) {
         if (c.name() != null && !c.name().isBlank()) return c.name();
         ModelConfig m = c.model();
-        // The output location and the name do not change what is trained, so they are not hashed.
+        String hash = Checkpoint.sha256(Json.line(hashed(c)).getBytes(StandardCharsets.UTF_8)).substring(0, 10);
+        return String.format("L%d-d%d-h%d-T%d-%s", m.nLayer(), m.dModel(), m.nHead(), m.nCtx(), hash);
+    }
+
+    /**
+     * What the id hashes: the config without its name and output folder (they do not change what is
+     * trained), and with {@code train.init} relative to the output folder ({@link Lineage#idKey}), so that
+     * a fine-tuned run keeps its id when its sweep directory moves or is spelled another way.
+     */
+    static RunConfig hashed(RunConfig c) {
+        TrainConfig t = c.train();
+        if (!t.init().isEmpty()) t = t.withInit(Lineage.idKey(t.init(), c.out()));
+        return new RunConfig("", "", c.model(), c.data(), t);
+    }
+
+    /**
+     * The id earlier versions gave a run that starts from another run: {@code train.init} hashed as
+     * written (an absolute or working-directory path). Equal to {@link #of} for runs without init;
+     * sweeps look for it so that a sweep started before keeps its fine-tuned runs.
+     */
+    public static String legacyOf(RunConfig c) {
+        if (c.name() != null && !c.name().isBlank()) return c.name();
+        ModelConfig m = c.model();
         RunConfig hashed = new RunConfig("", "", m, c.data(), c.train());
         String hash = Checkpoint.sha256(Json.line(hashed).getBytes(StandardCharsets.UTF_8)).substring(0, 10);
         return String.format("L%d-d%d-h%d-T%d-%s", m.nLayer(), m.dModel(), m.nHead(), m.nCtx(), hash);

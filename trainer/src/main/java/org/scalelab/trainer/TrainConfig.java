@@ -29,8 +29,10 @@ import java.util.Locale;
  * @param checkpointEvery   steps between checkpoints; one is always written at the end; 0 = only at the end
  * @param earlyStopPatience stop after this many evaluations without a new best val loss; 0 disables
  * @param seed              seed of initialisation, data order and dropout
- * @param init              a run directory whose latest weights initialise this run (fine-tuning,
- *                          transfer); optimizer state, step and schedule start fresh; empty = random init
+ * @param init              a run directory, or a sweep reference (sweep:DIR#RUN_ID, sweep:DIR#best,
+ *                          sweep:DIR#best@N=3e4; see {@link Lineage}), whose latest weights initialise this
+ *                          run (fine-tuning, transfer); the run uses its tokenizer; optimizer state, step and
+ *                          schedule start fresh; empty = random init
  */
 public record TrainConfig(int steps, int batchSize, int microBatch, double lr, double minLrRatio, int warmupSteps,
                           String schedule, double decayFraction, double weightDecay, boolean decayEmbeddings,
@@ -43,6 +45,13 @@ public record TrainConfig(int steps, int batchSize, int microBatch, double lr, d
 
     public TrainConfig {
         if (init == null) init = "";
+    }
+
+    /** This config starting from {@code init} instead. */
+    public TrainConfig withInit(String init) {
+        return new TrainConfig(steps, batchSize, microBatch, lr, minLrRatio, warmupSteps, schedule, decayFraction, weightDecay,
+                decayEmbeddings, decayNormsAndBiases, beta1, beta2, eps, gradClip, evalEvery, evalBatches, logEvery, checkpointEvery,
+                earlyStopPatience, seed, init);
     }
 
     public int micro() {

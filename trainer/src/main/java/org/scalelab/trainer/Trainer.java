@@ -43,17 +43,25 @@ public final class Trainer {
         }
     }
 
-    /** What {@link #prepare} resolves before training: the data, the model shape and the run id. */
-    public record Prepared(RunConfig config, Dataset data, TokenSource train, String runId, Accounting acc) {}
+    /**
+     * What {@link #prepare} resolves before training: the data, the model shape, the run id and, for a run
+     * started from another run ({@code train.init}), that parent (null otherwise).
+     */
+    public record Prepared(RunConfig config, Dataset data, TokenSource train, String runId, Accounting acc, Lineage.Parent parent) {}
 
     private static final long EVAL_SALT = 0x5EEDE7A1L;
 
     private Trainer() {}
 
-    /** Opens the data, fills in nVocab, validates everything and derives the run id. */
+    /**
+     * Opens the data, fills in nVocab, validates everything and derives the run id. A run started from
+     * another run resolves that parent here and encodes its corpus with the parent's tokenizer.
+     */
     public static Prepared prepare(RunConfig cfg) {
         cfg.train().validate();
-        Dataset data = Dataset.open(cfg.data());
+        Lineage.Parent parent = cfg.train().init().isEmpty() ? null : Lineage.resolve(cfg.train().init());
+        Dataset data = parent == null ? Dataset.open(cfg.data())
+                : Dataset.open(cfg.data(), Lineage.tokenizer(parent), Lineage.label(parent));
         int vocab = data.tokenizer().vocabSize();
         ModelConfig m = cfg.model();
         if (m.nVocab() == 0) m = m.withVocab(vocab);
@@ -74,7 +82,7 @@ public final class Trainer {
                     + " tokens, fewer than model.nCtx+1 = " + need
                     + "; use a larger corpus, a larger data.valFraction or a smaller model.nCtx");
         }
-        return new Prepared(resolved, data, train, RunIds.of(resolved), Accounting.of(m));
+        return new Prepared(resolved, data, train, RunIds.of(resolved), Accounting.of(m), parent);
     }
 
     /** Trains into {@code runDir}; returns the result also written to result.json. */
@@ -120,7 +128,7 @@ public final class Trainer {
             wallBefore = s.path("wall_s").asDouble();
             files.truncateMetrics(step);
         } else {
-            ObjectNode lineage = tc.init().isEmpty() ? null : Lineage.initialise(Path.of(tc.init()), mc, params);
+            ObjectNode lineage = prep.parent() == null ? null : Lineage.initialise(prep.parent(), prep.data().tokenizer(), mc, params);
             files.start(cfg, prep, acc, lineage);
         }
 
@@ -293,7 +301,8 @@ public final class Trainer {
 
         void checkSameConfig(RunConfig cfg) {
             RunConfig old = Specs.readConfig(dir.resolve("spec.json"));
-            if (!old.equals(cfg)) {
+            // where the run and its parent lie is not what is trained: a moved or respelled folder resumes
+            if (!RunIds.hashed(old).equals(RunIds.hashed(cfg)) || !java.util.Objects.equals(old.name(), cfg.name())) {
                 throw new UserError(dir.resolve("spec.json") + ": the run was started with a different config; "
                         + "resume it with the same config, or train into a new --out directory");
             }

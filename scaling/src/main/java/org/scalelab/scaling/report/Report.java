@@ -59,7 +59,7 @@ public final class Report {
                 charts.put("families_equal_compute", Plots.byFamilyAtEqualCompute(data, family));
             }
         }
-        com.fasterxml.jackson.databind.JsonNode transfer = readFits(sweepDir.resolve("transfer.json"));
+        com.fasterxml.jackson.databind.JsonNode transfer = TransferPlots.analysis(sweepDir, all);
         if (transfer != null && transfer.path("points").size() > 0) {
             charts.put("transfer_losses", TransferPlots.losses(transfer));
             charts.put("transfer_effective_data", TransferPlots.effectiveData(transfer));

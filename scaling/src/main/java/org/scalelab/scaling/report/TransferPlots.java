@@ -20,6 +20,24 @@ import java.util.TreeMap;
 final class TransferPlots {
     private TransferPlots() {}
 
+    /**
+     * What the report says about transfer and shape families: the sweep's transfer.json when
+     * {@code scalelab transfer} wrote one, else, for a transfer sweep or a sweep of shape families, the
+     * same analysis made here (reference family standard, the default bootstrap), without writing it;
+     * null for other sweeps. So {@code sweep run && report} states the family comparison by itself.
+     */
+    static JsonNode analysis(Path sweepDir, SweepData all) {
+        JsonNode written = Report.readFits(sweepDir.resolve("transfer.json"));
+        if (written != null) return written;
+        if (!all.columns().contains("phase") && !all.columns().contains("family")) return null;
+        try {
+            Map<String, Object> out = org.scalelab.scaling.TransferCommand.analyse(all, 1000, "standard");
+            return new com.fasterxml.jackson.databind.ObjectMapper().valueToTree(out);
+        } catch (org.scalelab.scaling.ScalingError e) {
+            return null;   // a report without the analysis is still a report
+        }
+    }
+
     /** Fine-tuning loss against D_F per model, from scratch (dashed) and fine-tuned (solid). */
     static XYChart losses(JsonNode transfer) {
         XYChart c = Plots.chart("Fine-tuning corpus: from scratch vs pre-trained", "D_F (fine-tuning tokens)", "best validation loss (nats/token)", true, false);
