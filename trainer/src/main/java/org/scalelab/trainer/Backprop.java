@@ -121,6 +121,7 @@ public final class Backprop {
             throw new IllegalStateException("the written-out passes need ND4J's CPU backend, not "
                     + Nd4j.getBackend().getClass().getSimpleName() + "; train through the SameDiff graph (TrainStep does)");
         }
+        if (OWN_THREADS) blasThreads(1);
         ModelConfig c = gpt.config();
         L = c.nLayer(); d = c.dModel(); H = c.nHead(); hs = c.headSize(); f = c.ff(); T = c.nCtx(); V = c.nVocab();
         B = micro; N = B * T;
@@ -332,34 +333,49 @@ public final class Backprop {
     }
 
     /**
-     * Causal self-attention per (sequence, head) on the (T, hs) blocks of qkv (N, 3d) → y (N, d): the
-     * score products of every head, then all softmaxes at once (spread over the kernel threads), then the
-     * value products.
+     * Causal self-attention per (sequence, head) on the (T, hs) blocks of qkv (N, 3d) → y (N, d). With
+     * {@link #OWN_THREADS} each kernel thread takes whole (sequence, head) pairs: scores, softmax and value
+     * products of one pair in a row, while its (T, T) block is in cache. Otherwise the score products of
+     * every head, then all softmaxes at once (spread over the kernel threads), then the value products.
      */
     private void attention(F qkv, F att, F y, float scale) {
-        int ld = 3 * d, nb = blocks(), rb = T / nb;
-        for (int b = 0; b < B; b++) {
-            for (int h = 0; h < H; h++) {
-                long q = (long) b * T * ld + h * hs, k = q + d, s = ((long) b * H + h) * T * T;
-                for (int r = 0; r < nb; r++) {   // rows r·rb … of q kᵀ/√hs, columns up to the block's end
-                    gemm(false, true, rb, (r + 1) * rb, hs, scale, qkv, q + (long) r * rb * ld, ld, qkv, k, ld, 0, att, s + (long) r * rb * T, T);
+        if (OWN_THREADS) {
+            Kernels.range(B * H, 1L << 20, (lo, hi) -> {
+                for (int p = lo; p < hi; p++) {
+                    scores(qkv, att, scale, p / H, p % H);
+                    Kernels.causalSoftmax(att.b, p * T * T, T);
+                    values(att, qkv, y, p / H, p % H);
                 }
-            }
+            });
+            tick("f.att");
+            return;
         }
+        for (int p = 0; p < B * H; p++) scores(qkv, att, scale, p / H, p % H);
         tick("f.att.gemm");
         Kernels.range(B * H, (long) T * T, (lo, hi) -> {
             for (int p = lo; p < hi; p++) Kernels.causalSoftmax(att.b, p * T * T, T);
         });
         tick("f.att.softmax");
-        for (int b = 0; b < B; b++) {
-            for (int h = 0; h < H; h++) {
-                long v = (long) b * T * ld + h * hs + 2 * d, s = ((long) b * H + h) * T * T, yo = (long) b * T * d + h * hs;
-                for (int r = 0; r < nb; r++) {   // y rows = P rows · v, over the columns that are not masked
-                    gemm(false, false, rb, hs, (r + 1) * rb, 1, att, s + (long) r * rb * T, T, qkv, v, ld, 0, y, yo + (long) r * rb * d, d);
-                }
-            }
-        }
+        for (int p = 0; p < B * H; p++) values(att, qkv, y, p / H, p % H);
         tick("f.att.gemm");
+    }
+
+    /** Rows r·rb … of q kᵀ/√hs of sequence b, head h, each over the columns up to its row block's end. */
+    private void scores(F qkv, F att, float scale, int b, int h) {
+        int ld = 3 * d, nb = blocks(), rb = T / nb;
+        long q = (long) b * T * ld + h * hs, k = q + d, s = ((long) b * H + h) * T * T;
+        for (int r = 0; r < nb; r++) {
+            gemm1(false, true, rb, (r + 1) * rb, hs, scale, qkv, q + (long) r * rb * ld, ld, qkv, k, ld, 0, att, s + (long) r * rb * T, T);
+        }
+    }
+
+    /** y rows = P rows · v of sequence b, head h, over the columns that are not masked. */
+    private void values(F att, F qkv, F y, int b, int h) {
+        int ld = 3 * d, nb = blocks(), rb = T / nb;
+        long v = (long) b * T * ld + h * hs + 2 * d, s = ((long) b * H + h) * T * T, yo = (long) b * T * d + h * hs;
+        for (int r = 0; r < nb; r++) {
+            gemm1(false, false, rb, hs, (r + 1) * rb, 1, att, s + (long) r * rb * T, T, qkv, v, ld, 0, y, yo + (long) r * rb * d, d);
+        }
     }
 
     // --- backward ----------------------------------------------------------------------------------
@@ -431,46 +447,109 @@ public final class Backprop {
         tick("b.gemm.dx");
     }
 
-    /** Backward of {@link #attention}: dy (N, d) → dqkv (N, 3d). */
+    /** Backward of {@link #attention}: dy (N, d) → dqkv (N, 3d); with {@link #OWN_THREADS} whole pairs per thread. */
     private void attentionBackward(F qkv, F att, F dy, float scale) {
-        int ld = 3 * d, nb = blocks(), rb = T / nb;
         tick(null);
-        for (int b = 0; b < B; b++) {
-            for (int h = 0; h < H; h++) {
-                long v = (long) b * T * ld + h * hs + 2 * d, s = ((long) b * H + h) * T * T, yo = (long) b * T * d + h * hs;
-                for (int r = 0; r < nb; r++) {
-                    long rq = (long) r * rb;
-                    // dP rows = dy rows · vᵀ (columns up to the block's end)
-                    gemm(false, true, rb, (r + 1) * rb, hs, 1, dy, yo + rq * d, d, qkv, v, ld, 0, datt, s + rq * T, T);
-                    // dv rows of block r = (P rows r·rb … T−1, columns of block r)ᵀ · dy rows r·rb … T−1
-                    gemm(true, false, rb, hs, T - r * rb, 1, att, s + rq * T + rq, T, dy, yo + rq * d, d, 0, dqkv, v + rq * ld, ld);
+        if (OWN_THREADS) {
+            Kernels.range(B * H, 1L << 20, (lo, hi) -> {
+                for (int p = lo; p < hi; p++) {
+                    valuesBackward(qkv, att, dy, p / H, p % H);
+                    Kernels.causalSoftmaxBackward(att.b, p * T * T, datt.b, p * T * T, T, scale);
+                    scoresBackward(qkv, p / H, p % H);
                 }
-            }
+            });
+            tick("b.att");
+            return;
         }
+        for (int p = 0; p < B * H; p++) valuesBackward(qkv, att, dy, p / H, p % H);
         tick("b.att.gemm");
         Kernels.range(B * H, (long) T * T, (lo, hi) -> {   // dS (scaled), in place of dP
             for (int p = lo; p < hi; p++) Kernels.causalSoftmaxBackward(att.b, p * T * T, datt.b, p * T * T, T, scale);
         });
         tick("b.att.softmax");
-        for (int b = 0; b < B; b++) {
-            for (int h = 0; h < H; h++) {
-                long q = (long) b * T * ld + h * hs, k = q + d, s = ((long) b * H + h) * T * T;
-                for (int r = 0; r < nb; r++) {
-                    long rq = (long) r * rb;
-                    // dq rows = dS rows · k (columns up to the block's end)
-                    gemm(false, false, rb, hs, (r + 1) * rb, 1, datt, s + rq * T, T, qkv, k, ld, 0, dqkv, q + rq * ld, ld);
-                    // dk rows of block r = (dS rows r·rb … T−1, columns of block r)ᵀ · q rows r·rb … T−1
-                    gemm(true, false, rb, hs, T - r * rb, 1, datt, s + rq * T + rq, T, qkv, q + rq * ld, ld, 0, dqkv, k + rq * ld, ld);
-                }
-            }
-        }
+        for (int p = 0; p < B * H; p++) scoresBackward(qkv, p / H, p % H);
         tick("b.att.gemm");
     }
 
-    /** C = α·op(A)·op(B) + β·C on row-major blocks at the given element offsets. */
+    /** dP = dy · vᵀ and dv = Pᵀ · dy of sequence b, head h, over the unmasked blocks. */
+    private void valuesBackward(F qkv, F att, F dy, int b, int h) {
+        int ld = 3 * d, nb = blocks(), rb = T / nb;
+        long v = (long) b * T * ld + h * hs + 2 * d, s = ((long) b * H + h) * T * T, yo = (long) b * T * d + h * hs;
+        for (int r = 0; r < nb; r++) {
+            long rq = (long) r * rb;
+            // dP rows = dy rows · vᵀ (columns up to the block's end)
+            gemm1(false, true, rb, (r + 1) * rb, hs, 1, dy, yo + rq * d, d, qkv, v, ld, 0, datt, s + rq * T, T);
+            // dv rows of block r = (P rows r·rb … T−1, columns of block r)ᵀ · dy rows r·rb … T−1
+            gemm1(true, false, rb, hs, T - r * rb, 1, att, s + rq * T + rq, T, dy, yo + rq * d, d, 0, dqkv, v + rq * ld, ld);
+        }
+    }
+
+    /** dq = dS · k and dk = dSᵀ · q of sequence b, head h, over the unmasked blocks. */
+    private void scoresBackward(F qkv, int b, int h) {
+        int ld = 3 * d, nb = blocks(), rb = T / nb;
+        long q = (long) b * T * ld + h * hs, k = q + d, s = ((long) b * H + h) * T * T;
+        for (int r = 0; r < nb; r++) {
+            long rq = (long) r * rb;
+            // dq rows = dS rows · k (columns up to the block's end)
+            gemm1(false, false, rb, hs, (r + 1) * rb, 1, datt, s + rq * T, T, qkv, k, ld, 0, dqkv, q + rq * ld, ld);
+            // dk rows of block r = (dS rows r·rb … T−1, columns of block r)ᵀ · q rows r·rb … T−1
+            gemm1(true, false, rb, hs, T - r * rb, 1, datt, s + rq * T + rq, T, qkv, q + rq * ld, ld, 0, dqkv, k + rq * ld, ld);
+        }
+    }
+
+    /**
+     * C = α·op(A)·op(B) + β·C on row-major blocks at the given element offsets. With {@link #OWN_THREADS}
+     * a large product is split into row blocks of C, one per kernel thread, each a single-threaded BLAS
+     * call (every element of C is still computed by one call, so the result does not depend on timing).
+     */
     private static void gemm(boolean ta, boolean tb, int m, int n, int k, float alpha, F a, long ao, int lda,
                              F b, long bo, int ldb, float beta, F c, long co, int ldc) {
+        int parts = OWN_THREADS ? (int) Math.min(Kernels.THREADS, Math.max(1, (long) m * n * k / splitWork)) : 1;
+        parts = Math.min(parts, Math.max(1, m / 4));
+        if (parts <= 1) {
+            gemm1(ta, tb, m, n, k, alpha, a, ao, lda, b, bo, ldb, beta, c, co, ldc);
+            return;
+        }
+        int ps = parts;
+        Kernels.parallel(ps, p -> {
+            int r0 = (int) ((long) m * p / ps), r1 = (int) ((long) m * (p + 1) / ps);
+            // rows r0… of op(A): rows of A, or columns of A when it is transposed
+            gemm1(ta, tb, r1 - r0, n, k, alpha, a, ao + (ta ? r0 : (long) r0 * lda), lda, b, bo, ldb, beta, c, co + (long) r0 * ldc, ldc);
+        });
+    }
+
+    /** One BLAS call. */
+    private static void gemm1(boolean ta, boolean tb, int m, int n, int k, float alpha, F a, long ao, int lda,
+                              F b, long bo, int ldb, float beta, F c, long co, int ldc) {
         openblas_nolapack.cblas_sgemm(ROW, ta ? TR : NO, tb ? TR : NO, m, n, k, alpha, a.at(ao), lda, b.at(bo), ldb,
                 beta, c.at(co), ldc);
+    }
+
+    /**
+     * Whether the passes run BLAS single-threaded and spread the work over {@link Kernels}' threads
+     * themselves (row blocks of each large product, whole (sequence, head) pairs of attention) rather than
+     * letting OpenBLAS thread each call. OpenBLAS's workers spin for a while after every threaded call,
+     * on the core the element-wise loops' second thread needs; with one BLAS thread there are no workers.
+     * {@code -Dscalelab.blasThreads=true} restores threaded BLAS calls (for comparison in {@code bench}).
+     */
+    static final boolean OWN_THREADS = !Boolean.getBoolean("scalelab.blasThreads") && Kernels.THREADS > 1;
+
+    /** Whether the passes spread BLAS work over their own threads ({@link #OWN_THREADS}). */
+    public static boolean ownThreads() { return OWN_THREADS; }
+
+    /** Multiply-adds from which a product is split over the kernel threads (tests set it to 1 to split every product). */
+    public static long splitWork = 1L << 20;
+
+    /**
+     * Sets OpenBLAS's thread count (process-wide) and returns the previous one. With {@link #OWN_THREADS}
+     * the constructor sets one thread for the rest of the process and leaves it there: switching back and
+     * forth around each step cost more than it saved (about 0.3 ms a switch, and the woken BLAS workers
+     * spin into the next step: 39 k instead of 50 k tokens/s on (2,64,2,64,16,256)).
+     */
+    static int blasThreads(int n) {
+        org.nd4j.linalg.api.blas.Blas blas = Nd4j.factory().blas();
+        int prev = blas.getMaxThreads();
+        if (prev != n) blas.setMaxThreads(n);
+        return prev;
     }
 }

@@ -88,6 +88,23 @@ class BackpropTest {
         }
     }
 
+    /**
+     * Every matrix product split into row blocks over the kernel threads (as the products of larger models
+     * are), odd row counts included: the same loss and gradients.
+     */
+    @Test
+    void productsSplitOverThreads() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Backprop.ownThreads(), "one kernel thread: products are not split");
+        long saved = Backprop.splitWork;
+        try {
+            Backprop.splitWork = 1;
+            check(new ModelConfig(2, 16, 2, 0, 8, 11, 0.0, true, true), 3);
+            check(new ModelConfig(1, 12, 3, 20, 6, 7, 0.0, false, false), 3);
+        } finally {
+            Backprop.splitWork = saved;
+        }
+    }
+
     @Test
     void untiedWithoutBiasesOddShapes() {
         check(new ModelConfig(1, 12, 3, 20, 6, 7, 0.0, false, false), 2);
