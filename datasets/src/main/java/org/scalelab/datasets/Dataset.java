@@ -142,10 +142,7 @@ public final class Dataset {
      */
     public static Dataset open(DataSpec spec, Tokenizer tokenizer) {
         if (tokenizer != null) spec = new DataSpec(spec.corpus(), "auto", spec.valFraction(), spec.tokens(), spec.seed());
-        if (!(spec.valFraction() > 0 && spec.valFraction() < 1)) {
-            throw new UserError("data.valFraction must be in (0, 1), got " + spec.valFraction());
-        }
-        if (spec.tokens() < 0) throw new UserError("data.tokens must be ≥ 0 (0 = all training tokens), got " + spec.tokens());
+        checkSplitAndBudget(spec);
         Tokenizers.Spec tok;
         try {
             tok = Tokenizers.parse(spec.tokenizer());
@@ -171,19 +168,10 @@ public final class Dataset {
             case STDIN -> throw new UserError("data.corpus '-' (standard input) works with data prepare only; prepare it into a store first");
             default -> {
                 TextCorpus c = ref.textCorpus(false);
-                String kind = tokenizer != null ? tokenizer.kind() : tok.kind();
-                OnInvalid onInvalid = ref.kind() == CorpusRef.Kind.CATALOG
-                        ? (kind.equals("byte") ? OnInvalid.KEEP : OnInvalid.REPLACE) : OnInvalid.ERROR;
-                Prepare.Options o = new Prepare.Options(tokenizer != null ? Tokenizers.specOf(tokenizer) : tok.toString(), spec.valFraction(), Prepare.Split.AUTO, spec.seed(), onInvalid,
-                        Prepare.Options.DEFAULT_BPE_SAMPLE, true);
+                Prepare.Options o = tokenizer != null ? textOptions(ref, spec, Tokenizers.specOf(tokenizer), tokenizer.kind())
+                        : textOptions(ref, spec, tok.toString(), tok.kind());
                 try {
-                    if (c.totalBytes() > memoryLimitBytes) {
-                        Path dir = Prepare.cached(c, ref.text(), o, tokenizer);
-                        return fromStore(ref.text(), TokenStore.open(dir), Tokenizers.parse("auto"), spec);
-                    }
-                    Prepare.InMemory m = Prepare.inMemory(c, o, tokenizer);
-                    return new Dataset(c.name, ref.text(), m.tokenizer(), m.train(), m.val(), Double.NaN, m.splitMethod(), spec.seed(),
-                            m.trainBytes(), m.valBytes(), null, null);
+                    return fromText(ref, c, o, tokenizer, spec);
                 } catch (CharTokenizer.UnknownCharacter e) {
                     if (tokenizer == null) throw e;
                     throw new UserError(ref.text() + ": " + e.getMessage().replace("the training corpus", "the run's training corpus")
@@ -191,6 +179,31 @@ public final class Dataset {
                 }
             }
         }
+    }
+
+    private static void checkSplitAndBudget(DataSpec spec) {
+        if (!(spec.valFraction() > 0 && spec.valFraction() < 1)) {
+            throw new UserError("data.valFraction must be in (0, 1), got " + spec.valFraction());
+        }
+        if (spec.tokens() < 0) throw new UserError("data.tokens must be ≥ 0 (0 = all training tokens), got " + spec.tokens());
+    }
+
+    /** How a text corpus is prepared when a run opens it: catalogue text is repaired (bytes kept for byte tokens), files must be valid UTF-8. */
+    private static Prepare.Options textOptions(CorpusRef ref, DataSpec spec, String tokenizer, String kind) {
+        OnInvalid onInvalid = ref.kind() == CorpusRef.Kind.CATALOG ? (kind.equals("byte") ? OnInvalid.KEEP : OnInvalid.REPLACE) : OnInvalid.ERROR;
+        return new Prepare.Options(tokenizer, spec.valFraction(), Prepare.Split.AUTO, spec.seed(), onInvalid,
+                Prepare.Options.DEFAULT_BPE_SAMPLE, true);
+    }
+
+    /** A text corpus encoded in memory, or once into the store cache when it is large; with {@code given} when not null. */
+    private static Dataset fromText(CorpusRef ref, TextCorpus c, Prepare.Options o, Tokenizer given, DataSpec spec) {
+        if (c.totalBytes() > memoryLimitBytes) {
+            Path dir = Prepare.cached(c, ref.text(), o, given);
+            return fromStore(ref.text(), TokenStore.open(dir), Tokenizers.parse("auto"), spec);
+        }
+        Prepare.InMemory m = Prepare.inMemory(c, o, given);
+        return new Dataset(c.name, ref.text(), m.tokenizer(), m.train(), m.val(), Double.NaN, m.splitMethod(), spec.seed(),
+                m.trainBytes(), m.valBytes(), null, null);
     }
 
     /** A corpus whose own vocabulary is not the one it must be read in: one line naming both. */
@@ -228,23 +241,11 @@ public final class Dataset {
             Dataset d = open(new DataSpec(spec.corpus(), "auto", spec.valFraction(), spec.tokens(), spec.seed()));
             return d.inherit(inherited, from, ref.kind() == CorpusRef.Kind.STORE);
         }
-        if (!(spec.valFraction() > 0 && spec.valFraction() < 1)) {
-            throw new UserError("data.valFraction must be in (0, 1), got " + spec.valFraction());
-        }
-        if (spec.tokens() < 0) throw new UserError("data.tokens must be ≥ 0 (0 = all training tokens), got " + spec.tokens());
+        checkSplitAndBudget(spec);
         TextCorpus c = ref.textCorpus(false);
-        String kind = inherited.kind();
-        OnInvalid onInvalid = ref.kind() == CorpusRef.Kind.CATALOG ? (kind.equals("byte") ? OnInvalid.KEEP : OnInvalid.REPLACE) : OnInvalid.ERROR;
-        Prepare.Options o = new Prepare.Options(Tokenizers.specOf(inherited), spec.valFraction(), Prepare.Split.AUTO, spec.seed(), onInvalid,
-                Prepare.Options.DEFAULT_BPE_SAMPLE, true);
+        Prepare.Options o = textOptions(ref, spec, Tokenizers.specOf(inherited), inherited.kind());
         try {
-            if (c.totalBytes() > memoryLimitBytes) {
-                Path dir = Prepare.cached(c, ref.text(), o, inherited);
-                return fromStore(ref.text(), TokenStore.open(dir), Tokenizers.parse("auto"), spec);
-            }
-            Prepare.InMemory m = Prepare.inMemory(c, o, inherited);
-            return new Dataset(c.name, ref.text(), m.tokenizer(), m.train(), m.val(), Double.NaN, m.splitMethod(), spec.seed(),
-                    m.trainBytes(), m.valBytes(), null, null);
+            return fromText(ref, c, o, inherited, spec);
         } catch (UserError e) {
             if (!(inherited instanceof CharTokenizer ct) || !e.getMessage().contains("is not in the character vocabulary")) throw e;
             CharTokenizer own = (CharTokenizer) Prepare.fit(c, new Tokenizers.Spec("char", 0), o, Progress.silent());
