@@ -222,15 +222,7 @@ public final class Plots {
             s.setShowInLegend(runs.size() <= 12);
         }
         if (vsCompute && all.size() > 1) {
-            all.sort(Comparator.comparingDouble(p -> p[0]));
-            List<double[]> front = new ArrayList<>();
-            double best = Double.MAX_VALUE;
-            for (double[] p : all) {
-                if (p[1] < best) {
-                    best = p[1];
-                    front.add(p);
-                }
-            }
+            List<double[]> front = frontier(all);
             XYSeries f = c.addSeries("compute frontier (min loss at ≤ C)", front.stream().mapToDouble(p -> p[0]).toArray(),
                     front.stream().mapToDouble(p -> p[1]).toArray());
             f.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
@@ -455,15 +447,7 @@ public final class Plots {
                 first = false;
             }
             if (all.size() < 2) continue;
-            all.sort(Comparator.comparingDouble(p -> p[0]));
-            List<double[]> front = new ArrayList<>();
-            double best = Double.MAX_VALUE;
-            for (double[] p : all) {
-                if (p[1] < best) {
-                    best = p[1];
-                    front.add(p);
-                }
-            }
+            List<double[]> front = frontier(all);
             XYSeries f = c.addSeries(e.getKey() + " frontier (min loss at ≤ C)", front.stream().mapToDouble(p -> p[0]).toArray(),
                     front.stream().mapToDouble(p -> p[1]).toArray());
             f.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
@@ -478,5 +462,19 @@ public final class Plots {
         if (x == 0) return 0;
         double scale = Math.pow(10, Math.floor(Math.log10(Math.abs(x))) - 3);
         return Math.round(x / scale) * scale;
+    }
+
+    /** The running minimum of (x, loss) points in increasing x: the points that lower the best loss so far (sorts {@code pts}). */
+    static List<double[]> frontier(List<double[]> pts) {
+        pts.sort(Comparator.comparingDouble(p -> p[0]));
+        List<double[]> front = new ArrayList<>();
+        double best = Double.MAX_VALUE;
+        for (double[] p : pts) {
+            if (p[1] < best) {
+                best = p[1];
+                front.add(p);
+            }
+        }
+        return front;
     }
 }
