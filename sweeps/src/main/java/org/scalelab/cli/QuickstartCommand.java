@@ -62,10 +62,11 @@ public final class QuickstartCommand implements Callable<Integer> {
         text = smaller(text, steps, sizes);
         if (bootstrap < 0) throw new UserError("--bootstrap must be >= 0, got " + bootstrap);
         PrintWriter out = spec != null ? spec.commandLine().getOut() : new PrintWriter(System.out, true);
+        PrintWriter err = spec != null ? spec.commandLine().getErr() : new PrintWriter(System.err, true);
         Files.createDirectories(dir);
-        Path spec = dir.resolve("sweep.yaml");
-        if (!Files.exists(spec) || !Files.readString(spec).equals(text)) Files.writeString(spec, text);
-        SweepSpec s = SweepSpec.read(spec);
+        Path specFile = dir.resolve("sweep.yaml");
+        if (!Files.exists(specFile) || !Files.readString(specFile).equals(text)) Files.writeString(specFile, text);
+        SweepSpec s = SweepSpec.read(specFile);
         List<Expansion.Point> pts = Expansion.expand(s, dir.resolve("runs").toString());
         System.err.printf(Locale.ROOT, "quickstart: %d runs of the kaplan-tiny sweep -> %s (resumes where it stopped)%n", pts.size(), dir);
         long t0 = System.nanoTime();
@@ -77,7 +78,7 @@ public final class QuickstartCommand implements Callable<Integer> {
         Runtime.getRuntime().removeShutdownHook(hook);
 
         System.err.println("quickstart: fitting");
-        int code = new CommandLine(new FitCommand()).setOut(out).setErr(this.spec != null ? this.spec.commandLine().getErr() : new PrintWriter(System.err, true)).execute(dir.toString(), "--laws", "n,n+e,c", "--bootstrap", String.valueOf(bootstrap));
+        int code = new CommandLine(new FitCommand()).setOut(out).setErr(err).execute(dir.toString(), "--laws", "n,n+e,c", "--bootstrap", String.valueOf(bootstrap));
         if (code != 0) return code;
         Path index = Report.write(dir, dir.resolve("report"));
 
@@ -86,7 +87,7 @@ public final class QuickstartCommand implements Callable<Integer> {
         double trainS = 0, minLoss = Double.MAX_VALUE;
         List<JsonNode> results = new java.util.ArrayList<>();
         for (Expansion.Point p : pts) {
-            JsonNode r = org.scalelab.sweeps.ResultsCsv.readJson(dir.resolve("runs").resolve(p.runId()).resolve("result.json"));
+            JsonNode r = Json.readOrNull(dir.resolve("runs").resolve(p.runId()).resolve("result.json"));
             if (r == null) continue;
             results.add(r);
             trainS += r.path("wall_s").asDouble();

@@ -43,21 +43,11 @@ public final class ResultsCsv {
 
     /** The status of a run directory: done, diverged, failed, interrupted, running (locked) or pending. */
     static String status(Path runDir, long lockTimeoutMs) {
-        JsonNode r = readJson(runDir.resolve("result.json"));
+        JsonNode r = Json.readOrNull(runDir.resolve("result.json"));
         if (r != null && !r.path("status").asText().equals("interrupted")) return r.path("status").asText();
         if (Files.exists(runDir.resolve("failure.json"))) return "failed";
         if (Locks.isHeld(runDir, lockTimeoutMs)) return "running";
         return r != null || Files.exists(runDir.resolve("checkpoint")) ? "interrupted" : "pending";
-    }
-
-    /** A run file such as result.json, or null when it is missing or unreadable (a crash mid-write). */
-    public static JsonNode readJson(Path f) {
-        if (!Files.isRegularFile(f)) return null;
-        try {
-            return Json.MAPPER.readTree(f.toFile());
-        } catch (IOException e) {
-            return null;
-        }
     }
 
     public static void rebuild(Path sweepDir, List<Expansion.Point> points, long lockTimeoutMs) {
@@ -113,9 +103,9 @@ public final class ResultsCsv {
         StringBuilder sb = new StringBuilder(String.join(",", header.stream().map(ResultsCsv::csv).toList())).append('\n');
         for (Expansion.Point p : points) {
             Path dir = sweepDir.resolve("runs").resolve(p.runId());
-            JsonNode r = readJson(dir.resolve("result.json"));
-            JsonNode f = readJson(dir.resolve("failure.json"));
-            JsonNode spec = readJson(dir.resolve("spec.json"));
+            JsonNode r = Json.readOrNull(dir.resolve("result.json"));
+            JsonNode f = Json.readOrNull(dir.resolve("failure.json"));
+            JsonNode spec = Json.readOrNull(dir.resolve("spec.json"));
             RunConfig c = p.config();
             int vocab = spec != null ? spec.path("config").path("model").path("nVocab").asInt(c.model().nVocab()) : c.model().nVocab();
             List<String> row = new ArrayList<>();

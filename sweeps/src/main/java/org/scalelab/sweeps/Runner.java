@@ -152,7 +152,7 @@ public final class Runner {
             String outcome = o.inProcess() ? inProcess(p, dir, o, lost)
                     : child(p, dir, o, lost, () -> progress(sweepDir, points, mine, o, startup));
             double secs = (System.nanoTime() - t0) / 1e9;
-            var result = ResultsCsv.readJson(dir.resolve("result.json"));
+            var result = Json.readOrNull(dir.resolve("result.json"));
             if (outcome.equals("done") && result != null && st.equals("pending")) {
                 startup[0] += Math.max(0, secs - result.path("wall_s").asDouble());
                 startup[1]++;
@@ -217,7 +217,7 @@ public final class Runner {
 
     /** The best val loss of a finished run, for the log line. */
     private static String bestVal(Path resultJson) {
-        var r = ResultsCsv.readJson(resultJson);
+        var r = Json.readOrNull(resultJson);
         if (r == null || !r.path("best_val_loss").isNumber()) return "";
         return String.format(Locale.ROOT, ", best val loss %.4f", r.get("best_val_loss").asDouble());
     }
@@ -240,7 +240,7 @@ public final class Runner {
      */
     static RunConfig trainConfig(Expansion.Point p, Path dir) {
         RunConfig named = new RunConfig(p.runId(), p.config().out(), p.config().model(), p.config().data(), p.config().train());
-        var spec = ResultsCsv.readJson(dir.resolve("spec.json"));
+        var spec = Json.readOrNull(dir.resolve("spec.json"));
         if (spec != null && spec.path("config").path("name").asText("").isEmpty()) return p.config();
         return named;
     }
@@ -320,8 +320,8 @@ public final class Runner {
             }
             int code = proc.exitValue();
             if (lost.get()) return "lost";
-            String status = ResultsCsv.readJson(dir.resolve("result.json")) == null ? null
-                    : ResultsCsv.readJson(dir.resolve("result.json")).path("status").asText();
+            var result = Json.readOrNull(dir.resolve("result.json"));
+            String status = result == null ? null : result.path("status").asText();
             if (code == 0 && "done".equals(status)) return "done";
             if (code == 3 && "diverged".equals(status)) return "diverged";
             if ((code == 130 || code == 143) && (o.stop().get() || "interrupted".equals(status))) return "interrupted";
@@ -358,11 +358,9 @@ public final class Runner {
         // an uncaught error: its root cause (the last "Caused by:"), not the last frames of its stack trace
         String oom = null, thrown = null;
         for (String l : lines) {
-            String t = l.trim();
-            if (t.contains("java.lang.OutOfMemoryError")) oom = t.replaceFirst("^(Caused by: |Exception in thread \"[^\"]*\" )", "");
-            if (t.startsWith("Exception in thread ") || (thrown != null && t.startsWith("Caused by: "))) {
-                thrown = t.replaceFirst("^(Caused by: |Exception in thread \"[^\"]*\" )", "");
-            }
+            String t = l.trim(), error = t.replaceFirst("^(Caused by: |Exception in thread \"[^\"]*\" )", "");
+            if (t.contains("java.lang.OutOfMemoryError")) oom = error;
+            if (t.startsWith("Exception in thread ") || (thrown != null && t.startsWith("Caused by: "))) thrown = error;
         }
         if (oom != null) return "out of memory (raise --run-memory or lower train.microBatch): " + oom;
         if (thrown != null) return what + ": " + thrown;

@@ -58,7 +58,7 @@ final class SweepState {
     static Run read(Path dir, Expansion.Point p, long lockTimeoutMs) {
         String status = ResultsCsv.status(dir, lockTimeoutMs);
         JsonNode last = lastMetrics(dir.resolve("metrics.jsonl"));
-        JsonNode spec = ResultsCsv.readJson(dir.resolve("spec.json"));
+        JsonNode spec = Json.readOrNull(dir.resolve("spec.json"));
         int vocab = spec != null ? spec.path("data").path("vocab_size").asInt(0) : 0;
         if (vocab == 0 && p.config().model().nVocab() > 0) vocab = p.config().model().nVocab();
         if (vocab == 0) {
@@ -69,7 +69,7 @@ final class SweepState {
             }
         }
         if (vocab == 0) vocab = TimeModel.VOCAB_GUESS;
-        return new Run(p, dir, status, ResultsCsv.readJson(dir.resolve("result.json")), ResultsCsv.readJson(dir.resolve("failure.json")),
+        return new Run(p, dir, status, Json.readOrNull(dir.resolve("result.json")), Json.readOrNull(dir.resolve("failure.json")),
                 last == null ? 0 : last.path("step").asLong(), last == null ? Double.NaN : last.path("train_loss").asDouble(Double.NaN),
                 last == null ? Double.NaN : last.path("tokens_per_s").asDouble(Double.NaN), vocab);
     }

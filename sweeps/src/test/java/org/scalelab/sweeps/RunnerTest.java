@@ -50,9 +50,9 @@ class RunnerTest {
         List<Expansion.Point> pts = Expansion.expand(SweepSpec.read(f), dir.resolve("runs").toString());
         assertEquals(4, Runner.run(dir, pts, inProcess()));
         assertEquals(List.of("done", "diverged", "failed", "done"), statuses(dir));
-        var failure = ResultsCsv.readJson(dir.resolve("runs").resolve(pts.get(2).runId()).resolve("failure.json"));
+        var failure = Json.readOrNull(dir.resolve("runs").resolve(pts.get(2).runId()).resolve("failure.json"));
         assertTrue(failure.get("reason").asText().contains("model.nCtx"), failure.toString());
-        var diverged = ResultsCsv.readJson(dir.resolve("runs").resolve(pts.get(1).runId()).resolve("result.json"));
+        var diverged = Json.readOrNull(dir.resolve("runs").resolve(pts.get(1).runId()).resolve("result.json"));
         assertEquals("diverged", diverged.get("stop_reason").asText());
         assertEquals(0, Runner.run(dir, pts, inProcess()), "finished, diverged and failed runs are skipped");
         Runner.Options retry = new Runner.Options(true, 0, 1, true, "1g", 5_000, QUIET, new AtomicBoolean());
@@ -84,7 +84,7 @@ class RunnerTest {
         for (Expansion.Point p : pts) {
             Path runDir = dir.resolve("runs").resolve(p.runId());
             assertEquals(1, claims(runDir), p.runId());
-            var r = ResultsCsv.readJson(runDir.resolve("result.json"));
+            var r = Json.readOrNull(runDir.resolve("result.json"));
             assertEquals("done", r.get("status").asText());
             assertEquals(p.runId(), r.get("run_id").asText(), "result.json carries the directory's id");
         }
@@ -200,7 +200,7 @@ class RunnerTest {
             for (int i = 1; i < steps.size(); i++) assertTrue(steps.get(i) > steps.get(i - 1), "steps logged once, in order: " + steps);
             assertEquals(1000, steps.get(steps.size() - 1));
             firstSteps.add(steps.get(0));
-            assertEquals(x.runId(), ResultsCsv.readJson(run.resolve("result.json")).get("run_id").asText());
+            assertEquals(x.runId(), Json.readOrNull(run.resolve("result.json")).get("run_id").asText());
         }
         assertEquals(Set.of(0L), firstSteps);
         assertTrue(claims <= 3, "only the interrupted run is started twice: " + claims);
@@ -266,11 +266,11 @@ class RunnerTest {
         }
         assertEquals(2, trained[0], "both runs were started, the second after the first one's crash");
         assertEquals(List.of("failed", "failed"), statuses(dir));
-        var k = ResultsCsv.readJson(killed.resolve("failure.json"));
+        var k = Json.readOrNull(killed.resolve("failure.json"));
         assertEquals(137, k.get("exit_code").asInt(), k.toString());
         assertTrue(k.get("reason").asText().startsWith("killed (SIGKILL)"), k.toString());
         assertTrue(!Files.exists(killed.resolve("result.json")), "no result for the killed run");
-        var m = ResultsCsv.readJson(oom.resolve("failure.json"));
+        var m = Json.readOrNull(oom.resolve("failure.json"));
         assertTrue(m.get("reason").asText().startsWith("out of memory (raise --run-memory") && m.get("reason").asText().contains("192M"),
                 m.toString());
         for (Path run : List.of(killed, oom)) {

@@ -47,8 +47,7 @@ public final class Lineage {
     /** Resolves a {@code train.init} reference to its run directory (which must exist). */
     public static Parent resolve(String init) {
         if (init.startsWith(SWEEP)) return resolveSweep(init);
-        Path p = Path.of(init);
-        Path runDir = p.getFileName() != null && p.getFileName().toString().equals("checkpoint") ? p.getParent() : p;
+        Path runDir = runDirOf(Path.of(init));
         if (runDir == null || !Files.isDirectory(runDir)) {
             throw new UserError("train.init: " + init + " is not a run directory; give a run directory (runs/<id>) or a sweep "
                     + "reference (sweep:DIR#RUN_ID, sweep:DIR#best, sweep:DIR#best@N=3e4)");
@@ -104,7 +103,7 @@ public final class Lineage {
         }
         List<double[]> cand = new ArrayList<>();   // {index, N, loss}
         for (int i = 0; i < dirs.size(); i++) {
-            JsonNode r = readJson(dirs.get(i).resolve("result.json"));
+            JsonNode r = Json.readOrNull(dirs.get(i).resolve("result.json"));
             if (r == null || !r.path("status").asText().equals("done") || !r.path("best_val_loss").isNumber()
                     || !Checkpoint.exists(dirs.get(i).resolve("checkpoint"))) continue;
             cand.add(new double[]{i, r.path("N").asDouble(), r.path("best_val_loss").asDouble()});
@@ -150,9 +149,13 @@ public final class Lineage {
             if (hash <= 0) return init;
             return SWEEP + relative(body.substring(0, hash), out) + body.substring(hash);
         }
-        Path p = Path.of(init);
-        if (p.getFileName() != null && p.getFileName().toString().equals("checkpoint") && p.getParent() != null) p = p.getParent();
-        return relative(p.toString(), out);
+        Path p = Path.of(init), runDir = runDirOf(p);
+        return relative((runDir != null ? runDir : p).toString(), out);
+    }
+
+    /** The run directory a path names: itself, or the run of a {@code checkpoint/} folder (null when that has no parent). */
+    private static Path runDirOf(Path p) {
+        return p.getFileName() != null && p.getFileName().toString().equals("checkpoint") ? p.getParent() : p;
     }
 
     private static String relative(String path, String out) {
@@ -192,7 +195,7 @@ public final class Lineage {
             l.put("init_ref", parent.ref());
             l.put("parent_sweep", parent.sweep().toAbsolutePath().normalize().toString());
             l.put("parent_selected_by", parent.selector());
-            JsonNode r = readJson(runDir.resolve("result.json"));
+            JsonNode r = Json.readOrNull(runDir.resolve("result.json"));
             if (r != null && r.path("best_val_loss").isNumber()) l.put("parent_best_val_loss", r.path("best_val_loss").asDouble());
             if (r != null && r.path("N").isNumber()) l.put("parent_N", r.path("N").asLong());
         }
@@ -206,17 +209,8 @@ public final class Lineage {
         return l;
     }
 
-    private static JsonNode readJson(Path f) {
-        if (!Files.isRegularFile(f)) return null;
-        try {
-            return Json.MAPPER.readTree(f.toFile());
-        } catch (IOException e) {
-            return null;
-        }
-    }
-
     private static String readRunId(Path runDir) {
-        JsonNode s = readJson(runDir.resolve("spec.json"));
+        JsonNode s = Json.readOrNull(runDir.resolve("spec.json"));
         return s == null ? runDir.getFileName().toString() : s.path("run_id").asText(runDir.getFileName().toString());
     }
 
