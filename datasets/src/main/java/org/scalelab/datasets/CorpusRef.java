@@ -55,7 +55,7 @@ record CorpusRef(Kind kind, String text, Path path, String field, CatalogEntry e
         if (TextCorpus.isGlob(s)) return new CorpusRef(Kind.GLOB, s, null, null, null);
         var e = Catalog.find(s);
         if (e.isPresent()) return new CorpusRef(Kind.CATALOG, s, null, null, e.get());
-        throw new UserError("data.corpus '" + s + "': no such file, folder, token store or catalogue entry; give a path, a glob, "
+        throw new Dataset.UnknownCorpus("data.corpus '" + s + "': no such file, folder, token store or catalogue entry; give a path, a glob, "
                 + "synthetic[:settings] or one of " + Catalog.names());
     }
 

@@ -129,6 +129,34 @@ public final class Dataset {
                 lossFloorNats().isPresent() ? lossFloor : null, store == null ? null : store.toString());
     }
 
+    /** A corpus string that names no file, folder, token store, glob, catalogue entry or synthetic corpus. */
+    public static final class UnknownCorpus extends UserError {
+        UnknownCorpus(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * Checks what a corpus string names without reading or downloading anything ({@link CorpusRef}):
+     * {@link UnknownCorpus} when it names nothing, another {@link UserError} when it is malformed.
+     */
+    public static void checkCorpus(String corpus) {
+        CorpusRef.parse(corpus);
+    }
+
+    /**
+     * Whether a corpus string names a text file, folder, .jsonl file or token store on this disk (not the
+     * synthetic corpus, a glob or a catalogue name, which are resolved when a run opens them).
+     */
+    public static boolean onDisk(String corpus) {
+        try {
+            CorpusRef.Kind k = CorpusRef.parse(corpus).kind();
+            return k == CorpusRef.Kind.STORE || k == CorpusRef.Kind.TEXT || k == CorpusRef.Kind.FOLDER;
+        } catch (UserError e) {
+            return false;
+        }
+    }
+
     /** Opens the corpus a spec names, tokenizes it (or maps its token store) and splits it. */
     public static Dataset open(DataSpec spec) {
         return open(spec, null);
@@ -246,8 +274,8 @@ public final class Dataset {
         Prepare.Options o = textOptions(ref, spec, Tokenizers.specOf(inherited), inherited.kind());
         try {
             return fromText(ref, c, o, inherited, spec);
-        } catch (UserError e) {
-            if (!(inherited instanceof CharTokenizer ct) || !e.getMessage().contains("is not in the character vocabulary")) throw e;
+        } catch (CharTokenizer.UnknownCharacter e) {
+            if (!(inherited instanceof CharTokenizer ct)) throw e;
             CharTokenizer own = (CharTokenizer) Prepare.fit(c, new Tokenizers.Spec("char", 0), o, Progress.silent());
             throw new UserError(spec.corpus() + ": cannot be encoded with the tokenizer of " + from + ", " + have + ": its own "
                     + "vocabulary (char, " + own.vocabSize() + " symbols) has " + missing(own, ct) + " that the parent's lacks. Pre-train the parent with a "

@@ -144,12 +144,10 @@ public final class Prepare {
 
     // ---- encoding into memory ----------------------------------------------------------------------------
 
-    /** Encodes and splits a corpus in memory (what a run does with a text corpus it opens directly). */
-    static InMemory inMemory(TextCorpus c, Options o) {
-        return inMemory(c, o, null);
-    }
-
-    /** As {@link #inMemory(TextCorpus, Options)}, encoded with {@code given} (e.g. a run's tokenizer) when not null. */
+    /**
+     * Encodes and splits a corpus in memory (what a run does with a text corpus it opens directly), with
+     * {@code given} (e.g. a run's tokenizer) when not null, else with a tokenizer fitted as {@code o} says.
+     */
     static InMemory inMemory(TextCorpus c, Options o, Tokenizer given) {
         o.validate();
         Tokenizers.Spec spec = Tokenizers.parse(o.tokenizer());
@@ -255,13 +253,10 @@ public final class Prepare {
     /**
      * A text corpus too large to tokenize on every open, prepared once into
      * {@code CACHE/stores/NAME-KEY}: the key hashes the files (path, size, modification time) and the
-     * settings, so a changed file or setting prepares again. Concurrent runs wait for one another.
+     * settings, so a changed file or setting prepares again. Concurrent runs wait for one another. Encoded
+     * with {@code given} when not null (its file is then part of the key), else with a tokenizer fitted as
+     * {@code o} says.
      */
-    static Path cached(TextCorpus c, String corpus, Options o) {
-        return cached(c, corpus, o, null);
-    }
-
-    /** As {@link #cached(TextCorpus, String, Options)}, encoded with {@code given} when not null (part of the key). */
     static Path cached(TextCorpus c, String corpus, Options o, Tokenizer given) {
         String tokKey = given == null ? Tokenizers.parse(o.tokenizer()).toString() : "given:" + Files2.sha256(Tokenizers.fileBytes(given));
         String key = Files2.sha256((c.fingerprint() + "|" + tokKey + "|" + o.valFraction() + "|" + o.split()

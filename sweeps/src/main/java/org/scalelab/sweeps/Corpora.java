@@ -6,7 +6,6 @@ import org.scalelab.datasets.Dataset;
 import org.scalelab.datasets.SyntheticCorpus;
 import org.scalelab.datasets.UserError;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -41,33 +40,15 @@ final class Corpora {
         if (d.tokens() < 0) throw new UserError("data.tokens must be ≥ 0 (0 = all training tokens), got " + d.tokens());
         if (isSynthetic(d.corpus())) {
             SyntheticCorpus.Params.parse(d.corpus());
-        } else if (files && !onDisk(d.corpus()) && !isGlob(d.corpus()) && Catalog.find(d.corpus().trim()).isEmpty()) {
-            throw new UserError("data.corpus '" + d.corpus() + "': no such file, folder or token store, and not a catalogue name ("
-                    + String.join(", ", Catalog.entries().stream().map(e -> e.name()).toList()) + "; relative paths are read from "
-                    + "the directory the sweep runs in: " + Path.of("").toAbsolutePath() + ")");
+        } else if (files) {
+            try {
+                Dataset.checkCorpus(d.corpus());
+            } catch (Dataset.UnknownCorpus e) {
+                throw new UserError("data.corpus '" + d.corpus() + "': no such file, folder or token store, and not a catalogue name ("
+                        + String.join(", ", Catalog.entries().stream().map(c -> c.name()).toList()) + "; relative paths are read from "
+                        + "the directory the sweep runs in: " + Path.of("").toAbsolutePath() + ")");
+            }
         }
-    }
-
-    /**
-     * True when the corpus names something on this disk: a text file, a folder of text, a token store
-     * (folder or NAME.bin), or FILE.jsonl#field. (Globs and catalogue names are resolved when a run opens them.)
-     */
-    static boolean onDisk(String corpus) {
-        String s = corpus.trim();
-        int hash = s.lastIndexOf('#');
-        if (hash > 0 && s.substring(0, hash).toLowerCase(java.util.Locale.ROOT).matches(".*\\.(jsonl|jsonl\\.gz|ndjson)")) {
-            s = s.substring(0, hash);
-        }
-        try {
-            return Files.exists(Path.of(s));
-        } catch (java.nio.file.InvalidPathException e) {
-            return false;
-        }
-    }
-
-    private static boolean isGlob(String s) {
-        for (char c : "*?[{".toCharArray()) if (s.indexOf(c) >= 0) return true;
-        return false;
     }
 
     /** Vocabulary and training tokens without reading a text corpus (synthetic ones are known from their settings). */

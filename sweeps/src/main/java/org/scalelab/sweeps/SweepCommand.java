@@ -1,6 +1,7 @@
 package org.scalelab.sweeps;
 
 import org.scalelab.datasets.DataSpec;
+import org.scalelab.datasets.Dataset;
 import org.scalelab.datasets.Files2;
 import org.scalelab.datasets.UserError;
 import org.scalelab.trainer.Progress;
@@ -94,7 +95,7 @@ public final class SweepCommand implements Runnable {
                 Set<String> noted = new HashSet<>();
                 for (Expansion.Point p : pts) {
                     DataSpec ds = p.config().data();
-                    if (Corpora.isSynthetic(ds.corpus()) || Corpora.onDisk(ds.corpus())) {
+                    if (Corpora.isSynthetic(ds.corpus()) || Dataset.onDisk(ds.corpus())) {
                         specs.add(ds);
                     } else if (noted.add(ds.corpus())) {
                         System.err.println("note: data.corpus '" + ds.corpus() + "' is not on this disk (a catalogue name is downloaded, "

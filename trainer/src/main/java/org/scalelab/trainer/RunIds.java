@@ -13,10 +13,7 @@ public final class RunIds {
     private RunIds() {}
 
     public static String of(RunConfig c) {
-        if (c.name() != null && !c.name().isBlank()) return c.name();
-        ModelConfig m = c.model();
-        String hash = Checkpoint.sha256(Json.line(hashed(c)).getBytes(StandardCharsets.UTF_8)).substring(0, 10);
-        return String.format("L%d-d%d-h%d-T%d-%s", m.nLayer(), m.dModel(), m.nHead(), m.nCtx(), hash);
+        return id(c, hashed(c));
     }
 
     /**
@@ -36,9 +33,13 @@ public final class RunIds {
      * sweeps look for it so that a sweep started before keeps its fine-tuned runs.
      */
     public static String legacyOf(RunConfig c) {
+        return id(c, new RunConfig("", "", c.model(), c.data(), c.train()));
+    }
+
+    /** The explicit name of {@code c}, else its readable coordinates and the start of the hash of {@code hashed}. */
+    private static String id(RunConfig c, RunConfig hashed) {
         if (c.name() != null && !c.name().isBlank()) return c.name();
         ModelConfig m = c.model();
-        RunConfig hashed = new RunConfig("", "", m, c.data(), c.train());
         String hash = Checkpoint.sha256(Json.line(hashed).getBytes(StandardCharsets.UTF_8)).substring(0, 10);
         return String.format("L%d-d%d-h%d-T%d-%s", m.nLayer(), m.dModel(), m.nHead(), m.nCtx(), hash);
     }
