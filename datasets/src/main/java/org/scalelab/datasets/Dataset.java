@@ -146,13 +146,14 @@ public final class Dataset {
 
     /**
      * Whether a corpus string names a text file, folder, .jsonl file or token store on this disk (not the
-     * synthetic corpus, a glob or a catalogue name, which are resolved when a run opens them).
+     * synthetic corpus, a glob or a catalogue name, which are resolved when a run opens them); false when
+     * it names nothing, a {@link UserError} when it is malformed.
      */
     public static boolean onDisk(String corpus) {
         try {
             CorpusRef.Kind k = CorpusRef.parse(corpus).kind();
             return k == CorpusRef.Kind.STORE || k == CorpusRef.Kind.TEXT || k == CorpusRef.Kind.FOLDER;
-        } catch (UserError e) {
+        } catch (UnknownCorpus e) {
             return false;
         }
     }
