@@ -67,9 +67,8 @@ public final class Shapes {
     }
 
     static long exactN(ModelConfig base, int layers, int d, int heads) {
-        // dFf: keep the base's rule (0 = 4·dModel); an explicit width stays as given
-        ModelConfig m = new ModelConfig(layers, d, heads, base.dFf(), base.nCtx(), Math.max(1, base.nVocab()),
-                base.dropout(), base.tiedOutput(), base.bias());
+        // dFf: keep the base's rule (0 = the MLP's default width); an explicit width stays as given; variants kept
+        ModelConfig m = base.withShape(layers, d, heads).withVocab(Math.max(1, base.nVocab()));
         return Accounting.of(m).nonEmbedding();
     }
 }

@@ -1,27 +1,23 @@
 package org.scalelab.trainer;
 
+import org.scalelab.trainer.model.ParamLayout;
+
 /**
- * Parameter and FLOP accounting in Kaplan et al. (2020)'s conventions (DESIGN §3).
- * N counts non-embedding parameters: attention, MLP, layer norms and biases; not the token or
- * position embeddings and not an untied output matrix. Forward FLOPs per token
- * C_fwd = 2N + 2·nLayer·nCtx·dAttn (dAttn = dModel); training C = 6·N·D.
+ * Parameter and FLOP accounting in Kaplan et al. (2020)'s conventions (DESIGN §3), counted from the
+ * model's {@link ParamLayout}, so that every variant is counted exactly. N counts non-embedding
+ * parameters: attention, MLP, norms and biases; not the token or position embeddings and not an untied
+ * output matrix. Forward FLOPs per token C_fwd = 2N + 2·nLayer·nCtx·dAttn (dAttn = dModel); training
+ * C = 6·N·D.
  */
 public record Accounting(long nonEmbedding, long embedding, long total, long kaplanApprox,
                          double flopsPerTokenFwd, double unembedFlopsPerTokenFwd) {
 
     public static Accounting of(ModelConfig c) {
-        long d = c.dModel(), f = c.ff(), L = c.nLayer();
-        long b = c.bias() ? 1 : 0;
-        long attn = d * 3 * d + b * 3 * d       // fused q, k, v projection
-                + d * d + b * d;                // output projection
-        long mlp = d * f + b * f + f * d + b * d;
-        long norms = 2 * (d + b * d);           // two layer norms per block: gain (+ bias)
-        long perLayer = attn + mlp + norms;
-        long finalNorm = d + b * d;
-        long n = L * perLayer + finalNorm;
-        long emb = (long) c.nVocab() * d + (long) c.nCtx() * d + (c.tiedOutput() ? 0 : (long) c.nVocab() * d);
+        ParamLayout layout = ParamLayout.of(c);
+        long n = layout.count(true), all = layout.count(false);
+        long d = c.dModel(), L = c.nLayer();
         double fwd = 2.0 * n + 2.0 * L * c.nCtx() * d;
-        return new Accounting(n, emb, n + emb, 12L * L * d * d, fwd, 2.0 * d * c.nVocab());
+        return new Accounting(n, all - n, all, 12L * L * d * d, fwd, 2.0 * d * c.nVocab());
     }
 
     /** Training FLOPs for D tokens, C = 6·N·D (Kaplan's convention, no attention or unembedding term). */

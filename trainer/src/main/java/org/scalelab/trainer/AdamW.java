@@ -1,5 +1,7 @@
 package org.scalelab.trainer;
 
+import org.scalelab.trainer.kernels.Kernels;
+
 import java.nio.FloatBuffer;
 
 /**

@@ -1,12 +1,7 @@
 package org.scalelab.trainer;
 
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import org.scalelab.datasets.TokenSource;
 
-import java.nio.DoubleBuffer;
-import java.nio.FloatBuffer;
 
 /**
  * A batch of B windows of nCtx+1 consecutive tokens: inputs are tokens [0, nCtx), targets [1, nCtx].
@@ -45,29 +40,5 @@ public final class Batch {
             System.arraycopy(win, 1, out, b * ctx, ctx);
         }
         return new Batch(in, out, batch, ctx);
-    }
-
-    /** One-hot matrix (ids.length, vocab) in the given type. */
-    public static INDArray oneHot(int[] ids, int vocab, DataType dtype) {
-        INDArray a = Nd4j.zeros(dtype, ids.length, vocab);
-        fillOneHot(a, null, ids, vocab);
-        return a;
-    }
-
-    /**
-     * Rewrites a reusable one-hot matrix in place: clears the ones of {@code previous} (may be null)
-     * and sets those of {@code ids}, O(B·T) instead of O(B·T·V).
-     */
-    public static void fillOneHot(INDArray a, int[] previous, int[] ids, int vocab) {
-        if (a.dataType() == DataType.DOUBLE) {
-            DoubleBuffer buf = a.data().asNioDouble();
-            if (previous != null) for (int i = 0; i < previous.length; i++) buf.put(i * vocab + previous[i], 0.0);
-            for (int i = 0; i < ids.length; i++) buf.put(i * vocab + ids[i], 1.0);
-        } else {
-            FloatBuffer buf = a.data().asNioFloat();
-            if (previous != null) for (int i = 0; i < previous.length; i++) buf.put(i * vocab + previous[i], 0f);
-            for (int i = 0; i < ids.length; i++) buf.put(i * vocab + ids[i], 1f);
-        }
-        TrainStep.wroteOnHost(a);
     }
 }

@@ -6,6 +6,14 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.scalelab.datasets.Json;
 import org.scalelab.datasets.UserError;
+import org.scalelab.trainer.engine.Engine;
+import org.scalelab.trainer.engine.Engines;
+import org.scalelab.trainer.engine.GraphEngine;
+import org.scalelab.trainer.kernels.Blas;
+import org.scalelab.trainer.kernels.Sections;
+import org.scalelab.trainer.model.Pass;
+import org.scalelab.trainer.model.Transformer;
+import org.scalelab.trainer.model.Weights;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -43,9 +51,18 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--profile", description = "Also print time per section (or per op type with --graph).")
     boolean profile;
 
-    @Option(names = "--graph", description = "Time the step that executes the SameDiff graph (the reference the "
-            + "written-out passes are tested against) instead of the passes.")
+    @Option(names = "--graph", description = "Time the step on the SameDiff graph engine (the reference the "
+            + "host passes are tested against) instead of the CPU engine.")
     boolean graph;
+
+    @Option(names = "--norm", defaultValue = "layernorm", description = "layernorm | rmsnorm (default: ${DEFAULT-VALUE}).")
+    String norm;
+
+    @Option(names = "--mlp", defaultValue = "gelu", description = "gelu | swiglu (default: ${DEFAULT-VALUE}).")
+    String mlp;
+
+    @Option(names = "--position", defaultValue = "learned", description = "learned | rope (default: ${DEFAULT-VALUE}).")
+    String position;
 
     @Override
     public Integer call() {
@@ -56,7 +73,8 @@ public final class BenchCommand implements Callable<Integer> {
             s = new long[0];
         }
         if (s.length != 6) throw new UserError("--shape '" + shape + "': expected six integers L,D,H,T,B,V, e.g. 4,128,4,128,16,256");
-        ModelConfig cfg = new ModelConfig((int) s[0], (int) s[1], (int) s[2], 0, (int) s[3], (int) s[5], 0, !untied, true).validate();
+        ModelConfig cfg = new ModelConfig((int) s[0], (int) s[1], (int) s[2], 0, (int) s[3], (int) s[5], 0, !untied, true,
+                ModelConfig.Norm.of(norm), ModelConfig.Mlp.of(mlp), ModelConfig.Position.of(position)).validate();
         int B = (int) s[4];
         System.out.println(Json.line(run(cfg, B, steps, warmup, profile, graph)));
         return 0;
@@ -70,7 +88,12 @@ public final class BenchCommand implements Callable<Integer> {
     static Map<String, Object> run(ModelConfig cfg, int B, int steps, int warmup, boolean profile, boolean graph) {
         Nd4j.getEnvironment().setDebug(false);
         Nd4j.getEnvironment().setVerbose(false);
-        Gpt gpt = Gpt.build(cfg, DataType.FLOAT, 0);
+        Sections sections = profile && !graph ? new Sections() : Sections.OFF;
+        Transformer model = Transformer.of(cfg);
+        Weights weights = Weights.init(model.layout(), DataType.FLOAT, 0);
+        Engine engine = Engines.create(graph ? Engines.Kind.SAMEDIFF : Engines.choose(DataType.FLOAT), model, weights,
+                Pass.Options.defaults().withSections(sections));
+        boolean usesGraph = engine instanceof GraphEngine;
         int T = cfg.nCtx(), V = cfg.nVocab();
         Rng rng = new Rng(0);
         int[] in = new int[B * T], out = new int[B * T];
@@ -79,18 +102,18 @@ public final class BenchCommand implements Callable<Integer> {
             out[i] = (int) rng.nextLong(V);
         }
         Batch batch = new Batch(in, out, B, T);
-        AdamW adam = new AdamW(TrainStep.sizes(gpt), 0.9, 0.95, 1e-8);
-        double[] noDecay = new double[gpt.paramNames().size()];
-        TrainStep step = graph ? TrainStep.withGraph(gpt, adam, noDecay, 1.0, B) : new TrainStep(gpt, adam, noDecay, 1.0, B);
+        AdamW adam = new AdamW(model.layout().sizes(), 0.9, 0.95, 1e-8);
+        TrainStep step = new TrainStep(engine, adam, new double[model.layout().size()], 1.0);
         double gemmBefore = gemmGflops();   // measured before and after the steps; the higher is the reference
         double[] times = new double[steps];
         double loss = 0;
         OpProfile prof = new OpProfile();
         for (int i = 0; i < warmup + steps; i++) {
-            if (profile && i == warmup) Backprop.profiling = true;
-            if (profile && i == warmup && step.usesGraph()) {
-                gpt.sameDiff().addListeners(prof);
-                SameDiff g = gpt.sameDiff().getFunction("grad");
+            if (profile && i == warmup) sections.drain();
+            if (profile && i == warmup && usesGraph) {
+                SameDiff sd = ((GraphEngine) engine).sameDiff();
+                sd.addListeners(prof);
+                SameDiff g = sd.getFunction("grad");
                 if (g != null) g.addListeners(prof);
             }
             prof.stepBoundary();
@@ -98,11 +121,10 @@ public final class BenchCommand implements Callable<Integer> {
             loss = step.run(List.of(batch), rng, 1e-3, i + 1).loss();
             if (i >= warmup) times[i - warmup] = (System.nanoTime() - t0) / 1e9;
         }
-        if (profile && step.usesGraph()) System.err.print(prof.report(steps));
-        if (profile && !step.usesGraph()) {
-            Backprop.profiling = false;
+        if (profile && usesGraph) System.err.print(prof.report(steps));
+        if (profile && !usesGraph) {
             double[] sum = {0};
-            Backprop.profile().entrySet().stream().sorted((x, y) -> Double.compare(y.getValue(), x.getValue())).forEach(e -> {
+            sections.drain().entrySet().stream().sorted((x, y) -> Double.compare(y.getValue(), x.getValue())).forEach(e -> {
                 sum[0] += e.getValue() / steps;
                 System.err.printf("%9.2f ms/step  %s%n", e.getValue() / steps, e.getKey());
             });
@@ -115,7 +137,8 @@ public final class BenchCommand implements Callable<Integer> {
         double gemm = Math.max(gemmBefore, gemmGflops());
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("impl", "scalelab");
-        r.put("engine", step.usesGraph() ? "samediff-graph" : "passes");
+        r.put("engine", engine.name());
+        r.put("variants", cfg.variants());
         r.put("threads", Runtime.getRuntime().availableProcessors());
         r.put("n_layer", cfg.nLayer());
         r.put("d_model", cfg.dModel());
@@ -139,11 +162,11 @@ public final class BenchCommand implements Callable<Integer> {
     /** fp32 GEMM rate of this process' ND4J backend on a 1024³ product at every core (best of 5, after one warm-up). */
     static double gemmGflops() {
         // at every core, whatever the training step set (the passes run BLAS on one thread per call)
-        int prev = Backprop.blasThreads(Runtime.getRuntime().availableProcessors());
+        int prev = Blas.threads(Runtime.getRuntime().availableProcessors());
         try {
             return gemmRate();
         } finally {
-            Backprop.blasThreads(prev);
+            Blas.threads(prev);
         }
     }
 

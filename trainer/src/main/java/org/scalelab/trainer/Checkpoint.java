@@ -30,7 +30,8 @@ import java.util.stream.Stream;
  * {@code checkpoint/LATEST} naming the newest complete one. A new checkpoint is written into a
  * temporary directory, fsynced and renamed; only then is LATEST replaced (atomically) and older steps
  * deleted, so a crash at any moment leaves a complete checkpoint to resume from. The .bin files are
- * raw little-endian float32 in {@link Gpt#paramNames()} order; state.json holds their SHA-256.
+ * raw little-endian float32 in the order of the model's
+ * {@link org.scalelab.trainer.model.ParamLayout}; state.json holds their SHA-256.
  */
 public final class Checkpoint {
     public static final int FORMAT = 1;
@@ -112,7 +113,7 @@ public final class Checkpoint {
         for (INDArray a : params.values()) {
             var fb = a.data().asNioFloat();
             for (int k = 0; k < a.length(); k++) fb.put(k, pb.getFloat());
-            TrainStep.wroteOnHost(a);
+            org.scalelab.trainer.model.Weights.wroteOnHost(a);
         }
         if (adam == null) return s;
         ByteBuffer ab = readVerified(ck.resolve("adam.bin"), s.path("adam_sha256").asText());

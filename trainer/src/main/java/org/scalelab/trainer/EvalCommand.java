@@ -1,6 +1,9 @@
 package org.scalelab.trainer;
 
 import org.nd4j.linalg.api.buffer.DataType;
+import org.scalelab.trainer.engine.Engine;
+import org.scalelab.trainer.engine.Engines;
+import org.scalelab.trainer.model.Pass;
 import org.scalelab.datasets.CharTokenizer;
 import org.scalelab.datasets.DataSpec;
 import org.scalelab.datasets.Dataset;
@@ -78,8 +81,8 @@ public final class EvalCommand implements Callable<Integer> {
         RunConfig cfg = Specs.readConfig(run.resolve("spec.json"));
         Path ck = run.resolve("checkpoint");
         if (!Checkpoint.exists(ck)) throw new UserError(ck + ": no checkpoint yet; train the run first");
-        Gpt gpt = Gpt.build(cfg.model(), DataType.FLOAT, cfg.train().seed());
-        Checkpoint.load(ck, gpt.paramArrays(), null);
+        Engine engine = Engines.fresh(cfg.model(), DataType.FLOAT, cfg.train().seed(), Pass.Options.defaults());
+        Checkpoint.load(ck, engine.weights().byName(), null);
         Tokenizer tok = org.scalelab.datasets.Tokenizers.load(run.resolve("tokenizer.json"));
         Path out = run.resolve("eval.json");
         Map<String, Object> all = new LinkedHashMap<>();
@@ -88,7 +91,7 @@ public final class EvalCommand implements Callable<Integer> {
             TokenSource val = validationTokens(c, cfg.data().valFraction(), tok);
             int T = cfg.model().nCtx();
             if (val.size() < T + 1) throw new UserError(c + ": validation split has " + val.size() + " tokens, fewer than nCtx+1 = " + (T + 1));
-            double loss = Trainer.evaluate(gpt, val, Trainer.evalPositions(val, batches, 8, T, new Rng(12345)), T, cfg.model().nVocab());
+            double loss = Trainer.evaluate(engine, val, Trainer.evalPositions(val, batches, 8, T, new Rng(12345)), T);
             System.out.printf(Locale.ROOT, "%-60s %.4f nats/token%n", c, loss);
             all.put(c, Map.of("val_loss", loss, "val_tokens", val.size(), "windows", batches * 8));
         }

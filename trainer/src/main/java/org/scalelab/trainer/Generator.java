@@ -1,8 +1,9 @@
 package org.scalelab.trainer;
 
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
+import org.scalelab.trainer.engine.Engine;
+import org.scalelab.trainer.engine.Engines;
+import org.scalelab.trainer.model.Pass;
 import org.scalelab.datasets.CharTokenizer;
 import org.scalelab.datasets.Tokenizer;
 import org.scalelab.datasets.UserError;
@@ -15,11 +16,11 @@ import java.util.Map;
 
 /** Samples text from a trained run: the checkpoint's weights, the run's tokenizer, autoregressively. */
 public final class Generator {
-    private final Gpt gpt;
+    private final Engine engine;
     private final Tokenizer tokenizer;
 
-    public Generator(Gpt gpt, Tokenizer tokenizer) {
-        this.gpt = gpt;
+    public Generator(Engine engine, Tokenizer tokenizer) {
+        this.engine = engine;
         this.tokenizer = tokenizer;
     }
 
@@ -29,9 +30,9 @@ public final class Generator {
         RunConfig cfg = Specs.readConfig(runDir.resolve("spec.json"));
         Path ck = runDir.resolve("checkpoint");
         if (!Checkpoint.exists(ck)) throw new UserError(ck + ": no checkpoint yet; train the run first");
-        Gpt gpt = Gpt.build(cfg.model(), DataType.FLOAT, cfg.train().seed());
-        Checkpoint.load(ck, gpt.paramArrays(), null);
-        return new Generator(gpt, org.scalelab.datasets.Tokenizers.load(runDir.resolve("tokenizer.json")));
+        Engine engine = Engines.fresh(cfg.model(), DataType.FLOAT, cfg.train().seed(), Pass.Options.defaults());
+        Checkpoint.load(ck, engine.weights().byName(), null);
+        return new Generator(engine, org.scalelab.datasets.Tokenizers.load(runDir.resolve("tokenizer.json")));
     }
 
     /**
@@ -40,22 +41,18 @@ public final class Generator {
      * mask keeps from influencing the logits read.
      */
     public String generate(String prompt, int n, double temperature, int topK, long seed) {
-        int T = gpt.config().nCtx(), V = gpt.config().nVocab();
+        int T = engine.model().config().nCtx();
         int[] ids = prompt.isEmpty() ? new int[]{0} : tokenizer.encode(prompt);
         int[] all = Arrays.copyOf(ids, ids.length + n);
         int len = ids.length;
         Rng rng = new Rng(seed);
-        Map<String, INDArray> ph = new HashMap<>();
-        for (String site : gpt.dropoutSites()) ph.put(site, Nd4j.ones(DataType.FLOAT, 1, T, gpt.config().dModel()));
         for (int i = 0; i < n; i++) {
             int start = Math.max(0, len - T), ctx = len - start;
             int[] window = new int[T];
             System.arraycopy(all, start, window, 0, ctx);
-            INDArray onehot = Batch.oneHot(window, V, DataType.FLOAT);
-            ph.put(Gpt.TOKENS, onehot);
-            ph.put(Gpt.LABELS, onehot);
-            INDArray logits = gpt.sameDiff().output(ph, Gpt.LOGITS).get(Gpt.LOGITS);
-            double[] row = logits.getRow(ctx - 1).toDoubleVector();
+            float[] logits = engine.logitsAt(window, ctx - 1);
+            double[] row = new double[logits.length];
+            for (int v = 0; v < row.length; v++) row[v] = logits[v];
             all[len++] = sample(row, temperature, topK, tokenizer.vocabSize(), rng);
         }
         return tokenizer.decode(Arrays.copyOfRange(all, ids.length, len));

@@ -173,10 +173,8 @@ public final class Lineage {
         Path runDir = parent.runDir();
         RunConfig pc = Specs.readConfig(runDir.resolve("spec.json"));
         ModelConfig pm = pc.model();
-        // Dropout does not change the weights' shapes, so a parent trained with another rate is fine.
-        ModelConfig a = new ModelConfig(pm.nLayer(), pm.dModel(), pm.nHead(), pm.ff(), pm.nCtx(), pm.nVocab(), 0, pm.tiedOutput(), pm.bias());
-        ModelConfig b = new ModelConfig(model.nLayer(), model.dModel(), model.nHead(), model.ff(), model.nCtx(), model.nVocab(), 0, model.tiedOutput(), model.bias());
-        if (!a.equals(b)) {
+        // Dropout does not change what the weights mean, so a parent trained with another rate is fine.
+        if (!pm.architecture().equals(model.architecture())) {
             throw new UserError("train.init: " + runDir + " has model " + describe(pm) + " but this run has "
                     + describe(model) + "; initialise from a run of the same shape (and tokenizer vocabulary)");
         }
@@ -215,7 +213,7 @@ public final class Lineage {
     }
 
     private static String describe(ModelConfig m) {
-        return String.format(Locale.ROOT, "nLayer=%d dModel=%d nHead=%d dFf=%d nCtx=%d nVocab=%d tied=%s bias=%s",
-                m.nLayer(), m.dModel(), m.nHead(), m.ff(), m.nCtx(), m.nVocab(), m.tiedOutput(), m.bias());
+        return String.format(Locale.ROOT, "nLayer=%d dModel=%d nHead=%d dFf=%d nCtx=%d nVocab=%d tied=%s bias=%s %s",
+                m.nLayer(), m.dModel(), m.nHead(), m.ff(), m.nCtx(), m.nVocab(), m.tiedOutput(), m.bias(), m.variants());
     }
 }

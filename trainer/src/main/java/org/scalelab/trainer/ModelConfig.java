@@ -1,29 +1,91 @@
 package org.scalelab.trainer;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
 import org.scalelab.datasets.UserError;
 
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.stream.Collectors;
+
 /**
- * Shape of a decoder-only transformer (GPT-2 style, pre-LayerNorm).
+ * Shape of a decoder-only transformer (pre-norm): GPT-2's by default, with the variants a modern model
+ * ladder uses (RMSNorm, SwiGLU, rotary positions) one setting away. The tensors a shape has are listed by
+ * {@link org.scalelab.trainer.model.ParamLayout}.
  *
  * @param nLayer     transformer blocks; depth is what DeepNarrow spends parameters on
  * @param dModel     residual stream width; Kaplan's N ≈ 12·nLayer·dModel²
  * @param nHead      attention heads; dModel must divide evenly (head size = dModel / nHead)
- * @param dFf        MLP hidden width; 0 means 4·dModel, the GPT-2 ratio
+ * @param dFf        MLP hidden width; 0 means the default of the MLP kind ({@link #ff()})
  * @param nCtx       context length in tokens; also the number of learned positions
  * @param nVocab     vocabulary size; 0 means "take it from the tokenizer"
  * @param dropout    drop probability on embeddings and residual branches; 0 for scaling studies
  *                   (Kaplan trained without it at these sizes and it confounds L(N))
  * @param tiedOutput output projection shares the token embedding (GPT-2); false adds an nVocab×dModel matrix
- * @param bias       biases in the linear layers and layer norms (GPT-2 has them)
+ * @param bias       biases in the linear layers and layer norms (GPT-2 has them; RMSNorm has none)
+ * @param norm       {@code layernorm} (GPT-2) or {@code rmsnorm} (Llama: no mean, no shift)
+ * @param mlp        {@code gelu} (GPT-2, tanh approximation) or {@code swiglu} (Llama: silu(x·Wg) ⊙ (x·Wu), then Wd)
+ * @param position   {@code learned} (an nCtx×dModel embedding) or {@code rope} (rotary on q and k, base 10000)
  */
 public record ModelConfig(int nLayer, int dModel, int nHead, int dFf, int nCtx, int nVocab,
-                          double dropout, boolean tiedOutput, boolean bias) {
+                          double dropout, boolean tiedOutput, boolean bias, Norm norm, Mlp mlp, Position position) {
 
     public static final ModelConfig DEFAULT = new ModelConfig(2, 64, 2, 0, 64, 0, 0.0, true, true);
 
-    /** The MLP width in effect: dFf, or 4·dModel when dFf is 0. */
+    /** Normalisation layers: before attention, before the MLP, and after the last block. */
+    public enum Norm {
+        LAYERNORM, RMSNORM;
+
+        @JsonValue public String id() { return name().toLowerCase(Locale.ROOT); }
+
+        @JsonCreator public static Norm of(String s) { return parse(Norm.class, "model.norm", s); }
+    }
+
+    /** The feed-forward block. */
+    public enum Mlp {
+        GELU, SWIGLU;
+
+        @JsonValue public String id() { return name().toLowerCase(Locale.ROOT); }
+
+        @JsonCreator public static Mlp of(String s) { return parse(Mlp.class, "model.mlp", s); }
+    }
+
+    /** How positions enter: a learned embedding added to the tokens', or rotations of queries and keys. */
+    public enum Position {
+        LEARNED, ROPE;
+
+        @JsonValue public String id() { return name().toLowerCase(Locale.ROOT); }
+
+        @JsonCreator public static Position of(String s) { return parse(Position.class, "model.position", s); }
+    }
+
+    private static <E extends Enum<E>> E parse(Class<E> type, String field, String s) {
+        for (E e : type.getEnumConstants()) if (e.name().equalsIgnoreCase(s == null ? "" : s.trim())) return e;
+        throw new UserError(field + ": '" + s + "' is not one of " + Arrays.stream(type.getEnumConstants())
+                .map(e -> e.name().toLowerCase(Locale.ROOT)).collect(Collectors.joining(", ")));
+    }
+
+    /** Variants left out (an older spec.json) are GPT-2's. */
+    public ModelConfig {
+        if (norm == null) norm = Norm.LAYERNORM;
+        if (mlp == null) mlp = Mlp.GELU;
+        if (position == null) position = Position.LEARNED;
+    }
+
+    /** GPT-2's architecture: LayerNorm, GELU MLP, learned positions. */
+    public ModelConfig(int nLayer, int dModel, int nHead, int dFf, int nCtx, int nVocab,
+                       double dropout, boolean tiedOutput, boolean bias) {
+        this(nLayer, dModel, nHead, dFf, nCtx, nVocab, dropout, tiedOutput, bias, Norm.LAYERNORM, Mlp.GELU, Position.LEARNED);
+    }
+
+    /**
+     * The MLP width in effect: dFf, or by default 4·dModel for GELU and, for SwiGLU (three matrices instead
+     * of two), 8·dModel/3 rounded to the nearest integer, which keeps the MLP's weight count that of the
+     * GELU MLP (exactly when dModel is a multiple of 3), as Llama does.
+     */
     public int ff() {
-        return dFf > 0 ? dFf : 4 * dModel;
+        if (dFf > 0) return dFf;
+        return mlp == Mlp.SWIGLU ? (int) Math.round(8.0 * dModel / 3) : 4 * dModel;
     }
 
     /** Head size in channels. */
@@ -32,7 +94,25 @@ public record ModelConfig(int nLayer, int dModel, int nHead, int dFf, int nCtx, 
     }
 
     public ModelConfig withVocab(int v) {
-        return new ModelConfig(nLayer, dModel, nHead, dFf, nCtx, v, dropout, tiedOutput, bias);
+        return new ModelConfig(nLayer, dModel, nHead, dFf, nCtx, v, dropout, tiedOutput, bias, norm, mlp, position);
+    }
+
+    /** This config with another depth, width and head count (everything else, variants included, kept). */
+    public ModelConfig withShape(int layers, int width, int heads) {
+        return new ModelConfig(layers, width, heads, dFf, nCtx, nVocab, dropout, tiedOutput, bias, norm, mlp, position);
+    }
+
+    /**
+     * What the weights mean: this config without dropout (which changes no tensor) and with the MLP width
+     * resolved. Two runs with equal architectures can load each other's weights.
+     */
+    public ModelConfig architecture() {
+        return new ModelConfig(nLayer, dModel, nHead, ff(), nCtx, nVocab, 0, tiedOutput, bias, norm, mlp, position);
+    }
+
+    /** The variants in a word each, e.g. "layernorm+gelu+learned". */
+    public String variants() {
+        return norm.id() + "+" + mlp.id() + "+" + position.id();
     }
 
     /** Checks every field; the message names the field and the fix. */
@@ -42,10 +122,14 @@ public record ModelConfig(int nLayer, int dModel, int nHead, int dFf, int nCtx, 
         positive("model.nHead", nHead);
         positive("model.nCtx", nCtx);
         positive("model.nVocab", nVocab);
-        if (dFf < 0) throw new UserError("model.dFf must be ≥ 0 (0 means 4·dModel), got " + dFf);
+        if (dFf < 0) throw new UserError("model.dFf must be ≥ 0 (0 means the MLP's default width), got " + dFf);
         if (dModel % nHead != 0) {
             throw new UserError("model.dModel (" + dModel + ") must be divisible by model.nHead (" + nHead
                     + "); e.g. nHead=" + largestDivisorAtMost(dModel, nHead));
+        }
+        if (position == Position.ROPE && headSize() % 2 != 0) {
+            throw new UserError("model.position=rope rotates pairs of channels, so the head size dModel/nHead must be even, got "
+                    + dModel + "/" + nHead + " = " + headSize() + "; change model.nHead or model.dModel");
         }
         if (!(dropout >= 0 && dropout < 1)) throw new UserError("model.dropout must be in [0, 1), got " + dropout);
         return this;

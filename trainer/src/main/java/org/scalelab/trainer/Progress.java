@@ -34,6 +34,11 @@ public final class Progress {
         return new Progress(null, false, 1, "", Double.MAX_VALUE);
     }
 
+    /** One line before the progress display (e.g. which engine runs); nothing when silent. */
+    public void note(String line) {
+        if (out != null) out.println(line);
+    }
+
     public void update(int step, double loss, double valLoss, double tokensPerS, double etaS, boolean force) {
         if (out == null) return;
         long now = System.nanoTime();

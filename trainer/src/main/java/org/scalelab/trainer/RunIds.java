@@ -1,5 +1,6 @@
 package org.scalelab.trainer;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.scalelab.datasets.Json;
 
 import java.nio.charset.StandardCharsets;
@@ -36,11 +37,25 @@ public final class RunIds {
         return id(c, new RunConfig("", "", c.model(), c.data(), c.train()));
     }
 
+    /**
+     * The text hashed: the config as JSON, with the model's variants left out where they are GPT-2's
+     * (layernorm, gelu, learned), so that a run configured before the variants existed keeps its id.
+     */
+    static String hashedText(RunConfig hashed) {
+        ObjectNode tree = Json.MAPPER.valueToTree(hashed);
+        ObjectNode m = (ObjectNode) tree.get("model");
+        ModelConfig mc = hashed.model();
+        if (mc.norm() == ModelConfig.Norm.LAYERNORM) m.remove("norm");
+        if (mc.mlp() == ModelConfig.Mlp.GELU) m.remove("mlp");
+        if (mc.position() == ModelConfig.Position.LEARNED) m.remove("position");
+        return Json.line(tree);
+    }
+
     /** The explicit name of {@code c}, else its readable coordinates and the start of the hash of {@code hashed}. */
     private static String id(RunConfig c, RunConfig hashed) {
         if (c.name() != null && !c.name().isBlank()) return c.name();
         ModelConfig m = c.model();
-        String hash = Checkpoint.sha256(Json.line(hashed).getBytes(StandardCharsets.UTF_8)).substring(0, 10);
+        String hash = Checkpoint.sha256(hashedText(hashed).getBytes(StandardCharsets.UTF_8)).substring(0, 10);
         return String.format("L%d-d%d-h%d-T%d-%s", m.nLayer(), m.dModel(), m.nHead(), m.nCtx(), hash);
     }
 }

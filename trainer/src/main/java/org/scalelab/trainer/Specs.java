@@ -19,7 +19,7 @@ public final class Specs {
 
     private Specs() {}
 
-    static ObjectNode spec(RunConfig cfg, Trainer.Prepared prep, Accounting acc, ObjectNode lineage) {
+    static ObjectNode spec(RunConfig cfg, Trainer.Prepared prep, Accounting acc, ObjectNode lineage, String engine) {
         ObjectNode s = Json.MAPPER.createObjectNode();
         s.put("format", FORMAT);
         s.put("run_id", prep.runId());
@@ -50,6 +50,7 @@ public final class Specs {
         sw.put("scalelab", Version.SCALELAB);
         sw.put("nd4j", Version.ND4J);
         sw.put("backend", Version.backend());
+        sw.put("engine", engine);
         sw.put("java", System.getProperty("java.version"));
         s.put("created", Instant.now().toString());
         return s;

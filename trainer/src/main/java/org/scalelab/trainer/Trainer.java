@@ -9,6 +9,12 @@ import org.scalelab.datasets.Files2;
 import org.scalelab.datasets.Json;
 import org.scalelab.datasets.TokenSource;
 import org.scalelab.datasets.UserError;
+import org.scalelab.trainer.engine.Engine;
+import org.scalelab.trainer.engine.Engines;
+import org.scalelab.trainer.model.ParamLayout;
+import org.scalelab.trainer.model.Pass;
+import org.scalelab.trainer.model.Transformer;
+import org.scalelab.trainer.model.Weights;
 
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -49,7 +55,7 @@ public final class Trainer {
      */
     public record Prepared(RunConfig config, Dataset data, TokenSource train, String runId, Accounting acc, Lineage.Parent parent) {}
 
-    private static final long EVAL_SALT = 0x5EEDE7A1L;
+    static final long EVAL_SALT = 0x5EEDE7A1L;
 
     private Trainer() {}
 
@@ -100,11 +106,12 @@ public final class Trainer {
         // ---- model, optimizer, RNG streams -------------------------------------------------------
         Nd4j.getEnvironment().setDebug(false);
         Nd4j.getEnvironment().setVerbose(false);
-        Gpt gpt = Gpt.build(mc, DataType.FLOAT, tc.seed());
-        List<String> names = gpt.paramNames();
-        Map<String, INDArray> params = gpt.paramArrays();
-        double[] decay = decayRates(names, tc);
-        AdamW adam = new AdamW(TrainStep.sizes(gpt), tc.beta1(), tc.beta2(), tc.eps());
+        Transformer model = Transformer.of(mc);
+        ParamLayout layout = model.layout();
+        Engine engine = Engines.create(model, Weights.init(layout, DataType.FLOAT, tc.seed()), Pass.Options.defaults());
+        Map<String, INDArray> params = engine.weights().byName();
+        double[] decay = decayRates(layout, tc);
+        AdamW adam = new AdamW(layout.sizes(), tc.beta1(), tc.beta2(), tc.eps());
         LrSchedule schedule = LrSchedule.of(tc);
         Rng dataRng = new Rng(tc.seed() * 0x9E3779B97F4A7C15L + 1);
         Rng dropRng = new Rng(tc.seed() * 0x9E3779B97F4A7C15L + 2);
@@ -129,16 +136,17 @@ public final class Trainer {
             files.truncateMetrics(step);
         } else {
             ObjectNode lineage = prep.parent() == null ? null : Lineage.initialise(prep.parent(), prep.data().tokenizer(), mc, params);
-            files.start(cfg, prep, acc, lineage);
+            files.start(cfg, prep, acc, lineage, engine.name());
         }
 
         // ---- the loop ----------------------------------------------------------------------------
-        TrainStep trainStep = new TrainStep(gpt, adam, decay, tc.gradClip(), micro);
+        TrainStep trainStep = new TrainStep(engine, adam, decay, tc.gradClip());
+        opt.progress().note(Engines.describe(engine) + "; model " + mc.variants());
         String status = "done", reason = "completed";
         long t0 = System.nanoTime();
         int startStep = step;
         if (step == 0 && Double.isNaN(lastVal)) {
-            lastVal = evaluate(gpt, valData, evalStarts, T, V);
+            lastVal = evaluate(engine, valData, evalStarts, T);
             files.appendMetrics(metricsLine(0, 0, Double.NaN, 0, Double.NaN, Double.NaN, lastVal));
         }
         opt.progress().update(step, Double.NaN, lastVal, 0, Double.NaN, true);
@@ -166,7 +174,7 @@ public final class Trainer {
             boolean evalNow = step % tc.evalEvery() == 0 || step == tc.steps();
             double val = Double.NaN;
             if (evalNow) {
-                val = evaluate(gpt, valData, evalStarts, T, V);
+                val = evaluate(engine, valData, evalStarts, T);
                 lastVal = val;
                 if (Double.isNaN(bestVal) || val < bestVal) {
                     bestVal = val;
@@ -226,26 +234,25 @@ public final class Trainer {
      * The weight decay of each parameter tensor (in {@code names} order): {@code train.weightDecay}, or 0
      * for embeddings (and an untied head) and for norms and biases unless the config decays them too.
      */
-    static double[] decayRates(List<String> names, TrainConfig tc) {
-        double[] decay = new double[names.size()];
-        for (int i = 0; i < decay.length; i++) {
-            String n = names.get(i);
-            boolean skip = (Gpt.isEmbedding(n) && !tc.decayEmbeddings()) || (Gpt.isNormOrBias(n) && !tc.decayNormsAndBiases());
-            decay[i] = skip ? 0 : tc.weightDecay();
+    static double[] decayRates(ParamLayout layout, TrainConfig tc) {
+        double[] decay = new double[layout.size()];
+        for (ParamLayout.Tensor t : layout.tensors()) {
+            boolean on = switch (t.decay()) {
+                case WEIGHTS -> true;
+                case EMBEDDINGS -> tc.decayEmbeddings();
+                case NORMS_AND_BIASES -> tc.decayNormsAndBiases();
+            };
+            decay[t.index()] = on ? tc.weightDecay() : 0;
         }
         return decay;
     }
 
     /** Mean validation loss over the fixed evaluation windows. */
-    static double evaluate(Gpt gpt, TokenSource val, long[][] starts, int T, int V) {
+    static double evaluate(Engine engine, TokenSource val, long[][] starts, int T) {
         double sum = 0;
-        Map<String, INDArray> ph = new HashMap<>();
         for (long[] s : starts) {
             Batch b = Batch.at(val, s, T);
-            ph.put(Gpt.TOKENS, Batch.oneHot(b.inputs, V, gpt.dtype()));
-            ph.put(Gpt.LABELS, Batch.oneHot(b.targets, V, gpt.dtype()));
-            for (String site : gpt.dropoutSites()) ph.put(site, Nd4j.ones(gpt.dtype(), s.length, T, gpt.config().dModel()));
-            sum += gpt.sameDiff().output(ph, Gpt.LOSS).get(Gpt.LOSS).getDouble(0);
+            sum += engine.loss(b.inputs, b.targets);
         }
         return sum / starts.length;
     }
@@ -287,7 +294,7 @@ public final class Trainer {
             this.dir = dir;
         }
 
-        void start(RunConfig cfg, Prepared prep, Accounting acc, ObjectNode lineage) {
+        void start(RunConfig cfg, Prepared prep, Accounting acc, ObjectNode lineage, String engine) {
             try {
                 Files.createDirectories(dir);
                 Files.deleteIfExists(dir.resolve("metrics.jsonl"));
@@ -295,7 +302,7 @@ public final class Trainer {
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-            Files2.writeAtomic(dir.resolve("spec.json"), Json.pretty(Specs.spec(cfg, prep, acc, lineage)));
+            Files2.writeAtomic(dir.resolve("spec.json"), Json.pretty(Specs.spec(cfg, prep, acc, lineage, engine)));
             prep.data().tokenizer().save(dir.resolve("tokenizer.json"));
         }
 

@@ -35,9 +35,10 @@ class EvalCommandTest {
         // same windows as Trainer.evaluate would draw: the numbers agree
         var tok = org.scalelab.datasets.CharTokenizer.load(run.resolve("tokenizer.json"));
         var val = EvalCommand.validationTokens(other.toString(), 0.1, tok);
-        Gpt gpt = Gpt.build(Specs.readConfig(run.resolve("spec.json")).model(), org.nd4j.linalg.api.buffer.DataType.FLOAT, 0);
-        Checkpoint.load(run.resolve("checkpoint"), gpt.paramArrays(), null);
-        assertEquals(loss, Trainer.evaluate(gpt, val, Trainer.evalPositions(val, 2, 8, 8, new Rng(12345)), 8, gpt.config().nVocab()), 1e-9);
+        var engine = Models.graph(Specs.readConfig(run.resolve("spec.json")).model(), org.nd4j.linalg.api.buffer.DataType.FLOAT, 0);
+        Checkpoint.load(run.resolve("checkpoint"), engine.weights().byName(), null);
+        // through the graph engine: the CPU engine that `eval` ran computes the same loss
+        assertEquals(loss, Trainer.evaluate(engine, val, Trainer.evalPositions(val, 2, 8, 8, new Rng(12345)), 8), 1e-5);
 
         // --sweep: every finished run under DIR/runs, the same number for the same run
         Path sweep = tmp.resolve("sweep");

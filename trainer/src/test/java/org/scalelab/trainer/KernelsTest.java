@@ -1,6 +1,7 @@
 package org.scalelab.trainer;
 
 import org.junit.jupiter.api.Test;
+import org.scalelab.trainer.kernels.Kernels;
 
 import java.nio.FloatBuffer;
 import java.util.SplittableRandom;

@@ -55,8 +55,7 @@ class ResumeTest {
         assertEquals(whole.finalValLoss(), rest.finalValLoss(), 1e-6);
         assertEquals(whole.bestValLoss(), rest.bestValLoss(), 1e-6);
 
-        var gpt = Gpt.build(prep.config().model(), org.nd4j.linalg.api.buffer.DataType.FLOAT, 0);
-        var pa = gpt.paramArrays();
+        var pa = Models.cpu(prep.config().model(), 0).weights().byName();
         Checkpoint.load(a.resolve("checkpoint"), pa, null);
         List<float[]> wa = new ArrayList<>();
         for (var arr : pa.values()) wa.add(arr.dup().data().asFloat());

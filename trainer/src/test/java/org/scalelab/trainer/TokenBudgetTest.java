@@ -77,10 +77,10 @@ class TokenBudgetTest {
         assertEquals("done", r.status());
 
         ModelConfig mc = prep.config().model();
-        INDArray init = Gpt.build(mc, DataType.FLOAT, prep.config().train().seed()).paramArrays().get("wte");
-        Gpt trained = Gpt.build(mc, DataType.FLOAT, prep.config().train().seed());
-        Checkpoint.load(run.resolve("checkpoint"), trained.paramArrays(), null);
-        INDArray wte = trained.paramArrays().get("wte");
+        INDArray init = Models.cpu(mc, prep.config().train().seed()).weights().byName().get("wte");
+        var trained = Models.cpu(mc, prep.config().train().seed()).weights().byName();
+        Checkpoint.load(run.resolve("checkpoint"), trained, null);
+        INDArray wte = trained.get("wte");
         Set<Character> moved = new HashSet<>();
         for (char c : ALPHABET.toCharArray()) {
             int id = tok.encode(String.valueOf(c))[0];

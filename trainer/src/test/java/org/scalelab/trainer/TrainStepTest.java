@@ -4,6 +4,11 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
+import org.scalelab.trainer.engine.Engine;
+import org.scalelab.trainer.engine.Engines;
+import org.scalelab.trainer.model.ParamLayout;
+import org.scalelab.trainer.model.Pass;
+
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,14 +29,14 @@ class TrainStepTest {
 
     @Test
     void theCpuBackendRunsThePassesAnyOtherBackendTheGraph() {
-        assertTrue(Backprop.supported(), "these tests run on ND4J's CPU backend");
-        assertFalse(TrainStep.graphFor(DataType.FLOAT, Backprop.CPU_BACKEND));
-        assertTrue(TrainStep.graphFor(DataType.DOUBLE, Backprop.CPU_BACKEND));
-        assertTrue(TrainStep.graphFor(DataType.FLOAT, "org.nd4j.linalg.jcublas.JCublasBackend"));
-        Gpt gpt = Gpt.build(new ModelConfig(1, 16, 2, 0, 8, 13, 0.0, true, true), DataType.FLOAT, 1);
-        int n = gpt.paramNames().size();
-        TrainStep step = new TrainStep(gpt, new AdamW(TrainStep.sizes(gpt), B1, B2, EPS), new double[n], 0, B);
-        assertFalse(step.usesGraph());
+        String cpu = "org.nd4j.linalg.cpu.nativecpu.CpuBackend";
+        assertEquals(Engines.Kind.CPU, Engines.choose(DataType.FLOAT), "these tests run on ND4J's CPU backend");
+        assertEquals(Engines.Kind.CPU, Engines.choose(DataType.FLOAT, cpu));
+        assertEquals(Engines.Kind.SAMEDIFF, Engines.choose(DataType.DOUBLE, cpu));
+        assertEquals(Engines.Kind.SAMEDIFF, Engines.choose(DataType.FLOAT, "org.nd4j.linalg.jcublas.JCublasBackend"));
+        Engine e = Engines.fresh(new ModelConfig(1, 16, 2, 0, 8, 13, 0.0, true, true), DataType.FLOAT, 1, Pass.Options.defaults());
+        assertEquals("cpu", e.name());
+        assertTrue(Engines.describe(e).startsWith("engine: cpu"));
     }
 
     /**
@@ -48,8 +53,9 @@ class TrainStepTest {
         TrainConfig defaults = ConfigLoader.load(null, List.of("train.weightDecay=" + wd)).train();
         TrainConfig all = ConfigLoader.load(null, List.of("train.weightDecay=" + wd, "train.decayEmbeddings=true",
                 "train.decayNormsAndBiases=true")).train();
-        List<String> names = Gpt.build(cfg, DataType.FLOAT, 1).paramNames();
-        double[] dDefault = Trainer.decayRates(names, defaults), dAll = Trainer.decayRates(names, all);
+        ParamLayout layout = ParamLayout.of(cfg);
+        List<String> names = layout.names();
+        double[] dDefault = Trainer.decayRates(layout, defaults), dAll = Trainer.decayRates(layout, all);
         int matrices = 0;
         for (int i = 0; i < names.size(); i++) {
             boolean matrix = names.get(i).matches("h\\d+\\.(attn\\.qkv|attn\\.proj|mlp\\.fc|mlp\\.proj)\\.w");
@@ -62,13 +68,13 @@ class TrainStepTest {
 
         for (boolean graph : new boolean[]{false, true}) {
             for (double[] decay : new double[][]{dDefault, dAll}) {
-                Gpt gpt = Gpt.build(cfg, DataType.FLOAT, 1);
+                Engine gpt = engine(cfg, 1, graph);
                 perturb(gpt, 7);
                 Batch batch = batch(cfg, 3);
-                float[][] g = gradients(gpt, batch, graph);
+                float[][] g = gradients(gpt, batch);
                 float[][] p0 = values(gpt);
-                AdamW adam = new AdamW(TrainStep.sizes(gpt), B1, B2, EPS);
-                TrainStep step = graph ? TrainStep.withGraph(gpt, adam, decay, 0, B) : new TrainStep(gpt, adam, decay, 0, B);
+                AdamW adam = new AdamW(layout.sizes(), B1, B2, EPS);
+                TrainStep step = new TrainStep(gpt, adam, decay, 0);
                 assertTrue(step.run(List.of(batch), new Rng(0), lr, 1).finite());
                 float[][] p1 = values(gpt);
                 for (int i = 0; i < names.size(); i++) {
@@ -96,9 +102,9 @@ class TrainStepTest {
     void clippingScalesTheGlobalNormToTheLimitAndKeepsTheDirection() {
         ModelConfig cfg = new ModelConfig(2, 16, 2, 0, 8, 13, 0.0, true, true);
         for (boolean graph : new boolean[]{false, true}) {
-            Gpt probe = Gpt.build(cfg, DataType.FLOAT, 2);
+            Engine probe = engine(cfg, 2, graph);
             Batch batch = batch(cfg, 4);
-            float[][] g = gradients(probe, batch, graph);
+            float[][] g = gradients(probe, batch);
             double sq = 0, gmax = 0;
             for (float[] t : g) for (float x : t) {
                 sq += (double) x * x;
@@ -107,10 +113,9 @@ class TrainStepTest {
             double norm = Math.sqrt(sq);
             for (double factor : new double[]{0.5, 2.0}) {
                 double clip = factor * norm;
-                Gpt gpt = Gpt.build(cfg, DataType.FLOAT, 2);
-                AdamW adam = new AdamW(TrainStep.sizes(gpt), B1, B2, EPS);
-                double[] noDecay = new double[g.length];
-                TrainStep step = graph ? TrainStep.withGraph(gpt, adam, noDecay, clip, B) : new TrainStep(gpt, adam, noDecay, clip, B);
+                Engine gpt = engine(cfg, 2, graph);
+                AdamW adam = new AdamW(gpt.weights().layout().sizes(), B1, B2, EPS);
+                TrainStep step = new TrainStep(gpt, adam, new double[g.length], clip);
                 TrainStep.Result r = step.run(List.of(batch), new Rng(0), 1e-3, 1);
                 assertEquals(norm, r.gradNorm(), 1e-5 * norm, "reported norm, graph " + graph);
                 double scale = Math.min(1, clip / norm), csq = 0;
@@ -140,42 +145,36 @@ class TrainStepTest {
         return new Batch(in, out, B, T);
     }
 
+    private static Engine engine(ModelConfig cfg, long seed, boolean graph) {
+        return graph ? Models.graph(cfg, DataType.FLOAT, seed) : Models.cpu(cfg, seed);
+    }
+
     /** Moves every parameter by up to ±0.1, so that biases are not 0 and norm gains not 1. */
-    private static void perturb(Gpt gpt, long seed) {
+    private static void perturb(Engine e, long seed) {
         Rng rng = new Rng(seed);
-        for (INDArray a : gpt.paramArrays().values()) {
+        for (INDArray a : e.weights().byName().values()) {
             FloatBuffer b = a.data().asNioFloat();
             for (int k = 0; k < b.capacity(); k++) b.put(k, b.get(k) + (float) (0.2 * rng.nextDouble() - 0.1));
-            TrainStep.wroteOnHost(a);
         }
+        e.weights().wroteOnHost();
     }
 
     /** The gradient of the batch's mean loss at the current parameters, from the engine the step uses. */
-    private static float[][] gradients(Gpt gpt, Batch b, boolean graph) {
-        List<String> names = gpt.paramNames();
-        float[][] out = new float[names.size()][];
-        if (graph) {
-            int V = gpt.config().nVocab();
-            Map<String, INDArray> grads = gpt.sameDiff().calculateGradients(Map.of(
-                    Gpt.TOKENS, Batch.oneHot(b.inputs, V, DataType.FLOAT),
-                    Gpt.LABELS, Batch.oneHot(b.targets, V, DataType.FLOAT)), names);
-            for (int i = 0; i < out.length; i++) out[i] = grads.get(names.get(i)).dup('c').data().asFloat();
-        } else {
-            Backprop bp = new Backprop(gpt, B);
-            bp.zeroGrads();
-            bp.step(b.inputs, b.targets);
-            for (int i = 0; i < out.length; i++) {
-                FloatBuffer gb = bp.grad(i);
-                out[i] = new float[gb.capacity()];
-                gb.get(0, out[i]);
-            }
+    private static float[][] gradients(Engine e, Batch b) {
+        e.zeroGrads();
+        e.accumulate(b.inputs, b.targets, new Rng(0));
+        float[][] out = new float[e.weights().layout().size()][];
+        for (int i = 0; i < out.length; i++) {
+            FloatBuffer gb = e.grad(i);
+            out[i] = new float[gb.capacity()];
+            gb.get(0, out[i]);
         }
         return out;
     }
 
-    private static float[][] values(Gpt gpt) {
+    private static float[][] values(Engine e) {
         List<float[]> out = new ArrayList<>();
-        for (INDArray a : gpt.paramArrays().values()) out.add(a.dup('c').data().asFloat());
+        for (INDArray a : e.weights().byName().values()) out.add(a.dup('c').data().asFloat());
         return out.toArray(new float[0][]);
     }
 }

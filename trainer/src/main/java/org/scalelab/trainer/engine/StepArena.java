@@ -1,4 +1,4 @@
-package org.scalelab.trainer;
+package org.scalelab.trainer.engine;
 
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.internal.InferenceSession;
@@ -27,7 +27,7 @@ import java.util.Map;
  * step k+1 begins, as long as callers consume a step's outputs and gradients before the next reset
  * (TrainStep does).
  */
-final class StepArena extends AbstractMemoryMgr {
+public final class StepArena extends AbstractMemoryMgr {
     private final Map<String, ArrayDeque<INDArray>> free = new HashMap<>();
     private final List<INDArray> used = new ArrayList<>();
 
@@ -71,11 +71,11 @@ final class StepArena extends AbstractMemoryMgr {
     }
 
     /** Arenas installed in the sessions of a graph and of its gradient function. */
-    static final class Installed {
+    public static final class Installed {
         private final Map<InferenceSession, StepArena> arenas = new IdentityHashMap<>();
 
         /** Puts an arena into every session not yet having one (sessions appear on first use, per thread). */
-        void cover(SameDiff sd) {
+        public void cover(SameDiff sd) {
             List<InferenceSession> sessions = new ArrayList<>(sd.getSessions().values());
             SameDiff grad = sd.getFunction("grad");
             if (grad != null) sessions.addAll(grad.getSessions().values());
@@ -88,7 +88,7 @@ final class StepArena extends AbstractMemoryMgr {
             }
         }
 
-        void reset() {
+        public void reset() {
             for (StepArena a : arenas.values()) a.reset();
         }
     }

@@ -1,4 +1,4 @@
-package org.scalelab.trainer;
+package org.scalelab.trainer.kernels;
 
 import java.nio.FloatBuffer;
 import java.util.concurrent.ExecutorService;
@@ -7,19 +7,18 @@ import java.util.concurrent.Future;
 import java.util.function.IntConsumer;
 
 /**
- * The element-wise and row-wise layers of {@link Backprop}, forward and backward, as plain loops over
+ * The element-wise and row-wise parts of the layers in {@code org.scalelab.trainer.model}, forward and backward, as plain loops over
  * direct float buffers (row-major matrices; {@code off} is the first element). Each loop is split into
  * at most {@link #THREADS} contiguous ranges of rows (or of columns, for sums over rows), so every output
  * is computed by one thread in a fixed order: results do not depend on scheduling.
  *
- * <p>The numerics follow the SameDiff graph of {@link Gpt} so that training and evaluation see the same
- * function: layer norm is ND4J's {@code (x − mean)/(σ + 1e-12)} with the population σ, GELU is the
- * tanh approximation.
+ * <p>The numerics follow the layers' SameDiff emissions, so that both engines compute the same function:
+ * layer norm is ND4J's {@code (x − mean)/(σ + 1e-12)} with the population σ, GELU is the tanh approximation.
  */
-final class Kernels {
+public final class Kernels {
     private Kernels() {}
 
-    static final int THREADS = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), 8));
+    public static final int THREADS = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), 8));
     private static final ExecutorService POOL = THREADS == 1 ? null : Executors.newFixedThreadPool(THREADS - 1, r -> {
         Thread t = new Thread(r, "scalelab-kernels");
         t.setDaemon(true);
@@ -27,7 +26,7 @@ final class Kernels {
     });
 
     /** Runs {@code body.accept(part)} for part = 0..parts-1, parts ≤ THREADS, the last one on this thread. */
-    static void parallel(int parts, IntConsumer body) {
+    public static void parallel(int parts, IntConsumer body) {
         if (parts <= 1 || POOL == null) {
             for (int p = 0; p < parts; p++) body.accept(p);
             return;
@@ -47,12 +46,12 @@ final class Kernels {
     }
 
     /** Splits [0, n) into contiguous ranges, one per thread, when there is enough work (n·cost ≥ 32k). */
-    static void range(int n, long costPerItem, RangeBody body) {
+    public static void range(int n, long costPerItem, RangeBody body) {
         int parts = (int) Math.min(THREADS, Math.max(1, n * costPerItem / 32768));
         parallel(parts, p -> body.run((int) ((long) n * p / parts), (int) ((long) n * (p + 1) / parts)));
     }
 
-    interface RangeBody {
+    public interface RangeBody {
         void run(int lo, int hi);
     }
 
@@ -74,7 +73,7 @@ final class Kernels {
      * the latency of each float addition (the JIT may not reorder it), which made layer norm and the
      * gradient norm several times slower than their memory traffic.
      */
-    static float sum(float[] a, int off, int n) {
+    public static float sum(float[] a, int off, int n) {
         float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
         int i = off, end = off + n;
         for (; i + 8 <= end; i += 8) {
@@ -87,7 +86,7 @@ final class Kernels {
     }
 
     /** Σ a[ao + i]·b[bo + i] for i in [0, n), in eight partial sums (see {@link #sum}). */
-    static float dot(float[] a, int ao, float[] b, int bo, int n) {
+    public static float dot(float[] a, int ao, float[] b, int bo, int n) {
         float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
         int i = 0;
         for (; i + 8 <= n; i += 8) {
@@ -107,7 +106,7 @@ final class Kernels {
      * y = (x − μ)/(σ + 1e-12)·g + b per row of d; keeps μ and 1/(σ + 1e-12) and σ for the backward pass.
      * {@code b} may be null (no bias).
      */
-    static void layerNorm(FloatBuffer x, FloatBuffer y, FloatBuffer g, FloatBuffer b,
+    public static void layerNorm(FloatBuffer x, FloatBuffer y, FloatBuffer g, FloatBuffer b,
                           float[] mean, float[] rstd, float[] sigma, int rows, int d) {
         float[] gain = new float[d], shift = new float[d];
         g.get(0, gain);
@@ -134,7 +133,7 @@ final class Kernels {
      * Backward of {@link #layerNorm}: dx += r·(ĝ − mean ĝ) − x̂·mean(ĝ·x̂)/σ with ĝ = dy·g, x̂ = (x − μ)·r.
      * Gain and bias gradients are summed into dg, db (db may be null).
      */
-    static void layerNormBackward(FloatBuffer x, FloatBuffer dy, FloatBuffer g, FloatBuffer dx, FloatBuffer dg, FloatBuffer db,
+    public static void layerNormBackward(FloatBuffer x, FloatBuffer dy, FloatBuffer g, FloatBuffer dx, FloatBuffer dg, FloatBuffer db,
                                   float[] mean, float[] rstd, float[] sigma, int rows, int d) {
         float[] gain = new float[d];
         g.get(0, gain);
@@ -173,10 +172,64 @@ final class Kernels {
         }
     }
 
+    // --- RMS norm ---------------------------------------------------------------------------------
+
+    /** y = x·r·g per row of d with r = 1/√(mean(x²) + eps); keeps r for the backward pass. */
+    public static void rmsNorm(FloatBuffer x, FloatBuffer y, FloatBuffer g, float[] rstd, int rows, int d, float eps) {
+        float[] gain = new float[d];
+        g.get(0, gain);
+        range(rows, 3L * d, (lo, hi) -> {
+            float[] a = scratch(0, d);
+            for (int r = lo; r < hi; r++) {
+                int o = r * d;
+                x.get(o, a, 0, d);
+                float rs = (float) (1 / Math.sqrt(dot(a, 0, a, 0, d) / d + eps));
+                rstd[r] = rs;
+                for (int i = 0; i < d; i++) a[i] = a[i] * rs * gain[i];
+                y.put(o, a, 0, d);
+            }
+        });
+    }
+
+    /** Backward of {@link #rmsNorm}: dx += r·(ĝ − x̂·mean(ĝ·x̂)) with ĝ = dy·g, x̂ = x·r; dg += Σ dy·x̂. */
+    public static void rmsNormBackward(FloatBuffer x, FloatBuffer dy, FloatBuffer g, FloatBuffer dx, FloatBuffer dg,
+                                       float[] rstd, int rows, int d) {
+        float[] gain = new float[d];
+        g.get(0, gain);
+        int parts = (int) Math.min(THREADS, Math.max(1, rows * 5L * d / 32768));
+        float[][] sumG = new float[parts][d];
+        parallel(parts, p -> {
+            int lo = (int) ((long) rows * p / parts), hi = (int) ((long) rows * (p + 1) / parts);
+            float[] xa = scratch(0, d), ga = scratch(1, d), da = scratch(2, d), gh = scratch(3, d);
+            float[] sg = sumG[p];
+            for (int r = lo; r < hi; r++) {
+                int o = r * d;
+                x.get(o, xa, 0, d);
+                dy.get(o, ga, 0, d);
+                dx.get(o, da, 0, d);
+                float rs = rstd[r];
+                for (int i = 0; i < d; i++) {
+                    float xh = xa[i] * rs, e = ga[i];
+                    sg[i] += e * xh;
+                    gh[i] = e * gain[i];
+                    xa[i] = xh;
+                }
+                float mgx = dot(gh, 0, xa, 0, d) / d;
+                for (int i = 0; i < d; i++) da[i] += rs * (gh[i] - xa[i] * mgx);
+                dx.put(o, da, 0, d);
+            }
+        });
+        for (int i = 0; i < d; i++) {
+            float a = 0;
+            for (int p = 0; p < parts; p++) a += sumG[p][i];
+            dg.put(i, dg.get(i) + a);
+        }
+    }
+
     // --- bias, GELU, residual ---------------------------------------------------------------------
 
     /** y[r, :] += b for every row. */
-    static void addBias(FloatBuffer y, FloatBuffer b, int rows, int n) {
+    public static void addBias(FloatBuffer y, FloatBuffer b, int rows, int n) {
         float[] bias = new float[n];
         b.get(0, bias);
         range(rows, n, (lo, hi) -> {
@@ -191,7 +244,7 @@ final class Kernels {
     }
 
     /** db += Σ_rows dy (column sums). */
-    static void sumRows(FloatBuffer dy, FloatBuffer db, int rows, int n) {
+    public static void sumRows(FloatBuffer dy, FloatBuffer db, int rows, int n) {
         int parts = (int) Math.min(THREADS, Math.max(1, (long) rows * n / 32768));
         float[][] acc = new float[parts][n];
         parallel(parts, p -> {
@@ -217,7 +270,7 @@ final class Kernels {
      * division and min/max, so that the JIT vectorizes the loops that call it: 0.6 ns per element here
      * against 9 ns through Math.exp.
      */
-    static float tanh(float x) {
+    public static float tanh(float x) {
         x = Math.max(-7.99881172180175781f, Math.min(7.99881172180175781f, x));
         float x2 = x * x;
         float p = x2 * -2.76076847742355e-16f + 2.00018790482477e-13f;
@@ -253,7 +306,7 @@ final class Kernels {
     }
 
     /** y = 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
-    static void gelu(FloatBuffer x, FloatBuffer y, int n) {
+    public static void gelu(FloatBuffer x, FloatBuffer y, int n) {
         chunks(n, 20, x, null, y, (a, c, m) -> {
             for (int i = 0; i < m; i++) {
                 float v = a[i];
@@ -263,7 +316,7 @@ final class Kernels {
     }
 
     /** dx = dy·gelu'(x), in place in dy. */
-    static void geluBackward(FloatBuffer x, FloatBuffer dy, int n) {
+    public static void geluBackward(FloatBuffer x, FloatBuffer dy, int n) {
         chunks(n, 24, dy, x, dy, (a, c, m) -> {
             for (int i = 0; i < m; i++) {
                 float v = c[i], v2 = v * v;
@@ -274,8 +327,75 @@ final class Kernels {
         });
     }
 
+    /** σ(x) = (1 + tanh(x/2))/2, through the vectorizable {@link #tanh}. */
+    private static float sigmoid(float x) {
+        return 0.5f + 0.5f * tanh(0.5f * x);
+    }
+
+    /**
+     * SwiGLU: y = silu(gate)·up per row, where row r of {@code gu} (rows, 2h) holds gate in its first h
+     * columns and up in the last h; y is (rows, h). silu(g) = g·σ(g).
+     */
+    public static void swiglu(FloatBuffer gu, FloatBuffer y, int rows, int h) {
+        range(rows, 24L * h, (lo, hi) -> {
+            float[] a = scratch(0, 2 * h), c = scratch(1, h);
+            for (int r = lo; r < hi; r++) {
+                gu.get(r * 2 * h, a, 0, 2 * h);
+                for (int i = 0; i < h; i++) {
+                    float g = a[i];
+                    c[i] = g * sigmoid(g) * a[h + i];
+                }
+                y.put(r * h, c, 0, h);
+            }
+        });
+    }
+
+    /** Backward of {@link #swiglu}: from dy (rows, h) and gu, writes d(gate) and d(up) into dgu (rows, 2h). */
+    public static void swigluBackward(FloatBuffer gu, FloatBuffer dy, FloatBuffer dgu, int rows, int h) {
+        range(rows, 30L * h, (lo, hi) -> {
+            float[] a = scratch(0, 2 * h), e = scratch(1, h), out = scratch(2, 2 * h);
+            for (int r = lo; r < hi; r++) {
+                gu.get(r * 2 * h, a, 0, 2 * h);
+                dy.get(r * h, e, 0, h);
+                for (int i = 0; i < h; i++) {
+                    float g = a[i], u = a[h + i], sg = sigmoid(g), silu = g * sg;
+                    out[h + i] = e[i] * silu;
+                    out[i] = e[i] * u * sg * (1f + g * (1f - sg));
+                }
+                dgu.put(r * 2 * h, out, 0, 2 * h);
+            }
+        });
+    }
+
+    /**
+     * Rotary position embedding, in place on the query and key columns [0, 2d) of each row of
+     * {@code qkv} (rows, 3d), row r at position r % T. In each head, channel i &lt; hs/2 pairs with
+     * i + hs/2 (the "rotate half" layout of GPT-NeoX and Hugging Face's Llama): (x₁, x₂) ↦ (x₁·cos − x₂·sin,
+     * x₂·cos + x₁·sin) at angle t·θᵢ. {@code cos} and {@code sin} are (T, hs/2). With {@code inverse} the
+     * transposed rotation, which is the backward pass (the rotation is linear and orthogonal).
+     */
+    public static void rope(FloatBuffer qkv, int rows, int T, int d, int hs, float[] cos, float[] sin, boolean inverse) {
+        int half = hs / 2, ld = 3 * d;
+        float sign = inverse ? -1f : 1f;
+        range(rows, 8L * d, (lo, hi) -> {
+            float[] a = scratch(0, 2 * d);
+            for (int r = lo; r < hi; r++) {
+                qkv.get(r * ld, a, 0, 2 * d);
+                int t = (r % T) * half;
+                for (int o = 0; o < 2 * d; o += hs) {
+                    for (int i = 0; i < half; i++) {
+                        float c = cos[t + i], s = sign * sin[t + i], x1 = a[o + i], x2 = a[o + half + i];
+                        a[o + i] = x1 * c - x2 * s;
+                        a[o + half + i] = x2 * c + x1 * s;
+                    }
+                }
+                qkv.put(r * ld, a, 0, 2 * d);
+            }
+        });
+    }
+
     /** out = x + y (·mask when mask is not null). */
-    static void residual(FloatBuffer x, FloatBuffer y, FloatBuffer mask, FloatBuffer out, int n) {
+    public static void residual(FloatBuffer x, FloatBuffer y, FloatBuffer mask, FloatBuffer out, int n) {
         if (mask == null) {
             chunks(n, 1, x, y, out, (a, c, m) -> {
                 for (int i = 0; i < m; i++) a[i] += c[i];
@@ -291,7 +411,7 @@ final class Kernels {
     }
 
     /** y = x·mask. */
-    static void mul(FloatBuffer x, FloatBuffer mask, FloatBuffer y, int n) {
+    public static void mul(FloatBuffer x, FloatBuffer mask, FloatBuffer y, int n) {
         chunks(n, 1, x, mask, y, (a, c, m) -> {
             for (int i = 0; i < m; i++) a[i] *= c[i];
         });
@@ -303,7 +423,7 @@ final class Kernels {
      * Causal softmax in place over a (T, T) block at {@code off}: row i over columns 0..i, the rest 0
      * (the graph's additive −1e9 mask gives exactly 0 there too).
      */
-    static void causalSoftmax(FloatBuffer s, int off, int T) {
+    public static void causalSoftmax(FloatBuffer s, int off, int T) {
         float[] a = scratch(0, T * T);
         s.get(off, a, 0, T * T);   // one copy in and one out: element access to a direct buffer is slow
         for (int i = 0; i < T; i++) {
@@ -324,7 +444,7 @@ final class Kernels {
     }
 
     /** dS = P ⊙ (dP − rowsum(dP ⊙ P))·scale, in place in dP, over (T, T) blocks at poff and dpoff. */
-    static void causalSoftmaxBackward(FloatBuffer p, int poff, FloatBuffer dp, int dpoff, int T, float scale) {
+    public static void causalSoftmaxBackward(FloatBuffer p, int poff, FloatBuffer dp, int dpoff, int T, float scale) {
         float[] a = scratch(0, T * T), da = scratch(1, T * T);
         p.get(poff, a, 0, T * T);
         dp.get(dpoff, da, 0, T * T);
@@ -343,7 +463,7 @@ final class Kernels {
      * Mean cross-entropy of the rows of {@code logits} (rows, V) against {@code labels}; replaces the
      * logits by the gradient of the mean loss, (softmax − onehot)/rows. Returns the mean loss in nats.
      */
-    static double crossEntropy(FloatBuffer logits, int[] labels, int rows, int V) {
+    public static double crossEntropy(FloatBuffer logits, int[] labels, int rows, int V) {
         double[] part = new double[THREADS];
         int parts = (int) Math.min(THREADS, Math.max(1, (long) rows * V * 8 / 32768));
         float invRows = 1f / rows;
@@ -372,5 +492,31 @@ final class Kernels {
         double s = 0;
         for (int p = 0; p < parts; p++) s += part[p];
         return s / rows;
+    }
+
+    /**
+     * Σ over rows of the cross-entropy of {@code logits} (rows, V) against {@code labels[lo …]}, without
+     * touching the logits (evaluation).
+     */
+    public static double crossEntropySum(FloatBuffer logits, int[] labels, int lo, int rows, int V) {
+        double[] part = new double[THREADS];
+        int parts = (int) Math.min(THREADS, Math.max(1, (long) rows * V * 6 / 32768));
+        parallel(parts, p -> {
+            int r0 = (int) ((long) rows * p / parts), r1 = (int) ((long) rows * (p + 1) / parts);
+            float[] a = new float[V];
+            double acc = 0;
+            for (int r = r0; r < r1; r++) {
+                logits.get(r * V, a, 0, V);
+                float max = Float.NEGATIVE_INFINITY;
+                for (int j = 0; j < V; j++) max = Math.max(max, a[j]);
+                double sum = 0;
+                for (int j = 0; j < V; j++) sum += (float) Math.exp(a[j] - max);
+                acc += Math.log(sum) - (a[labels[lo + r]] - max);
+            }
+            part[p] = acc;
+        });
+        double s = 0;
+        for (int p = 0; p < parts; p++) s += part[p];
+        return s;
     }
 }
