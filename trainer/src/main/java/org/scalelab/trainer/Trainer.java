@@ -104,6 +104,10 @@ public final class Trainer {
         Path ckDir = runDir.resolve("checkpoint");
 
         // ---- model, optimizer, RNG streams -------------------------------------------------------
+        // Opening and encoding the corpus leaves garbage on the heap (for a BPE tokenizer, hundreds of MB);
+        // collect it before the model's buffers are allocated, so that G1 returns it to the system rather
+        // than adding it to the run's peak memory.
+        System.gc();
         Nd4j.getEnvironment().setDebug(false);
         Nd4j.getEnvironment().setVerbose(false);
         Transformer model = Transformer.of(mc);

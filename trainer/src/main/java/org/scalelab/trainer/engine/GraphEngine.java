@@ -182,7 +182,7 @@ public final class GraphEngine implements Engine {
         return out;
     }
 
-    /** The tensor's index in the layout (for tests that look a gradient up by name). */
+    /** The parameter layout of the model this graph computes. */
     public ParamLayout layout() { return weights.layout(); }
 
     private static void fillOneHot(INDArray a, int[] previous, int[] ids, int vocab) {
