@@ -63,6 +63,8 @@ public final class ConfigLoader {
         try {
             return YAML.treeToValue(tree, RunConfig.class);
         } catch (JsonMappingException e) {
+            // a value a config type refused itself (e.g. model.norm: batchnorm) says what it wants already
+            if (e.getCause() instanceof UserError u) throw new UserError(source + ": " + u.getMessage());
             String path = e.getPath().stream().map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
                     .collect(Collectors.joining("."));
             String msg = e.getOriginalMessage();
