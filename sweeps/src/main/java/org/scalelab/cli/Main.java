@@ -1,8 +1,8 @@
 package org.scalelab.cli;
 
 import org.scalelab.datasets.UserError;
-import org.scalelab.trainer.GenerateCommand;
-import org.scalelab.trainer.TrainCommand;
+import org.scalelab.trainer.cli.GenerateCommand;
+import org.scalelab.trainer.cli.TrainCommand;
 import picocli.AutoComplete;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -15,7 +15,7 @@ import java.io.UncheckedIOException;
  */
 @Command(name = "scalelab", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "ScaleLab: train transformer grids in SameDiff and fit scaling laws to them.",
-        subcommands = {org.scalelab.datasets.DataCommand.class, TrainCommand.class, GenerateCommand.class, org.scalelab.trainer.EvalCommand.class, org.scalelab.trainer.BenchCommand.class,
+        subcommands = {org.scalelab.datasets.DataCommand.class, TrainCommand.class, GenerateCommand.class, org.scalelab.trainer.cli.EvalCommand.class, org.scalelab.trainer.cli.BenchCommand.class,
                 org.scalelab.scaling.fit.FitCommand.class, org.scalelab.scaling.TransferCommand.class, org.scalelab.scaling.report.ReportCommand.class,
                 org.scalelab.scaling.plan.PlanCommand.class, org.scalelab.sweeps.SweepCommand.class, QuickstartCommand.class, AutoComplete.GenerateCompletion.class})
 public final class Main implements Runnable {

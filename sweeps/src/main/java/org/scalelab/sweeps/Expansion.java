@@ -4,11 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.scalelab.datasets.Json;
 import org.scalelab.datasets.UserError;
-import org.scalelab.trainer.Accounting;
+import org.scalelab.trainer.model.Accounting;
 import org.scalelab.trainer.ConfigLoader;
 import org.scalelab.trainer.ModelConfig;
 import org.scalelab.trainer.RunConfig;
-import org.scalelab.trainer.RunIds;
+import org.scalelab.trainer.run.RunIds;
 
 import java.util.ArrayList;
 import java.util.Iterator;

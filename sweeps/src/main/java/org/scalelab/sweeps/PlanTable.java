@@ -1,9 +1,9 @@
 package org.scalelab.sweeps;
 
 import org.scalelab.datasets.DataSpec;
-import org.scalelab.trainer.Accounting;
+import org.scalelab.trainer.model.Accounting;
 import org.scalelab.trainer.ModelConfig;
-import org.scalelab.trainer.Progress;
+import org.scalelab.trainer.run.Progress;
 
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;

@@ -3,7 +3,7 @@ package org.scalelab.sweeps;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.scalelab.datasets.Files2;
 import org.scalelab.datasets.Json;
-import org.scalelab.trainer.Accounting;
+import org.scalelab.trainer.model.Accounting;
 import org.scalelab.trainer.RunConfig;
 
 import java.io.IOException;

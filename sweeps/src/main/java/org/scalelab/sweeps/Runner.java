@@ -3,10 +3,10 @@ package org.scalelab.sweeps;
 import org.scalelab.datasets.Files2;
 import org.scalelab.datasets.Json;
 import org.scalelab.datasets.UserError;
-import org.scalelab.trainer.Progress;
+import org.scalelab.trainer.run.Progress;
 import org.scalelab.trainer.RunConfig;
-import org.scalelab.trainer.RunResult;
-import org.scalelab.trainer.Trainer;
+import org.scalelab.trainer.run.RunResult;
+import org.scalelab.trainer.run.Trainer;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -210,7 +210,7 @@ public final class Runner {
     private static String describe(Expansion.Point p) {
         var m = p.config().model();
         var t = p.config().train();
-        double n = org.scalelab.trainer.Accounting.of(m.withVocab(Math.max(1, m.nVocab()))).nonEmbedding();
+        double n = org.scalelab.trainer.model.Accounting.of(m.withVocab(Math.max(1, m.nVocab()))).nonEmbedding();
         return String.format(Locale.ROOT, "(nLayer %d, dModel %d, nHead %d, N %s, D %s)%s", m.nLayer(), m.dModel(), m.nHead(),
                 Progress.human(n), Progress.human((double) t.steps() * t.batchSize() * m.nCtx()), p.coords().isEmpty() ? "" : " " + p.coords());
     }

@@ -1,6 +1,6 @@
 package org.scalelab.sweeps;
 
-import org.scalelab.trainer.Accounting;
+import org.scalelab.trainer.model.Accounting;
 import org.scalelab.trainer.ModelConfig;
 
 import java.util.Locale;

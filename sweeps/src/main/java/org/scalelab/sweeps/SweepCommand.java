@@ -4,7 +4,7 @@ import org.scalelab.datasets.DataSpec;
 import org.scalelab.datasets.Dataset;
 import org.scalelab.datasets.Files2;
 import org.scalelab.datasets.UserError;
-import org.scalelab.trainer.Progress;
+import org.scalelab.trainer.run.Progress;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;

@@ -109,8 +109,8 @@ class ExpansionTest {
         for (String n : List.of("20000", "100000")) {
             Expansion.Point std = pts.stream().filter(p -> p.coords().get("target_N").equals(n) && p.coords().get("family").equals("standard")).findFirst().orElseThrow();
             Expansion.Point deep = pts.stream().filter(p -> p.coords().get("target_N").equals(n) && p.coords().get("family").equals("deepnarrow")).findFirst().orElseThrow();
-            long nStd = org.scalelab.trainer.Accounting.of(std.config().model().withVocab(1)).nonEmbedding();
-            long nDeep = org.scalelab.trainer.Accounting.of(deep.config().model().withVocab(1)).nonEmbedding();
+            long nStd = org.scalelab.trainer.model.Accounting.of(std.config().model().withVocab(1)).nonEmbedding();
+            long nDeep = org.scalelab.trainer.model.Accounting.of(deep.config().model().withVocab(1)).nonEmbedding();
             assertEquals(1.0, nStd / Double.parseDouble(n), 0.25, "standard N " + nStd + " for target " + n);
             assertEquals(1.0, nDeep / Double.parseDouble(n), 0.25, "deepnarrow N " + nDeep + " for target " + n);
             assertTrue(deep.config().model().nLayer() > std.config().model().nLayer(), "deeper");
@@ -153,7 +153,7 @@ class ExpansionTest {
     void kaplanLearningRateRule(@TempDir Path tmp) throws IOException {
         Path f = SweepTestSupport.spec(tmp, "lr: kaplan\ngrid:\n  model.nLayer: [1, 4]\n");
         for (Expansion.Point p : Expansion.expand(SweepSpec.read(f), "runs")) {
-            double n = org.scalelab.trainer.Accounting.of(p.config().model().withVocab(1)).nonEmbedding();
+            double n = org.scalelab.trainer.model.Accounting.of(p.config().model().withVocab(1)).nonEmbedding();
             assertEquals(0.003239 - 0.0001395 * Math.log(n), p.config().train().lr(), 1e-8);
         }
     }

@@ -39,7 +39,7 @@ class SweepCommandTest {
         assertTrue(lines.get(1).contains("standard") && lines.get(2).contains("deepnarrow"), r.out());
         assertTrue(r.out().contains("2 runs; C = 6·N·D"), r.out());
         for (Expansion.Point p : Expansion.expand(SweepSpec.read(f), "runs")) {
-            double n = org.scalelab.trainer.Accounting.of(p.config().model().withVocab(1)).nonEmbedding();
+            double n = org.scalelab.trainer.model.Accounting.of(p.config().model().withVocab(1)).nonEmbedding();
             assertEquals(Expansion.kaplanLr(n), p.config().train().lr(), 1e-8);
             String shown = String.format(java.util.Locale.ROOT, "%.3g", p.config().train().lr());
             assertTrue(lines.stream().anyMatch(l -> l.startsWith(p.runId()) && l.contains(shown)), shown + " for " + p.runId() + " in " + r.out());

@@ -140,7 +140,7 @@ class TransferSweepTest {
         assertEquals(a.stream().map(Expansion.Point::runId).toList(), b.stream().map(Expansion.Point::runId).toList());
         assertTrue(a.stream().anyMatch(p -> !p.config().train().init().isEmpty()), "the sweep has fine-tuned runs");
         Expansion.Point child = a.stream().filter(p -> !p.config().train().init().isEmpty()).findFirst().orElseThrow();
-        String legacy = org.scalelab.trainer.RunIds.legacyOf(child.config());
+        String legacy = org.scalelab.trainer.run.RunIds.legacyOf(child.config());
         assertTrue(!legacy.equals(child.runId()));
         Files.createDirectories(tmp.resolve("a/runs").resolve(legacy));
         List<Expansion.Point> again = Expansion.expand(spec, tmp.resolve("a/runs").toString());

@@ -73,7 +73,7 @@ public record TrainConfig(int steps, int batchSize, int microBatch, double lr, d
         if (!(lr > 0)) throw new UserError("train.lr must be > 0, got " + lr);
         if (!(minLrRatio >= 0 && minLrRatio <= 1)) throw new UserError("train.minLrRatio must be in [0, 1], got " + minLrRatio);
         if (warmupSteps < 0) throw new UserError("train.warmupSteps must be ≥ 0, got " + warmupSteps);
-        LrSchedule.Kind.parse(schedule);
+        org.scalelab.trainer.optim.LrSchedule.Kind.parse(schedule);   // the schedule names live with the schedules
         if (!(decayFraction > 0 && decayFraction <= 1)) {
             throw new UserError("train.decayFraction must be in (0, 1], got " + decayFraction);
         }

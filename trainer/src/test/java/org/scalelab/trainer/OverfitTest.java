@@ -1,5 +1,7 @@
 package org.scalelab.trainer;
 
+import org.scalelab.trainer.run.*;
+import org.scalelab.trainer.optim.*;
 import org.junit.jupiter.api.Test;
 import org.scalelab.trainer.engine.Engine;
 

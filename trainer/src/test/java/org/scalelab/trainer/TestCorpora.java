@@ -1,5 +1,7 @@
 package org.scalelab.trainer;
 
+import org.scalelab.trainer.run.*;
+import org.scalelab.trainer.optim.*;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -10,7 +10,7 @@ import java.util.List;
  * The one description of a model's parameters: for each tensor its name, shape, initialisation, weight
  * decay group, whether it is an embedding, and its role. The layers declare their tensors here as
  * {@link Transformer} builds them, in forward order, which is the order of checkpoints, of the optimizer's
- * state and of the initial draws. The engines, {@link org.scalelab.trainer.Checkpoint}, the accounting, the
+ * state and of the initial draws. The engines, {@link org.scalelab.trainer.run.Checkpoint}, the accounting, the
  * optimizer's decay rules and the planner read it; no other code matches parameter names.
  */
 public final class ParamLayout {

@@ -1,6 +1,7 @@
-package org.scalelab.trainer;
+package org.scalelab.trainer.model;
 
-import org.scalelab.trainer.model.ParamLayout;
+import org.scalelab.trainer.ModelConfig;
+
 
 /**
  * Parameter and FLOP accounting in Kaplan et al. (2020)'s conventions (DESIGN §3), counted from the

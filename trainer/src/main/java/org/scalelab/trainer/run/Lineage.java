@@ -1,4 +1,7 @@
-package org.scalelab.trainer;
+package org.scalelab.trainer.run;
+
+import org.scalelab.trainer.*;
+import org.scalelab.trainer.optim.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

@@ -1,4 +1,8 @@
-package org.scalelab.trainer;
+package org.scalelab.trainer.run;
+
+import org.scalelab.trainer.model.Accounting;
+import org.scalelab.trainer.*;
+import org.scalelab.trainer.optim.*;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -55,7 +59,8 @@ public final class Trainer {
      */
     public record Prepared(RunConfig config, Dataset data, TokenSource train, String runId, Accounting acc, Lineage.Parent parent) {}
 
-    static final long EVAL_SALT = 0x5EEDE7A1L;
+    /** Salt of the evaluation windows' seed (train.seed ^ EVAL_SALT). */
+    public static final long EVAL_SALT = 0x5EEDE7A1L;
 
     private Trainer() {}
 
@@ -238,7 +243,7 @@ public final class Trainer {
      * The weight decay of each parameter tensor (in {@code names} order): {@code train.weightDecay}, or 0
      * for embeddings (and an untied head) and for norms and biases unless the config decays them too.
      */
-    static double[] decayRates(ParamLayout layout, TrainConfig tc) {
+    public static double[] decayRates(ParamLayout layout, TrainConfig tc) {
         double[] decay = new double[layout.size()];
         for (ParamLayout.Tensor t : layout.tensors()) {
             boolean on = switch (t.decay()) {
@@ -252,7 +257,7 @@ public final class Trainer {
     }
 
     /** Mean validation loss over the fixed evaluation windows. */
-    static double evaluate(Engine engine, TokenSource val, long[][] starts, int T) {
+    public static double evaluate(Engine engine, TokenSource val, long[][] starts, int T) {
         double sum = 0;
         for (long[] s : starts) {
             Batch b = Batch.at(val, s, T);
@@ -262,7 +267,7 @@ public final class Trainer {
     }
 
     /** Evaluation windows, drawn once so every evaluation of a run (and of a resumed run) sees the same ones. */
-    static long[][] evalPositions(TokenSource val, int batches, int micro, int T, Rng rng) {
+    public static long[][] evalPositions(TokenSource val, int batches, int micro, int T, Rng rng) {
         long positions = val.size() - T;
         long[][] out = new long[batches][micro];
         for (long[] b : out) for (int i = 0; i < micro; i++) b[i] = rng.nextLong(positions);

@@ -1,4 +1,8 @@
-package org.scalelab.trainer;
+package org.scalelab.trainer.cli;
+
+import org.scalelab.trainer.run.*;
+import org.scalelab.trainer.optim.*;
+import org.scalelab.trainer.*;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.scalelab.trainer.engine.Engine;
@@ -104,7 +108,7 @@ public final class EvalCommand implements Callable<Integer> {
      * split as a run splits it with the run's valFraction; text is encoded with the run's tokenizer, and a
      * store or the synthetic corpus must have that very tokenizer.
      */
-    static TokenSource validationTokens(String corpus, double valFraction, Tokenizer tok) {
+    public static TokenSource validationTokens(String corpus, double valFraction, Tokenizer tok) {
         return Dataset.open(new DataSpec(corpus, "auto", valFraction, 0, DataSpec.DEFAULT.seed()), tok).val();
     }
 }

@@ -1,5 +1,9 @@
-package org.scalelab.trainer;
+package org.scalelab.trainer.run;
 
+import org.scalelab.trainer.*;
+
+import org.scalelab.trainer.run.*;
+import org.scalelab.trainer.optim.*;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.scalelab.datasets.Json;
 
@@ -22,7 +26,7 @@ public final class RunIds {
      * trained), and with {@code train.init} relative to the output folder ({@link Lineage#idKey}), so that
      * a fine-tuned run keeps its id when its sweep directory moves or is spelled another way.
      */
-    static RunConfig hashed(RunConfig c) {
+    public static RunConfig hashed(RunConfig c) {
         TrainConfig t = c.train();
         if (!t.init().isEmpty()) t = t.withInit(Lineage.idKey(t.init(), c.out()));
         return new RunConfig("", "", c.model(), c.data(), t);
@@ -41,7 +45,7 @@ public final class RunIds {
      * The text hashed: the config as JSON, with the model's variants left out where they are GPT-2's
      * (layernorm, gelu, learned), so that a run configured before the variants existed keeps its id.
      */
-    static String hashedText(RunConfig hashed) {
+    public static String hashedText(RunConfig hashed) {
         ObjectNode tree = Json.MAPPER.valueToTree(hashed);
         ObjectNode m = (ObjectNode) tree.get("model");
         ModelConfig mc = hashed.model();
@@ -55,7 +59,7 @@ public final class RunIds {
     private static String id(RunConfig c, RunConfig hashed) {
         if (c.name() != null && !c.name().isBlank()) return c.name();
         ModelConfig m = c.model();
-        String hash = Checkpoint.sha256(hashedText(hashed).getBytes(StandardCharsets.UTF_8)).substring(0, 10);
+        String hash = org.scalelab.datasets.Files2.sha256(hashedText(hashed).getBytes(StandardCharsets.UTF_8)).substring(0, 10);
         return String.format("L%d-d%d-h%d-T%d-%s", m.nLayer(), m.dModel(), m.nHead(), m.nCtx(), hash);
     }
 }

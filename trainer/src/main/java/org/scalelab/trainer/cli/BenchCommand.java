@@ -1,4 +1,9 @@
-package org.scalelab.trainer;
+package org.scalelab.trainer.cli;
+
+import org.scalelab.trainer.model.Accounting;
+import org.scalelab.trainer.run.*;
+import org.scalelab.trainer.optim.*;
+import org.scalelab.trainer.*;
 
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;

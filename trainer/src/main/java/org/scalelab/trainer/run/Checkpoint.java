@@ -1,4 +1,7 @@
-package org.scalelab.trainer;
+package org.scalelab.trainer.run;
+
+import org.scalelab.trainer.*;
+import org.scalelab.trainer.optim.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -15,9 +18,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -129,7 +129,7 @@ public final class Checkpoint {
         } catch (IOException e) {
             throw new UserError(f + ": missing or unreadable checkpoint file; delete the checkpoint folder to restart");
         }
-        if (!sha256(bytes).equals(sha)) {
+        if (!Files2.sha256(bytes).equals(sha)) {
             throw new UserError(f + ": checksum mismatch (the checkpoint is corrupt); delete "
                     + f.getParent().getParent() + " to restart the run from scratch");
         }
@@ -154,15 +154,7 @@ public final class Checkpoint {
             while (w.hasRemaining()) ch.write(w);
             ch.force(true);
         }
-        return sha256(bytes);
-    }
-
-    static String sha256(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return Files2.sha256(bytes);
     }
 
     static void deleteTree(Path p) throws IOException {

@@ -1,4 +1,8 @@
-package org.scalelab.trainer;
+package org.scalelab.trainer.cli;
+
+import org.scalelab.trainer.run.*;
+import org.scalelab.trainer.optim.*;
+import org.scalelab.trainer.*;
 
 import org.nd4j.autodiff.listeners.At;
 import org.nd4j.autodiff.listeners.BaseListener;

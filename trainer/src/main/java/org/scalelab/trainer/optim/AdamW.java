@@ -1,4 +1,6 @@
-package org.scalelab.trainer;
+package org.scalelab.trainer.optim;
+
+import org.scalelab.trainer.*;
 
 import org.scalelab.trainer.kernels.Kernels;
 
@@ -17,7 +19,8 @@ import java.nio.FloatBuffer;
  */
 public final class AdamW {
     private final double beta1, beta2, eps;
-    final float[][] m, v;
+    /** The first and second moments per tensor, in layout order (checkpoints save and restore them). */
+    public final float[][] m, v;
 
     public AdamW(int[] sizes, double beta1, double beta2, double eps) {
         this.beta1 = beta1;

@@ -1,4 +1,6 @@
-package org.scalelab.trainer;
+package org.scalelab.trainer.optim;
+
+import org.scalelab.trainer.*;
 
 import org.scalelab.datasets.UserError;
 

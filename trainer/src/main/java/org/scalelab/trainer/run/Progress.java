@@ -1,4 +1,7 @@
-package org.scalelab.trainer;
+package org.scalelab.trainer.run;
+
+import org.scalelab.trainer.*;
+import org.scalelab.trainer.optim.*;
 
 import java.io.PrintStream;
 import java.util.Locale;
