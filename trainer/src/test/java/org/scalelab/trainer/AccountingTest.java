@@ -1,8 +1,6 @@
 package org.scalelab.trainer;
 
 import org.scalelab.trainer.model.Accounting;
-import org.scalelab.trainer.run.*;
-import org.scalelab.trainer.optim.*;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 

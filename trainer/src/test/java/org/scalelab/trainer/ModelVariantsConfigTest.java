@@ -2,7 +2,6 @@ package org.scalelab.trainer;
 
 import org.scalelab.trainer.model.Accounting;
 import org.scalelab.trainer.run.*;
-import org.scalelab.trainer.optim.*;
 import org.junit.jupiter.api.Test;
 import org.scalelab.datasets.UserError;
 import org.scalelab.trainer.model.ParamLayout;

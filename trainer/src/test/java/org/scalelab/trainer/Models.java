@@ -1,7 +1,5 @@
 package org.scalelab.trainer;
 
-import org.scalelab.trainer.run.*;
-import org.scalelab.trainer.optim.*;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;

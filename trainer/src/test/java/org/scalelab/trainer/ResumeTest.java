@@ -1,7 +1,6 @@
 package org.scalelab.trainer;
 
 import org.scalelab.trainer.run.*;
-import org.scalelab.trainer.optim.*;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

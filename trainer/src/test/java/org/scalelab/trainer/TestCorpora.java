@@ -1,7 +1,5 @@
 package org.scalelab.trainer;
 
-import org.scalelab.trainer.run.*;
-import org.scalelab.trainer.optim.*;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,7 +1,6 @@
 package org.scalelab.trainer.cli;
 
 import org.scalelab.trainer.run.*;
-import org.scalelab.trainer.optim.*;
 import org.scalelab.trainer.*;
 
 import org.nd4j.linalg.api.buffer.DataType;

@@ -1,8 +1,6 @@
 package org.scalelab.trainer.cli;
 
 import org.scalelab.trainer.run.*;
-import org.scalelab.trainer.optim.*;
-import org.scalelab.trainer.*;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

@@ -1,8 +1,5 @@
 package org.scalelab.trainer.cli;
 
-import org.scalelab.trainer.run.*;
-import org.scalelab.trainer.optim.*;
-import org.scalelab.trainer.*;
 
 import org.nd4j.autodiff.listeners.At;
 import org.nd4j.autodiff.listeners.BaseListener;

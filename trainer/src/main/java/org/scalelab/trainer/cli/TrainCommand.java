@@ -2,7 +2,6 @@ package org.scalelab.trainer.cli;
 
 import org.scalelab.trainer.model.Accounting;
 import org.scalelab.trainer.run.*;
-import org.scalelab.trainer.optim.*;
 import org.scalelab.trainer.*;
 
 import org.scalelab.datasets.UserError;

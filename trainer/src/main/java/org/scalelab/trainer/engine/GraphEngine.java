@@ -200,12 +200,15 @@ public final class GraphEngine implements Engine {
 
     /** A float view of an array's data (a device backend synchronises it to the host first). */
     static FloatBuffer floats(INDArray a) {
-        if (a.isView() || a.ordering() != 'c' || a.data().length() != a.length()) a = a.dup('c');
-        return a.data().asNioFloat();
+        return dense(a).data().asNioFloat();
     }
 
     private static DoubleBuffer doubles(INDArray a) {
-        if (a.isView() || a.ordering() != 'c' || a.data().length() != a.length()) a = a.dup('c');
-        return a.data().asNioDouble();
+        return dense(a).data().asNioDouble();
+    }
+
+    /** The array itself when its data is dense and in C order, else such a copy. */
+    private static INDArray dense(INDArray a) {
+        return a.isView() || a.ordering() != 'c' || a.data().length() != a.length() ? a.dup('c') : a;
     }
 }

@@ -45,7 +45,7 @@ final class Block {
             dn = backward ? Buf.alloc((long) N * d) : null;
             dpre = backward ? Buf.alloc((long) N * b.mlp.inWidth()) : null;
             // GELU's backward works in place; SwiGLU's reads the (N, hidden) gradient and writes (N, 2·hidden)
-            dact = !backward ? null : b.mlp instanceof GeluMlp ? dpre : Buf.alloc((long) N * b.mlp.hidden());
+            dact = !backward ? null : b.mlp.backwardInPlace() ? dpre : Buf.alloc((long) N * b.mlp.hidden());
             attn = backward ? new Attention.Scratch(B, T, d, H) : null;
         }
     }

@@ -11,6 +11,9 @@ final class GeluMlp extends Mlp {
     }
 
     @Override
+    boolean backwardInPlace() { return true; }
+
+    @Override
     void activate(Pass ps, Buf pre, Buf act, int rows) {
         Kernels.gelu(pre.b(), act.b(), rows * hidden());
         ps.tick("f.gelu");

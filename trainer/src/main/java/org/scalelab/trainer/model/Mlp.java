@@ -35,6 +35,9 @@ abstract class Mlp {
     /** act = activation(pre), rows × columns as declared. */
     abstract void activate(Pass ps, Buf pre, Buf act, int rows);
 
+    /** Whether {@link #activateBackward} works in place, so that dact and dpre can be one buffer. */
+    boolean backwardInPlace() { return false; }
+
     /** From dact (rows, hidden) writes dpre (rows, inWidth); dact may be overwritten (or be dpre). */
     abstract void activateBackward(Pass ps, Buf pre, Buf dact, Buf dpre, int rows);
 

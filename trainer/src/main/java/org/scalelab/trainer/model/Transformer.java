@@ -8,7 +8,6 @@ import org.scalelab.trainer.kernels.Buf;
 import org.scalelab.trainer.kernels.Kernels;
 
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 
 /**
@@ -55,16 +54,6 @@ public final class Transformer {
     public ModelConfig config() { return cfg; }
 
     public ParamLayout layout() { return layout; }
-
-    public List<String> dropoutSitesInOrder() {
-        if (cfg.dropout() <= 0) return List.of();
-        List<String> s = new ArrayList<>(List.of("drop.emb"));
-        for (Block b : blocks) {
-            s.add("h" + b.index + ".drop.attn");
-            s.add("h" + b.index + ".drop.mlp");
-        }
-        return Collections.unmodifiableList(s);
-    }
 
     // --- host passes ---------------------------------------------------------------------------------
 

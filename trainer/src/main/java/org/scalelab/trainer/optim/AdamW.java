@@ -1,6 +1,5 @@
 package org.scalelab.trainer.optim;
 
-import org.scalelab.trainer.*;
 
 import org.scalelab.trainer.kernels.Kernels;
 

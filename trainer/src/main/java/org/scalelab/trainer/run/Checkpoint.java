@@ -1,6 +1,5 @@
 package org.scalelab.trainer.run;
 
-import org.scalelab.trainer.*;
 import org.scalelab.trainer.optim.*;
 
 import com.fasterxml.jackson.databind.JsonNode;

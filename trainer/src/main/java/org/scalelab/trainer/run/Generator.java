@@ -1,7 +1,6 @@
 package org.scalelab.trainer.run;
 
 import org.scalelab.trainer.*;
-import org.scalelab.trainer.optim.*;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.scalelab.trainer.engine.Engine;
@@ -14,8 +13,6 @@ import org.scalelab.datasets.UserError;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.Map;
 
 /** Samples text from a trained run: the checkpoint's weights, the run's tokenizer, autoregressively. */
 public final class Generator {

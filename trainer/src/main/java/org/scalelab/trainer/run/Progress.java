@@ -1,7 +1,5 @@
 package org.scalelab.trainer.run;
 
-import org.scalelab.trainer.*;
-import org.scalelab.trainer.optim.*;
 
 import java.io.PrintStream;
 import java.util.Locale;

@@ -3,7 +3,6 @@ package org.scalelab.trainer.run;
 import org.scalelab.trainer.*;
 
 import org.scalelab.trainer.run.*;
-import org.scalelab.trainer.optim.*;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.scalelab.datasets.Json;
 

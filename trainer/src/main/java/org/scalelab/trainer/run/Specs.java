@@ -2,7 +2,6 @@ package org.scalelab.trainer.run;
 
 import org.scalelab.trainer.model.Accounting;
 import org.scalelab.trainer.*;
-import org.scalelab.trainer.optim.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

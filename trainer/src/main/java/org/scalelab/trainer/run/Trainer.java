@@ -17,8 +17,6 @@ import org.scalelab.trainer.engine.Engine;
 import org.scalelab.trainer.engine.Engines;
 import org.scalelab.trainer.model.ParamLayout;
 import org.scalelab.trainer.model.Pass;
-import org.scalelab.trainer.model.Transformer;
-import org.scalelab.trainer.model.Weights;
 
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -28,7 +26,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -115,9 +112,8 @@ public final class Trainer {
         System.gc();
         Nd4j.getEnvironment().setDebug(false);
         Nd4j.getEnvironment().setVerbose(false);
-        Transformer model = Transformer.of(mc);
-        ParamLayout layout = model.layout();
-        Engine engine = Engines.create(model, Weights.init(layout, DataType.FLOAT, tc.seed()), Pass.Options.defaults());
+        Engine engine = Engines.fresh(mc, DataType.FLOAT, tc.seed(), Pass.Options.defaults());
+        ParamLayout layout = engine.weights().layout();
         Map<String, INDArray> params = engine.weights().byName();
         double[] decay = decayRates(layout, tc);
         AdamW adam = new AdamW(layout.sizes(), tc.beta1(), tc.beta2(), tc.eps());
