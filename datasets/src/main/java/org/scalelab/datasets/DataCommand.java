@@ -30,10 +30,11 @@ public final class DataCommand implements Runnable {
     }
 
     @Command(name = "prepare", mixinStandardHelpOptions = true,
-            description = "Tokenize a corpus into a token store folder (train.bin, val.bin, their .meta.json, tokenizer.json).",
+            description = "Tokenize a corpus into a token store folder (train.bin, val.bin, their .meta.json, tokenizer.json; meta.pkl for char).",
             footer = {"", "CORPUS is a text file, a folder, a glob, FILE.jsonl[#field], - (stdin), a catalogue name or synthetic[:settings].",
                     "", "Examples:",
                     "  scalelab data prepare --corpus tinyshakespeare --tokenizer char --out data/shakespeare_char",
+                    "  scalelab data prepare --corpus input.txt --tokenizer char --split nanogpt --out data/shakespeare_char",
                     "  scalelab data prepare --corpus tinyshakespeare --tokenizer gpt2 --out data/shakespeare",
                     "  scalelab data prepare --corpus 'books/*.txt' --tokenizer bpe:4096 --out data/books",
                     "  scalelab data prepare --corpus stories.jsonl#body --tokenizer gpt2 --split docs --out data/stories",
@@ -44,9 +45,11 @@ public final class DataCommand implements Runnable {
         @Option(names = "--tokenizer", defaultValue = "char", paramLabel = "KIND",
                 description = "char, byte, bpe:VOCAB (e.g. bpe:2048) or gpt2 (default: ${DEFAULT-VALUE}).") String tokenizer;
         @Option(names = "--out", required = true, paramLabel = "DIR", description = "The store folder to write.") Path out;
-        @Option(names = "--val-fraction", defaultValue = "0.1", description = "Held-out fraction of tokens (tail) or documents (docs) (default: ${DEFAULT-VALUE}).") double valFraction;
+        @Option(names = "--val-fraction", defaultValue = "0.1", description = "Held-out fraction of tokens (tail), documents (docs) or characters (nanogpt) (default: ${DEFAULT-VALUE}).") double valFraction;
         @Option(names = "--split", defaultValue = "auto", paramLabel = "HOW",
-                description = "tail: the last tokens; docs: whole documents by seeded hash; auto: docs for JSONL and separated documents, else tail (default: ${DEFAULT-VALUE}).") String split;
+                description = "tail: the last tokens; docs: whole documents by seeded hash; nanogpt: one text file cut at character int(n*(1-f)), "
+                        + "each side encoded on its own, as nanoGPT's prepare.py; auto: docs for JSONL and separated documents, else tail "
+                        + "(default: ${DEFAULT-VALUE}).") String split;
         @Option(names = "--seed", defaultValue = "1234", description = "Seed of the docs split (default: ${DEFAULT-VALUE}).") long seed;
         @Option(names = "--on-invalid", defaultValue = "error", paramLabel = "WHAT",
                 description = "Invalid UTF-8: error (name the byte offset), replace (by U+FFFD, counted) or keep (raw bytes; byte tokenizer only) (default: ${DEFAULT-VALUE}).") String onInvalid;

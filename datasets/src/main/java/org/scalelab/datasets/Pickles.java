@@ -1,5 +1,6 @@
 package org.scalelab.datasets;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -15,10 +16,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Just enough of Python's pickle format (protocols 2–5) to read nanoGPT's {@code meta.pkl}: a dict with
- * {@code vocab_size}, {@code itos} (id → character) and {@code stoi}. Anything else is refused.
+ * Just enough of Python's pickle format to read and write nanoGPT's {@code meta.pkl}: a dict with
+ * {@code vocab_size}, {@code itos} (id → character) and {@code stoi} (character → id). The reader takes
+ * protocols 2–5 and refuses anything but ints, strings, None, booleans, lists, tuples and dicts; the
+ * writer emits protocol 4 with ints, strings and dicts only.
  */
-final class Pickles {
+public final class Pickles {
     private static final Object MARK = new Object();
 
     private Pickles() {}
@@ -131,5 +134,139 @@ final class Pickles {
     private static List<Object> list(Object o) {
         if (!(o instanceof List)) throw new IllegalArgumentException("APPEND on a non-list");
         return (List<Object>) o;
+    }
+
+    // ---- writing ------------------------------------------------------------------------------------------
+
+    /**
+     * nanoGPT's {@code meta.pkl} for a character vocabulary, as data/shakespeare_char/prepare.py builds it:
+     * {@code {'vocab_size': V, 'itos': {i: ch}, 'stoi': {ch: i}}}, in that key order, ids ascending.
+     */
+    static byte[] nanogptMeta(CharTokenizer tok) {
+        int[] cps = tok.codePoints();
+        Map<Object, Object> itos = new LinkedHashMap<>(), stoi = new LinkedHashMap<>();
+        for (int i = 0; i < cps.length; i++) {
+            String ch = new String(Character.toChars(cps[i]));
+            itos.put(i, ch);
+            stoi.put(ch, i);
+        }
+        Map<Object, Object> meta = new LinkedHashMap<>();
+        meta.put("vocab_size", cps.length);
+        meta.put("itos", itos);
+        meta.put("stoi", stoi);
+        return dump(meta);
+    }
+
+    /**
+     * Writes {@code meta.pkl} into a store folder when its tokens are characters in uint16 files, so that
+     * nanoGPT's train.py and sample.py read the store as they read data/shakespeare_char. Other
+     * vocabularies get none: without meta.pkl nanoGPT assumes GPT-2's tokens, and a uint32 file is not
+     * what its {@code np.memmap(..., dtype=np.uint16)} reads. Returns whether it wrote one.
+     */
+    public static boolean writeNanogptMeta(Path dir, Tokenizer tok) {
+        if (tok instanceof CharTokenizer c && TokenStore.dtypeFor(c.vocabSize()).equals("uint16")) {
+            Files2.writeAtomic(dir.resolve(TokenStore.NANOGPT_META), nanogptMeta(c));
+            return true;
+        }
+        return false;
+    }
+
+    // Opcodes the writer uses, by the names Python's pickle module gives them.
+    private static final int PROTO = 0x80, EMPTY_DICT = '}', MARK_OP = '(', SETITEMS = 'u', STOP = '.',
+            BININT1 = 'K', BININT2 = 'M', BININT = 'J', LONG1 = 0x8A, SHORT_BINUNICODE = 0x8C, BINUNICODE = 'X';
+    private static final int BATCH = 1000; // items per MARK … SETITEMS, as CPython's pickler batches them
+
+    /**
+     * Pickles ints (Integer, Long), strings and dicts (in their iteration order, so a LinkedHashMap keeps its
+     * order in Python's dict) with protocol 4 opcodes. No FRAME and no memo: both are optional for the
+     * unpickler, and a repeated string is simply written again.
+     */
+    static byte[] dump(Object o) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write(PROTO);
+        out.write(4);
+        save(out, o);
+        out.write(STOP);
+        return out.toByteArray();
+    }
+
+    private static void save(ByteArrayOutputStream out, Object o) {
+        if (o instanceof Integer || o instanceof Long) {
+            saveInt(out, ((Number) o).longValue());
+        } else if (o instanceof String s) {
+            byte[] b = utf8(s);
+            if (b.length < 256) {
+                out.write(SHORT_BINUNICODE);
+                out.write(b.length);
+            } else {
+                out.write(BINUNICODE);
+                le(out, b.length, 4);
+            }
+            out.write(b, 0, b.length);
+        } else if (o instanceof Map<?, ?> m) {
+            out.write(EMPTY_DICT);
+            int k = 0;
+            for (Map.Entry<?, ?> e : m.entrySet()) {
+                if (k % BATCH == 0) out.write(MARK_OP);
+                save(out, e.getKey());
+                save(out, e.getValue());
+                if (++k % BATCH == 0 || k == m.size()) out.write(SETITEMS);
+            }
+        } else {
+            throw new IllegalArgumentException("cannot pickle " + (o == null ? "null" : o.getClass().getSimpleName()));
+        }
+    }
+
+    /** The smallest of BININT1, BININT2, BININT, LONG1 that holds {@code v}, as CPython's pickler chooses. */
+    private static void saveInt(ByteArrayOutputStream out, long v) {
+        if (v >= 0 && v <= 0xFF) {
+            out.write(BININT1);
+            out.write((int) v);
+        } else if (v >= 0 && v <= 0xFFFF) {
+            out.write(BININT2);
+            le(out, v, 2);
+        } else if (v >= Integer.MIN_VALUE && v <= Integer.MAX_VALUE) {
+            out.write(BININT);
+            le(out, v, 4);
+        } else {
+            // two's complement, little-endian, in the fewest bytes whose top bit is the sign
+            int n = 8;
+            while (n > 1 && (v >> (8 * (n - 1) - 1)) == (v >> 63)) n--;
+            out.write(LONG1);
+            out.write(n);
+            le(out, v, n);
+        }
+    }
+
+    private static void le(ByteArrayOutputStream out, long v, int bytes) {
+        for (int i = 0; i < bytes; i++) out.write((int) (v >>> (8 * i)) & 0xFF);
+    }
+
+    /**
+     * UTF-8 of every code point, an unpaired surrogate included (as three bytes): what CPython's pickler
+     * writes for a str, with its 'surrogatepass' error handler.
+     */
+    private static byte[] utf8(String s) {
+        ByteArrayOutputStream b = new ByteArrayOutputStream(s.length() + 8);
+        for (int i = 0; i < s.length(); ) {
+            int cp = s.codePointAt(i);
+            i += Character.charCount(cp);
+            if (cp < 0x80) {
+                b.write(cp);
+            } else if (cp < 0x800) {
+                b.write(0xC0 | cp >> 6);
+                b.write(0x80 | cp & 0x3F);
+            } else if (cp < 0x10000) {
+                b.write(0xE0 | cp >> 12);
+                b.write(0x80 | cp >> 6 & 0x3F);
+                b.write(0x80 | cp & 0x3F);
+            } else {
+                b.write(0xF0 | cp >> 18);
+                b.write(0x80 | cp >> 12 & 0x3F);
+                b.write(0x80 | cp >> 6 & 0x3F);
+                b.write(0x80 | cp & 0x3F);
+            }
+        }
+        return b.toByteArray();
     }
 }

@@ -23,16 +23,21 @@ public final class Prepare {
     public enum Split {
         /** tail for text files, folders and globs; docs for JSONL and corpora with document separators. */
         AUTO,
-        /** The last valFraction of the token stream (nanoGPT's convention), a contiguous block. */
+        /** The last valFraction of the token stream, a contiguous block (nanoGPT cuts the text instead: {@link #NANOGPT}). */
         TAIL,
         /** Whole documents, each to validation when a seeded hash of its index is below valFraction. */
-        DOCS;
+        DOCS,
+        /**
+         * nanoGPT's data/shakespeare_char and data/shakespeare prepare.py: the text of one file is cut at
+         * character int(n·(1−valFraction)) and each side is encoded on its own; one text file only.
+         */
+        NANOGPT;
 
         public static Split parse(String s) {
             try {
                 return valueOf(s.trim().toUpperCase(Locale.ROOT));
             } catch (IllegalArgumentException e) {
-                throw new UserError("--split '" + s + "' is not known; use auto, tail or docs");
+                throw new UserError("--split '" + s + "' is not known; use auto, tail, docs or nanogpt");
             }
         }
 
@@ -43,7 +48,7 @@ public final class Prepare {
      * Settings of a preparation.
      *
      * @param tokenizer      tokenizer spec ({@link Tokenizers#parse})
-     * @param valFraction    fraction of tokens (tail) or documents (docs) held out, in (0, 1)
+     * @param valFraction    fraction of tokens (tail), documents (docs) or characters (nanogpt) held out, in (0, 1)
      * @param split          how validation is chosen
      * @param seed           seed of the docs split
      * @param onInvalid      invalid UTF-8: error, replace, keep (byte tokenizer only)
@@ -152,9 +157,18 @@ public final class Prepare {
         o.validate();
         Tokenizers.Spec spec = Tokenizers.parse(o.tokenizer());
         if (spec.kind().equals("auto")) spec = new Tokenizers.Spec("char", 0);
+        if (o.split() == Split.NANOGPT) checkNanogpt(c, o);
         boolean docs = docsSplit(o.split(), c.documentsByDesign());
         Tokenizer tok = given != null ? given : fit(c, spec, o, Progress.silent());
         TokenSink.Memory train = new TokenSink.Memory(), val = new TokenSink.Memory();
+        if (o.split() == Split.NANOGPT) {
+            long cut = nanogptCut(c, countChars(c, o, Progress.silent()), o.valFraction());
+            StreamEncoder a = new StreamEncoder(tok, false, o.valFraction(), o.seed(), train, train);
+            StreamEncoder b = new StreamEncoder(tok, false, o.valFraction(), o.seed(), val, val);
+            c.read(o.onInvalid(), new CharCut(cut, a, b), Progress.silent());
+            return new InMemory(tok, TokenSource.of(train.array(), 0, (int) train.size()), TokenSource.of(val.array(), 0, (int) val.size()),
+                    a.trainBytes, b.trainBytes, "nanogpt");
+        }
         StreamEncoder enc = new StreamEncoder(tok, docs, o.valFraction(), o.seed(), train, val);
         encode(c, tok, o, enc, Progress.silent(), null);
         int[] a = train.array();
@@ -175,10 +189,142 @@ public final class Prepare {
         return s == Split.DOCS || (s == Split.AUTO && jsonlLike);
     }
 
-    /** Validation tokens of the tail split: max(1, round(n·f)), as nanoGPT and earlier ScaleLab versions. */
+    /**
+     * Validation tokens of the tail split: max(1, round(n·f)), as earlier ScaleLab versions. nanoGPT cuts
+     * the text instead ({@link Split#NANOGPT}), which on tiny Shakespeare puts one more token in validation.
+     */
     static int tailSize(TextCorpus c, long n, double f) {
         if (n < 2) throw new UserError(c.name + ": the corpus has " + n + " token" + (n == 1 ? "" : "s") + "; it needs at least 2 to split into training and validation");
         return (int) Math.min(n - 1, Math.max(1, Math.round(n * f)));
+    }
+
+    // ---- nanoGPT's split: the text cut at a character -------------------------------------------------------
+
+    /** The checks of {@link #checkNanogpt(TextCorpus, Options)} that need no text, before anything is written or downloaded. */
+    private static void checkNanogpt(CorpusRef ref, Options o) {
+        if (ref.kind() == CorpusRef.Kind.SYNTHETIC) {
+            throw new UserError(ref.text() + ": --split nanogpt cuts a text file, but the synthetic corpus generates its validation "
+                    + "tokens separately (synthetic:val=N); leave --split out");
+        }
+        if (ref.kind() == CorpusRef.Kind.CATALOG) {
+            CatalogEntry e = ref.entry();
+            Path file = Path.of(e.member() == null ? e.fileName() : e.member()).getFileName();
+            checkNanogpt(new TextCorpus(e.name(), java.util.List.of(TextCorpus.part(file, null, e.docSeparator()))), o);
+        }
+    }
+
+    /**
+     * The nanogpt split reproduces a script that reads one text file: a corpus of several files or
+     * documents, or bytes that are not text, has no such cut, and is refused rather than given one
+     * nanoGPT never made.
+     */
+    static void checkNanogpt(TextCorpus c, Options o) {
+        String fix = "; --split nanogpt cuts the characters of one plain text file as nanoGPT's prepare.py does";
+        if (c.parts.size() > 1) {
+            throw new UserError(c.name + ": " + c.parts.size() + " files" + fix + "; concatenate them into one file, or use --split tail");
+        }
+        TextCorpus.Part p = c.parts.get(0);
+        if (p.format() == TextCorpus.Format.JSONL) {
+            throw new UserError(p.display() + ": JSON lines, one document per line" + fix + "; use --split docs (or tail)");
+        }
+        if (p.docSeparator() != null) {
+            throw new UserError(c.name + ": documents separated by '" + p.docSeparator() + "' lines" + fix + "; use --split docs (or tail)");
+        }
+        if (o.onInvalid() == OnInvalid.KEEP) {
+            throw new UserError("--on-invalid keep stores raw bytes, which have no characters to count" + fix
+                    + "; use --on-invalid replace, or --split tail");
+        }
+    }
+
+    /**
+     * The fraction of the characters that stays in training, 1 − f computed in decimal and then rounded
+     * to the nearest double: for f = 0.1 that is the double of the literal 0.9, the very number in
+     * nanoGPT's {@code int(n*0.9)} (1 − 0.1 in binary happens to round to it too; 1 − f need not for other
+     * f). BigDecimal.valueOf(f) is the shortest decimal that reads back as f, i.e. the fraction as written.
+     */
+    static double nanogptTrainFraction(double f) {
+        return java.math.BigDecimal.ONE.subtract(java.math.BigDecimal.valueOf(f)).doubleValue();
+    }
+
+    /**
+     * The character index where validation starts: Python's {@code int(n*0.9)}. n (a long below 2^53, so
+     * exactly a double) times the fraction is one IEEE-754 double multiplication in both languages, and
+     * {@code (long)} truncates towards zero as {@code int()} does, so the cut is the same for every n.
+     */
+    static long nanogptCut(TextCorpus c, long n, double f) {
+        long cut = (long) (n * nanogptTrainFraction(f));
+        if (cut < 1 || cut >= n) {
+            throw new UserError(String.format(Locale.ROOT, "%s: --split nanogpt cuts its %,d character%s at int(%d × %s) = %d, which leaves %s; "
+                    + "use %s", c.name, n, n == 1 ? "" : "s", n, nanogptTrainFraction(f), cut,
+                    cut < 1 ? "no text to train on" : "no text to validate on",
+                    n < 2 ? "a corpus of at least 2 characters" : cut < 1 ? "a smaller --val-fraction" : "a larger --val-fraction"));
+        }
+        return cut;
+    }
+
+    /** The number of characters (code points, Python's {@code len(str)}) of the corpus' text. */
+    static long countChars(TextCorpus c, Options o, Progress p) {
+        long[] n = {0};
+        c.read(o.onInvalid(), new TextCorpus.DocSink() {
+            @Override public void begin() {}
+            @Override public void text(String s) { n[0] += s.codePointCount(0, s.length()); }
+            @Override public void end() {}
+        }, p);
+        return n[0];
+    }
+
+    /**
+     * Sends the first {@code cut} characters of a one-document corpus to {@code train} and the rest to
+     * {@code val}, each as a document of its own, so every tokenizer encodes the two texts separately as
+     * nanoGPT does ({@code enc.encode_ordinary(train_data)}, then {@code val_data}). Characters are code
+     * points; TextReader's chunks never split a surrogate pair (its decoder writes both halves at once).
+     */
+    static final class CharCut implements TextCorpus.DocSink {
+        private final long cut;
+        private final TextCorpus.DocSink train, val;
+        private long seen;
+        private boolean inVal, begun;
+
+        CharCut(long cut, TextCorpus.DocSink train, TextCorpus.DocSink val) {
+            this.cut = cut;
+            this.train = train;
+            this.val = val;
+        }
+
+        @Override public void begin() {
+            if (begun) throw new IllegalStateException("the nanogpt split takes one document");
+            begun = true;
+            train.begin();
+        }
+
+        @Override public void text(String s) {
+            if (inVal) {
+                val.text(s);
+                return;
+            }
+            long k = s.codePointCount(0, s.length());
+            if (seen + k < cut) {
+                train.text(s);
+                seen += k;
+                return;
+            }
+            int at = s.offsetByCodePoints(0, (int) (cut - seen));
+            train.text(s.substring(0, at));
+            toVal();
+            val.text(s.substring(at));
+            seen = cut;
+        }
+
+        @Override public void end() {
+            if (!inVal) toVal();
+            val.end();
+        }
+
+        private void toVal() {
+            train.end();
+            val.begin();
+            inVal = true;
+        }
     }
 
     private static void checkDocsSplit(TextCorpus c, StreamEncoder enc, Options o) {
@@ -230,8 +376,9 @@ public final class Prepare {
         o.validate();
         long t0 = System.nanoTime();
         out = out.toAbsolutePath().normalize();
-        checkOut(out, force);
         CorpusRef ref = CorpusRef.parse(corpus);
+        if (o.split() == Split.NANOGPT) checkNanogpt(ref, o);
+        checkOut(out, force);
         Path tmp = tempDir(out);
         try {
             Report r;
@@ -329,6 +476,8 @@ public final class Prepare {
     private static Report textToStore(TextCorpus c, String corpus, Options o, Path dir, Path out, long t0, Tokenizer given) {
         Tokenizers.Spec spec = Tokenizers.parse(o.tokenizer());
         if (spec.kind().equals("auto")) spec = new Tokenizers.Spec("char", 0);
+        boolean nanogpt = o.split() == Split.NANOGPT;
+        if (nanogpt) checkNanogpt(c, o);
         long sourceBytes = c.totalBytes();
         long f0 = System.nanoTime();
         Tokenizer tok = given != null ? given
@@ -338,13 +487,21 @@ public final class Prepare {
         int w = TokenStore.width(dtype);
         boolean docs = docsSplit(o.split(), c.documentsByDesign());
         Path trainBin = dir.resolve("train.bin"), valBin = dir.resolve("val.bin");
+        // nanogpt: a pass that counts the characters, for the cut (a third pass for char and bpe)
+        long cut = nanogpt ? nanogptCut(c, countChars(c, o, bar(o, "count characters", sourceBytes)), o.valFraction()) : -1;
         long e0 = System.nanoTime();
         var md = Files2.sha256();
-        StreamEncoder enc;
+        StreamEncoder enc, encVal = null;
         Progress p = bar(o, "encode " + c.name, sourceBytes);
         try (TokenSink.File train = new TokenSink.File(trainBin, w); TokenSink.File val = new TokenSink.File(valBin, w)) {
-            enc = new StreamEncoder(tok, docs, o.valFraction(), o.seed(), train, val);
-            encode(c, tok, o, enc, p, md);
+            if (nanogpt) {
+                enc = new StreamEncoder(tok, false, o.valFraction(), o.seed(), train, train);
+                encVal = new StreamEncoder(tok, false, o.valFraction(), o.seed(), val, val);
+                c.read(o.onInvalid(), new CharCut(cut, enc, encVal), p, md);
+            } else {
+                enc = new StreamEncoder(tok, docs, o.valFraction(), o.seed(), train, val);
+                encode(c, tok, o, enc, p, md);
+            }
         }
         p.finish();
         double encS = (System.nanoTime() - e0) / 1e9;
@@ -357,6 +514,13 @@ public final class Prepare {
             valBytes = enc.valBytes;
             trainDocs = enc.trainDocs;
             valDocs = enc.valDocs;
+        } else if (nanogpt) {
+            trainN = size(trainBin) / w;
+            valN = size(valBin) / w;
+            trainBytes = enc.trainBytes;
+            valBytes = encVal.trainBytes;
+            trainDocs = enc.trainDocs;
+            valDocs = 0; // validation continues the training text's document, as with the tail split
         } else {
             long n = size(trainBin) / w;
             valN = tailSize(c, n, o.valFraction());
@@ -368,6 +532,7 @@ public final class Prepare {
             trainDocs = enc.trainDocs;
         }
         tok.save(dir.resolve(TokenStore.TOKENIZER_FILE));
+        Pickles.writeNanogptMeta(dir, tok);
         String tokSha = Files2.sha256(Tokenizers.fileBytes(tok));
         String created = Instant.now().toString();
         String srcSha = Files2.hex(md.digest());
@@ -377,7 +542,7 @@ public final class Prepare {
             StoreMeta m = new StoreMeta(TokenStore.FORMAT, TokenStore.VERSION, split, split + ".bin", dtype, "little",
                     t ? trainN : valN, (t ? trainN : valN) * w, sha(bin), tok.vocabSize(), Tokenizers.specOf(tok), TokenStore.TOKENIZER_FILE,
                     tokSha, tok.eot().isPresent() ? tok.eot().getAsInt() : null, t ? trainDocs : valDocs, t ? trainBytes : valBytes,
-                    corpus, c.parts.size(), sourceBytes, srcSha, docs ? "docs" : "tail", o.valFraction(), o.seed(), o.onInvalid().toString(),
+                    corpus, c.parts.size(), sourceBytes, srcSha, nanogpt ? "nanogpt" : docs ? "docs" : "tail", o.valFraction(), o.seed(), o.onInvalid().toString(),
                     c.replaced, c.nulRemoved, null, null, created);
             Files2.writeAtomic(dir.resolve(split + ".meta.json"), Json.pretty(m));
         }

@@ -29,7 +29,9 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * @param sourceFiles     number of source files
  * @param sourceBytes     their total size in bytes
  * @param sourceSha256    SHA-256 of the source files' bytes, concatenated in order
- * @param splitMethod     {@code tail} (the last val_fraction of the tokens) or {@code docs} (documents by seeded hash)
+ * @param splitMethod     {@code tail} (the last val_fraction of the tokens), {@code docs} (documents by seeded hash),
+ *                        {@code nanogpt} (the text cut at character int(n·(1 − val_fraction)), each side encoded
+ *                        on its own) or {@code generated} (the synthetic corpus)
  * @param valFraction     requested validation fraction
  * @param seed            seed of the document split
  * @param onInvalid       how invalid UTF-8 was treated: error, replace, keep

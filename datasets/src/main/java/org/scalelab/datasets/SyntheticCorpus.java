@@ -385,6 +385,7 @@ public final class SyntheticCorpus {
         double floor = c.floor(val, null);
         double genS = (System.nanoTime() - e0) / 1e9;
         tok.save(dir.resolve(TokenStore.TOKENIZER_FILE));
+        Pickles.writeNanogptMeta(dir, tok);
         String tokSha = Files2.sha256(Tokenizers.fileBytes(tok));
         String created = java.time.Instant.now().toString();
         for (String split : new String[]{"train", "val"}) {

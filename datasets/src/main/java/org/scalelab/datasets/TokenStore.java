@@ -17,7 +17,8 @@ import java.util.Locale;
 /**
  * Token stores on disk: {@code NAME.bin} (little-endian uint16 or uint32 token ids, nothing else) and
  * {@code NAME.meta.json} ({@link StoreMeta}). A prepared store is a folder holding {@code train.bin},
- * {@code val.bin}, their meta files and {@code tokenizer.json}. uint16 files are byte for byte what
+ * {@code val.bin}, their meta files, {@code tokenizer.json} and, for character vocabularies, nanoGPT's
+ * {@code meta.pkl} (never read back while tokenizer.json is there). uint16 files are byte for byte what
  * nanoGPT's {@code np.memmap(…, dtype=np.uint16)} reads, and a nanoGPT data folder (train.bin, val.bin,
  * optional meta.pkl) opens as a store. Token files are memory-mapped, so a store larger than the heap
  * costs no heap.
@@ -26,6 +27,8 @@ public final class TokenStore {
     public static final String FORMAT = "scalelab-token-store";
     public static final int VERSION = 1;
     static final String TOKENIZER_FILE = "tokenizer.json";
+    /** nanoGPT's vocabulary file, written beside char stores for nanoGPT; ScaleLab reads tokenizer.json first. */
+    static final String NANOGPT_META = "meta.pkl";
 
     /** Bytes per mapped segment (a multiple of 4); tests make it small to cross segment borders. */
     static int segmentBytes = 1 << 30;
@@ -246,7 +249,7 @@ public final class TokenStore {
     /** tokenizer.json if present; else meta.pkl's character vocabulary (shakespeare_char); else GPT-2's BPE. */
     static Tokenizer nanogptTokenizer(Path dir) {
         if (Files.isRegularFile(dir.resolve(TOKENIZER_FILE))) return Tokenizers.load(dir.resolve(TOKENIZER_FILE));
-        Path pkl = dir.resolve("meta.pkl");
+        Path pkl = dir.resolve(NANOGPT_META);
         if (Files.isRegularFile(pkl)) return Pickles.charTokenizer(pkl);
         return Gpt2Tokenizer.INSTANCE;
     }

@@ -26,6 +26,18 @@ final class Fixtures {
         }
     }
 
+    /**
+     * A corpus from the shared folder beside the repository ({@code ../shared/corpora/NAME} from the
+     * repository root, so {@code ../../shared/corpora/NAME} from this module, where tests run), or null
+     * when this machine has none; callers skip with an assumption.
+     */
+    static Path sharedCorpus(String name) {
+        for (Path p : new Path[]{Path.of("..", "..", "shared", "corpora", name), Path.of("..", "shared", "corpora", name)}) {
+            if (Files.isRegularFile(p)) return p.toAbsolutePath().normalize();
+        }
+        return null;
+    }
+
     /** The first 100 kB of tiny Shakespeare. */
     static String shakespeare() {
         return text("shakespeare_head.txt");
