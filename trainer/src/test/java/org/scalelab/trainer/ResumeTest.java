@@ -53,6 +53,20 @@ class ResumeTest {
                 if (x != null && !x.isNull()) assertEquals(x.asDouble(), y.asDouble(), 1e-6, k + " at line " + i);
             }
         }
+        // the clock fields: UTC ISO-8601 time and elapsed seconds never go back, across the resume too;
+        // the interval rate and the session average are positive after step 0
+        java.time.Instant prevTime = java.time.Instant.EPOCH;
+        double prevElapsed = 0;
+        for (JsonNode m : mb) {
+            java.time.Instant t = java.time.Instant.parse(m.path("time").asText());
+            assertTrue(m.path("time").asText().endsWith("Z") && !t.isBefore(prevTime), "time " + m.path("time"));
+            assertTrue(m.path("elapsed_s").asDouble() >= prevElapsed, "elapsed_s " + m);
+            prevTime = t;
+            prevElapsed = m.path("elapsed_s").asDouble();
+            boolean first = m.path("step").asInt() == 0;
+            assertEquals(first, m.path("tokens_per_s").isNull(), "tokens_per_s " + m);
+            if (!first) assertTrue(m.path("tokens_per_s").asDouble() > 0 && m.path("tokens_per_s_avg").asDouble() > 0, m.toString());
+        }
         assertEquals(whole.finalValLoss(), rest.finalValLoss(), 1e-6);
         assertEquals(whole.bestValLoss(), rest.bestValLoss(), 1e-6);
 

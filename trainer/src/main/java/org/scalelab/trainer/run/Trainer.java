@@ -152,8 +152,10 @@ public final class Trainer {
         int startStep = step;
         if (step == 0 && Double.isNaN(lastVal)) {
             lastVal = evaluate(engine, valData, evalStarts, T);
-            files.appendMetrics(metricsLine(0, 0, Double.NaN, 0, Double.NaN, Double.NaN, lastVal));
+            files.appendMetrics(metricsLine(0, 0, Double.NaN, 0, Double.NaN, Double.NaN, Double.NaN, wallBefore, lastVal));
         }
+        long lastLogNanos = System.nanoTime();
+        int lastLogStep = step;
         opt.progress().update(step, Double.NaN, lastVal, 0, Double.NaN, true);
 
         while (step < tc.steps()) {
@@ -178,6 +180,7 @@ public final class Trainer {
             double tps = (step - startStep) * tokensPerStep / Math.max(elapsed, 1e-9);
             boolean evalNow = step % tc.evalEvery() == 0 || step == tc.steps();
             double val = Double.NaN;
+            long evalStartNanos = System.nanoTime();
             if (evalNow) {
                 val = evaluate(engine, valData, evalStarts, T);
                 lastVal = val;
@@ -189,8 +192,14 @@ public final class Trainer {
                     evalsSinceBest++;
                 }
             }
-            if (evalNow || step % tc.logEvery() == 0) {
-                files.appendMetrics(metricsLine(step, step * tokensPerStep, loss, lr, gradNorm, tps, val));
+            boolean logNow = evalNow || step % tc.logEvery() == 0;
+            if (logNow) {
+                // the rate of the steps since the last line, measured before this step's evaluation
+                double interval = (evalStartNanos - lastLogNanos) / 1e9;
+                double tpsNow = (step - lastLogStep) * tokensPerStep / Math.max(interval, 1e-9);
+                files.appendMetrics(metricsLine(step, step * tokensPerStep, loss, lr, gradNorm, tpsNow, tps,
+                        wallBefore + (System.nanoTime() - t0) / 1e9, val));
+                lastLogStep = step;
             }
             boolean early = evalNow && tc.earlyStopPatience() > 0 && evalsSinceBest >= tc.earlyStopPatience();
             boolean stopping = opt.stop().get() || (opt.stopAtStep() > 0 && step >= opt.stopAtStep());
@@ -211,6 +220,7 @@ public final class Trainer {
             }
             double eta = (tc.steps() - step) * elapsed / (step - startStep);
             opt.progress().update(step, loss, lastVal, tps, eta, evalNow);
+            if (logNow) lastLogNanos = System.nanoTime();
             if (early) {
                 reason = "early_stop";
                 break;
@@ -270,8 +280,13 @@ public final class Trainer {
         return out;
     }
 
+    /**
+     * One metrics.jsonl line: {@code tps} is the throughput since the previous line, {@code tpsAvg} since this
+     * session of the run started (evaluations included), {@code elapsed} the run's wall-clock seconds summed
+     * over its sessions.
+     */
     private static Map<String, Object> metricsLine(long step, long tokens, double loss, double lr, double gradNorm,
-                                                   double tps, double val) {
+                                                   double tps, double tpsAvg, double elapsed, double val) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("step", step);
         m.put("tokens", tokens);
@@ -279,6 +294,9 @@ public final class Trainer {
         m.put("lr", lr);
         m.put("grad_norm", nan2null(gradNorm));
         m.put("tokens_per_s", nan2null(tps));
+        m.put("tokens_per_s_avg", nan2null(tpsAvg));
+        m.put("time", java.time.format.DateTimeFormatter.ISO_INSTANT.format(java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS)));
+        m.put("elapsed_s", Math.round(elapsed * 1000) / 1000.0);
         if (!Double.isNaN(val)) m.put("val_loss", val);
         return m;
     }
