@@ -10,17 +10,16 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
 /**
- * Writes {@code report/} for a sweep: each chart as PNG and SVG, and one self-contained
- * {@code index.html} (charts embedded as PNG data, no network or other file needed to view it)
- * with the charts, a table of every run and, when {@code fits.json} exists, the fitted laws.
+ * Writes {@code report/} for a sweep: each chart as PNG and SVG (for papers), and one self-contained
+ * {@code index.html} whose charts the browser draws (uPlot, inlined with the data: no network or other
+ * file needed to view it), with tooltips, zoom and series toggling, the fitted laws when
+ * {@code fits.json} exists, and a sortable, filterable table of every run.
  */
 public final class Report {
     private Report() {}
@@ -68,39 +67,35 @@ public final class Report {
         if (cross != null) charts.put("cross_corpus", cross);
         try {
             Files.createDirectories(out);
-            StringBuilder html = new StringBuilder();
-            html.append("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
-                    .append("<title>ScaleLab report: ").append(esc(sweepDir.getFileName().toString())).append("</title>")
-                    .append("<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}")
-                    .append("table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}")
-                    .append("th{background:#f0f0f0}figure{margin:1.5em 0}figcaption{font-size:13px;color:#555}</style></head><body>\n")
-                    .append("<h1>Sweep ").append(esc(sweepDir.toAbsolutePath().normalize().toString())).append("</h1>\n")
-                    .append("<p>").append(all.runs().size()).append(" runs, ").append(all.done().size())
-                    .append(" done. N counts non-embedding parameters; C = 6·N·D; losses in nats per token.")
-                    .append(transferSweep ? " A transfer sweep: the scaling charts show the pre-training runs." : "").append("</p>\n");
-            if (transfer != null && transfer.path("statements").size() > 0) {
-                html.append("<h2>What the data show</h2>\n<ul>\n");
-                for (var st : transfer.path("statements")) html.append("<li>").append(esc(st.asText())).append("</li>\n");
-                html.append("</ul>\n");
-            }
             for (var e : charts.entrySet()) {
                 byte[] png = BitmapEncoder.getBitmapBytes(e.getValue(), BitmapEncoder.BitmapFormat.PNG);
                 org.scalelab.scaling.AtomicFiles.write(out.resolve(e.getKey() + ".png"), png);
                 ByteArrayOutputStream svg = new ByteArrayOutputStream();
                 VectorGraphicsEncoder.saveVectorGraphic(e.getValue(), svg, VectorGraphicsEncoder.VectorGraphicsFormat.SVG);
                 org.scalelab.scaling.AtomicFiles.write(out.resolve(e.getKey() + ".svg"), svg.toByteArray());
-                html.append("<figure id=\"").append(e.getKey()).append("\"><img alt=\"").append(esc(e.getValue().getTitle()))
-                        .append("\" width=\"").append(Plots.W).append("\" src=\"data:image/png;base64,")
-                        .append(Base64.getEncoder().encodeToString(png)).append("\"><figcaption>")
-                        .append(esc(e.getValue().getTitle())).append(" — <a href=\"").append(e.getKey())
-                        .append(".svg\">SVG</a>, <a href=\"").append(e.getKey()).append(".png\">PNG</a></figcaption></figure>\n");
             }
+            PageData page = pageData(all, data, charts, sweepDir.getFileName().toString());
+            StringBuilder html = new StringBuilder();
+            html.append("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
+                    .append("<title>ScaleLab report: ").append(esc(sweepDir.getFileName().toString())).append("</title>\n")
+                    .append(Page.styles()).append("</head>\n<body data-charts=\"").append(page.charts().size()).append("\">\n")
+                    .append("<h1>Sweep ").append(esc(sweepDir.toAbsolutePath().normalize().toString())).append("</h1>\n")
+                    .append("<p>").append(all.runs().size()).append(" runs, ").append(all.done().size())
+                    .append(" done. N counts non-embedding parameters; C = 6·N·D; losses in nats per token.")
+                    .append(transferSweep ? " A transfer sweep: the scaling charts show the pre-training runs." : "").append("</p>\n")
+                    .append("<p class=\"hint\">Hover a point for its run; drag to zoom (double-click resets); click a legend entry to hide "
+                            + "or show its series. Each chart is also a PNG and an SVG file beside this page.</p>\n")
+                    .append("<noscript><p>The charts are drawn by JavaScript; without it, open the PNG or SVG files linked below each chart.</p></noscript>\n");
+            if (transfer != null && transfer.path("statements").size() > 0) {
+                html.append("<h2>What the data show</h2>\n<ul>\n");
+                for (var st : transfer.path("statements")) html.append("<li>").append(esc(st.asText())).append("</li>\n");
+                html.append("</ul>\n");
+            }
+            List<com.fasterxml.jackson.databind.JsonNode> shown = page.charts();
+            for (int i = 0; i < shown.size(); i++) html.append(Page.figure(shown.get(i), i));
             if (fits != null) html.append("<h2>Fitted laws</h2>\n").append(fitsTable(fits));
-            html.append("<h2>Runs</h2>\n").append(table(all))
-                    // Marks how many charts the browser decoded; the rendering test reads it back.
-                    .append("<script>window.addEventListener('load',function(){var m=document.images,ok=0;")
-                    .append("for(var i=0;i<m.length;i++)if(m[i].complete&&m[i].naturalWidth>0)ok++;")
-                    .append("document.body.setAttribute('data-plots',ok+'/'+m.length);});</script>\n")
+            html.append("<h2>Runs</h2>\n").append(Page.runTable(all))
+                    .append(Page.scripts(page.json()))
                     .append("</body></html>\n");
             Path index = out.resolve("index.html");
             org.scalelab.scaling.AtomicFiles.write(index, html.toString().getBytes(StandardCharsets.UTF_8));
@@ -108,6 +103,37 @@ public final class Report {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the report in " + out, e);
         }
+    }
+
+    /**
+     * The page's charts: those of the PNG report in their order, the validation learning curves drawn from
+     * the runs' own curves, and after them the charts only the page has: training loss against tokens and
+     * compute, learning rate and gradient norm against step.
+     */
+    static PageData pageData(SweepData all, SweepData data, Map<String, XYChart> charts, String title) {
+        PageData page = new PageData(all, title);
+        boolean training = false;
+        for (var e : charts.entrySet()) {
+            String k = e.getKey();
+            if (!training && !k.startsWith("loss_vs_") && !k.startsWith("curves_vs_")) {
+                trainingCharts(page, data);
+                training = true;
+            }
+            switch (k) {
+                case "curves_vs_tokens" -> page.learningCurves(data, "val", false);
+                case "curves_vs_compute" -> page.learningCurves(data, "val", true);
+                default -> page.chart(k, e.getValue());
+            }
+        }
+        if (!training) trainingCharts(page, data);
+        return page;
+    }
+
+    private static void trainingCharts(PageData page, SweepData data) {
+        page.learningCurves(data, "train", false);
+        page.learningCurves(data, "train", true);
+        page.perStep(data, "lr");
+        page.perStep(data, "grad_norm");
     }
 
     static com.fasterxml.jackson.databind.JsonNode readFits(Path f) {
@@ -201,31 +227,6 @@ public final class Report {
     static String fmt(double v) {
         double a = Math.abs(v);
         return a != 0 && (a >= 1e4 || a < 1e-2) ? String.format(Locale.ROOT, "%.3g", v) : String.format(Locale.ROOT, "%.4f", v);
-    }
-
-    static String table(SweepData data) {
-        List<String> cols = new ArrayList<>();
-        for (String c : new String[]{"run_id", "status", "n_layer", "d_model", "n_head", "n_ctx", "N", "D", "C",
-                "best_val_loss", "final_val_loss", "loss_floor", "wall_s"}) {
-            if (data.columns().contains(c)) cols.add(c);
-        }
-        StringBuilder sb = new StringBuilder("<table><tr>");
-        for (String c : cols) sb.append("<th>").append(esc(c)).append("</th>");
-        sb.append("</tr>\n");
-        for (SweepData.Run r : data.runs()) {
-            sb.append("<tr>");
-            for (String c : cols) {
-                String v = r.row().getOrDefault(c, "");
-                var num = r.num(c);
-                if (num.isPresent() && !c.equals("run_id") && (Math.abs(num.getAsDouble()) >= 1e5 || c.contains("loss") || c.equals("wall_s"))) {
-                    v = Math.abs(num.getAsDouble()) >= 1e5 ? String.format(Locale.ROOT, "%.3g", num.getAsDouble())
-                            : String.format(Locale.ROOT, "%.4f", num.getAsDouble());
-                }
-                sb.append("<td>").append(esc(v)).append("</td>");
-            }
-            sb.append("</tr>\n");
-        }
-        return sb.append("</table>\n").toString();
     }
 
     static String esc(String s) {

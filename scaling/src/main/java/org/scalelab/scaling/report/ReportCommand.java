@@ -10,7 +10,7 @@ import java.util.concurrent.Callable;
 
 /** {@code scalelab report SWEEP_DIR}: plots and an HTML page for a sweep. */
 @Command(name = "report", mixinStandardHelpOptions = true,
-        description = "Write report/ for a sweep: PNG and SVG charts and a self-contained index.html.",
+        description = "Write report/ for a sweep: PNG and SVG charts and a self-contained, interactive index.html.",
         footer = {"", "Example:", "  scalelab report experiments/kaplan-tiny      (then open experiments/kaplan-tiny/report/index.html)"})
 public final class ReportCommand implements Callable<Integer> {
     @Parameters(paramLabel = "SWEEP_DIR", description = "A sweep directory (with results.csv).")

@@ -19,14 +19,25 @@ import java.util.OptionalDouble;
 
 /**
  * What a report reads from a sweep directory: the rows of {@code results.csv} and, per run, the
- * validation points of {@code runs/<id>/metrics.jsonl}. Only plain files, no trainer classes.
+ * validation points and a thinned sample of the training steps of {@code runs/<id>/metrics.jsonl}.
+ * Only plain files, no trainer classes.
  */
 public final class SweepData {
     /** One validation point of a learning curve. */
     public record Point(long step, double tokens, double valLoss) {}
 
-    /** One run: its results row and its learning curve. */
-    public record Run(Map<String, String> row, List<Point> curve) {
+    /** One logged training step; a field the line lacks (or holds as null) is NaN. */
+    public record Step(long step, double tokens, double trainLoss, double lr, double gradNorm) {}
+
+    /**
+     * One run: its results row, its learning curve (every validation point) and a sample of its training
+     * steps: a few hundred of them at most however long the run, spread evenly in step and in log step.
+     */
+    public record Run(Map<String, String> row, List<Point> curve, List<Step> steps) {
+        public Run(Map<String, String> row, List<Point> curve) {
+            this(row, curve, List.of());
+        }
+
         public String id() {
             return row.getOrDefault("run_id", "?");
         }
@@ -107,7 +118,7 @@ public final class SweepData {
             while (it.hasNext()) {
                 Map<String, String> row = new LinkedHashMap<>(it.next());
                 if (columns.isEmpty()) columns.addAll(row.keySet());
-                runs.add(new Run(row, readCurve(dir.resolve("runs").resolve(row.getOrDefault("run_id", "")).resolve("metrics.jsonl"))));
+                runs.add(readRun(row, dir.resolve("runs").resolve(row.getOrDefault("run_id", "")).resolve("metrics.jsonl")));
             }
         } catch (IOException e) {
             throw new UncheckedIOException(csv + ": cannot read", e);
@@ -115,9 +126,11 @@ public final class SweepData {
         return new SweepData(dir, columns, runs);
     }
 
-    static List<Point> readCurve(Path metrics) {
+    /** The run of a results row with its metrics.jsonl; a run without one has empty curves. */
+    static Run readRun(Map<String, String> row, Path metrics) {
         List<Point> pts = new ArrayList<>();
-        if (!Files.isRegularFile(metrics)) return pts;
+        StepSample<Step> steps = new StepSample<>(Step::step);
+        if (!Files.isRegularFile(metrics)) return new Run(row, pts, List.of());
         ObjectMapper om = new ObjectMapper();
         try (BufferedReader r = Files.newBufferedReader(metrics)) {
             for (String line; (line = r.readLine()) != null; ) {
@@ -128,12 +141,22 @@ public final class SweepData {
                 } catch (IOException torn) {
                     continue; // a line cut by a crash
                 }
+                long step = n.path("step").asLong();
+                double tokens = n.path("tokens").isNumber() ? n.get("tokens").asDouble() : Double.NaN;
                 JsonNode v = n.get("val_loss");
-                if (v != null && v.isNumber()) pts.add(new Point(n.path("step").asLong(), n.path("tokens").asDouble(), v.asDouble()));
+                if (v != null && v.isNumber()) pts.add(new Point(step, n.path("tokens").asDouble(), v.asDouble()));
+                // fields other than these (time, elapsed_s, tokens_per_s_avg, ...) are not drawn
+                Step s = new Step(step, tokens, numOrNaN(n, "train_loss"), numOrNaN(n, "lr"), numOrNaN(n, "grad_norm"));
+                if (Double.isFinite(s.trainLoss()) || Double.isFinite(s.lr()) || Double.isFinite(s.gradNorm())) steps.add(s);
             }
         } catch (IOException e) {
             throw new UncheckedIOException(metrics + ": cannot read", e);
         }
-        return pts;
+        return new Run(row, pts, steps.points());
+    }
+
+    private static double numOrNaN(JsonNode n, String field) {
+        JsonNode v = n.get(field);
+        return v != null && v.isNumber() ? v.asDouble() : Double.NaN;
     }
 }

@@ -21,7 +21,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ReportTest {
 
-    /** A sweep of 5 sizes × 2 budgets following L = 2 + (1e4/N)^0.3, with learning curves. */
+    /**
+     * A sweep of 5 sizes × 2 budgets following L = 2 + (1e4/N)^0.3, with learning curves: 101 logged
+     * steps per run (train loss, a warmup-then-cosine lr, a falling grad norm, and fields the report
+     * does not draw), validation loss every 10th, and an eval.json with the loss on another corpus; and
+     * one failed run.
+     */
     static Path fakeSweep(Path dir) throws IOException {
         StringBuilder csv = new StringBuilder("run_id,status,n_layer,d_model,N,D,C,best_val_loss,final_val_loss,family\n");
         int i = 0;
@@ -33,12 +38,19 @@ class ReportTest {
                         loss + 0.01, i % 2 == 0 ? "standard" : "deepnarrow"));
                 Path run = Files.createDirectories(dir.resolve("runs").resolve(id));
                 StringBuilder m = new StringBuilder();
-                for (int s = 0; s <= 10; s++) {
-                    double t = D * s / 10;
+                for (int s = 0; s <= 100; s++) {
+                    double t = D * s / 100;
                     double l = s == 0 ? 5.5 : loss + 3 * Math.pow(t / 1e4, -0.5);
-                    m.append(String.format(Locale.ROOT, "{\"step\":%d,\"tokens\":%.0f,\"train_loss\":null,\"val_loss\":%.5f}%n", s * 10, t, l));
+                    double lr = s < 10 ? 1e-3 * s / 10 : 1e-3 * 0.5 * (1 + Math.cos(Math.PI * (s - 10) / 90));
+                    m.append(String.format(Locale.ROOT, "{\"step\":%d,\"tokens\":%.0f,\"train_loss\":%s,\"lr\":%.6g,\"grad_norm\":%s,"
+                                    + "\"tokens_per_s\":1000.0,\"time\":\"2024-01-01T00:00:%02dZ\",\"elapsed_s\":%.1f,\"tokens_per_s_avg\":990.5%s}%n",
+                            s, t, s == 0 ? "null" : String.format(Locale.ROOT, "%.5f", l * 0.98), lr,
+                            s == 0 ? "null" : String.format(Locale.ROOT, "%.4f", 0.5 + 4 / Math.sqrt(s)), s % 60, 0.1 * s,
+                            s % 10 == 0 ? String.format(Locale.ROOT, ",\"val_loss\":%.5f", l) : ""));
                 }
                 Files.writeString(run.resolve("metrics.jsonl"), m);
+                // as `eval --sweep` writes it: the loss on another corpus, a roughly constant offset above
+                Files.writeString(run.resolve("eval.json"), String.format(Locale.ROOT, "{\"wikitext\":{\"val_loss\":%.5f}}", loss + 0.4 + 0.01 * i));
                 i++;
             }
         }
@@ -140,7 +152,7 @@ class ReportTest {
         String html = Files.readString(index);
         for (String id : new String[]{"loss_vs_N", "loss_vs_D", "curves_vs_tokens", "curves_vs_compute", "compute_optimal",
                 "compute_optimal_D", "families", "families_equal_compute"}) {
-            assertTrue(html.contains("<figure id=\"" + id + "\">"), id);
+            assertTrue(html.contains("<figure id=\"" + id + "\" data-chart="), id);
             assertNotNull(ImageIO.read(tmp.resolve("report").resolve(id + ".png").toFile()), id);
         }
         String table = html.substring(html.indexOf("<h2>Fitted laws</h2>"), html.indexOf("<h2>Runs</h2>"));
@@ -181,26 +193,196 @@ class ReportTest {
         }
     }
 
+    /** The JSON the page draws from, parsed back out of its script element. */
+    static JsonNode embedded(String html) throws IOException {
+        Matcher m = Pattern.compile("<script type=\"application/json\" id=\"scalelab-data\">(.*?)</script>", Pattern.DOTALL).matcher(html);
+        assertTrue(m.find(), "the page embeds its data");
+        return new com.fasterxml.jackson.databind.ObjectMapper().readTree(m.group(1));
+    }
+
+    static JsonNode chart(JsonNode page, String id) {
+        for (JsonNode c : page.get("charts")) if (c.get("id").asText().equals(id)) return c;
+        throw new AssertionError("no chart " + id);
+    }
+
+    static JsonNode series(JsonNode chart, String label) {
+        for (JsonNode s : chart.get("series")) if (s.get("label").asText().equals(label)) return s;
+        throw new AssertionError("no series " + label + " in " + chart.get("id"));
+    }
+
     @Test
     void rendersEveryChartAsPngAndSvgAndOneSelfContainedPage(@TempDir Path tmp) throws IOException {
         Path index = Report.write(fakeSweep(tmp), tmp.resolve("report"));
         String html = Files.readString(index);
-        Matcher m = Pattern.compile("src=\"data:image/png;base64,([A-Za-z0-9+/=]+)\"").matcher(html);
-        int images = 0;
-        while (m.find()) {
-            BufferedImage img = ImageIO.read(new java.io.ByteArrayInputStream(java.util.Base64.getDecoder().decode(m.group(1))));
-            assertNotNull(img, "embedded image decodes");
-            assertEquals(Plots.W, img.getWidth());
-            images++;
-        }
-        // loss vs N, loss vs D, curves vs tokens, curves vs compute, families at equal N and at equal compute
-        assertEquals(6, images);
-        for (String name : new String[]{"loss_vs_N", "loss_vs_D", "curves_vs_tokens", "curves_vs_compute", "families", "families_equal_compute"}) {
-            assertNotNull(ImageIO.read(tmp.resolve("report").resolve(name + ".png").toFile()), name);
+        for (String name : new String[]{"loss_vs_N", "loss_vs_D", "curves_vs_tokens", "curves_vs_compute", "families",
+                "families_equal_compute", "cross_corpus"}) {
+            BufferedImage img = ImageIO.read(tmp.resolve("report").resolve(name + ".png").toFile());
+            assertNotNull(img, name);
+            assertEquals(Plots.W, img.getWidth(), name);
             assertTrue(Files.readString(tmp.resolve("report").resolve(name + ".svg")).contains("<svg"), name);
         }
+        JsonNode page = embedded(html);
+        java.util.List<String> ids = new java.util.ArrayList<>();
+        page.get("charts").forEach(c -> ids.add(c.get("id").asText()));
+        // the PNG report's charts in its order, the page's own training charts after the learning curves
+        assertEquals(java.util.List.of("loss_vs_N", "loss_vs_D", "curves_vs_tokens", "curves_vs_compute", "train_vs_tokens",
+                "train_vs_compute", "lr_vs_step", "grad_norm_vs_step", "families", "families_equal_compute", "cross_corpus"), ids);
+        for (int i = 0; i < ids.size(); i++) assertTrue(html.contains("<figure id=\"" + ids.get(i) + "\" data-chart=\"" + i + "\">"), ids.get(i));
+        assertTrue(html.contains("<body data-charts=\"11\">"), "the page declares its chart count");
+        assertTrue(!chart(page, "cross_corpus").get("x").get("log").asBoolean(), "linear axes where the PNG has them");
+        assertTrue(html.contains("<a href=\"loss_vs_N.svg\">SVG</a>") && !html.contains("href=\"lr_vs_step.png\""), "links to the files that exist");
+        assertTrue(chart(page, "loss_vs_N").get("x").get("log").asBoolean() && chart(page, "loss_vs_N").get("y").get("log").asBoolean(), "log-log");
+
+        String v = Page.uplotVersion();
+        assertTrue(v.startsWith("1.6."), v);
+        String uplot = Page.resource("META-INF/resources/webjars/uplot/" + v + "/dist/uPlot.iife.min.js");
+        assertTrue(uplot.length() > 30_000 && html.contains(uplot), "uPlot inlined whole");
+        assertTrue(html.contains(Page.resource("META-INF/resources/webjars/uplot/" + v + "/dist/uPlot.min.css")), "its CSS too");
+        assertTrue(html.contains("Copyright (c) 2022 Leon Sorokin"), "with its licence");
+        assertTrue(html.length() < 400_000, "small: " + html.length() + " characters");
+
         assertTrue(html.contains("failedrun"), "every run is in the table, failed ones too");
-        assertTrue(!html.contains("http://") && !html.contains("https://"), "no network references");
+        assertTrue(html.contains("<th data-num>N</th>") && html.contains("<td data-v=\"100000\">1.00e+05</td>"),
+                "numeric columns sort by their exact values");
+        // nothing fetched: no external source, link, import or url()
+        assertTrue(!Pattern.compile("(?i)(src|href)\\s*=\\s*[\"']?\\s*(https?:)?//").matcher(html).find(), "no remote src or href");
+        assertTrue(!html.contains("<link") && !html.contains("@import") && !html.contains("url("), "no stylesheet or resource loaded");
+    }
+
+    @Test
+    void aSweepWithoutFinishedRunsStillGetsItsPage(@TempDir Path tmp) throws IOException {
+        Files.writeString(tmp.resolve("results.csv"), "run_id,status,N,D,best_val_loss\nr0,failed,,,\nr1,pending,,,\n");
+        String html = Files.readString(Report.write(tmp, tmp.resolve("report")));
+        assertTrue(html.contains("<body data-charts=\"0\">") && html.contains("2 runs, 0 done"));
+        assertEquals(0, embedded(html).get("charts").size());
+        assertEquals(2, embedded(html).get("runs").size());
+    }
+
+    @Test
+    void theEmbeddedDataHoldEachRunsMetrics(@TempDir Path tmp) throws IOException {
+        Path dir = fakeSweep(tmp.resolve("sweep"));
+        JsonNode page = embedded(Files.readString(Report.write(dir, tmp.resolve("report"))));
+        JsonNode run = null;
+        for (JsonNode r : page.get("runs")) if (r.get("id").asText().equals("run3")) run = r;
+        assertNotNull(run);
+        assertEquals(3e4, run.get("N").asDouble(), 0);
+        assertEquals(1e6, run.get("D").asDouble(), 0);
+        var om = new com.fasterxml.jackson.databind.ObjectMapper();
+        java.util.List<JsonNode> lines = new java.util.ArrayList<>();
+        for (String l : Files.readAllLines(dir.resolve("runs/run3/metrics.jsonl"))) lines.add(om.readTree(l));
+        // 101 steps: fewer than the sample keeps, so every one is in the page, at 6 significant digits
+        JsonNode train = run.get("train"), val = run.get("val");
+        assertEquals(101, train.get("step").size());
+        int v = 0;
+        for (int i = 0; i < lines.size(); i++) {
+            JsonNode l = lines.get(i);
+            assertEquals(l.get("step").asLong(), train.get("step").get(i).asLong());
+            assertEquals(l.get("tokens").asDouble(), train.get("tokens").get(i).asDouble(), 0);
+            for (String[] f : new String[][]{{"train_loss", "loss"}, {"lr", "lr"}, {"grad_norm", "grad_norm"}}) {
+                JsonNode want = l.get(f[0]), got = train.get(f[1]).get(i);
+                if (want.isNull()) assertTrue(got.isNull(), f[0] + " at step " + i);
+                else assertEquals(want.asDouble(), got.asDouble(), 5e-6 * Math.abs(want.asDouble()), f[0] + " at step " + i);
+            }
+            if (l.has("val_loss")) {
+                assertEquals(l.get("step").asLong(), val.get("step").get(v).asLong());
+                assertEquals(l.get("tokens").asDouble(), val.get("tokens").get(v).asDouble(), 0);
+                assertEquals(l.get("val_loss").asDouble(), val.get("loss").get(v).asDouble(), 5e-6 * l.get("val_loss").asDouble());
+                v++;
+            }
+        }
+        assertEquals(11, v);
+        assertEquals(v, val.get("loss").size());
+        // a learning curve refers to the run's curve instead of repeating it; against compute, scaled by 6·N
+        JsonNode ref = series(chart(page, "curves_vs_compute"), "run3 (N=3e4)").get("ref");
+        assertEquals("val", ref.get("curve").asText());
+        assertEquals(6 * 3e4, ref.get("xScale").asDouble(), 0);
+        assertEquals("run3", page.get("runs").get(ref.get("run").asInt()).get("id").asText());
+        assertEquals("lr", series(chart(page, "lr_vs_step"), "run3 (N=3e4)").get("ref").get("y").asText());
+    }
+
+    /** Each point of loss vs N, loss vs D and of the compute frontier carries the run it shows (for its tooltip). */
+    @Test
+    void pointsAreTiedToTheirRuns(@TempDir Path tmp) throws IOException {
+        SweepData data = SweepData.read(fakeSweep(tmp.resolve("sweep")));
+        JsonNode page = embedded(Files.readString(Report.write(data.dir(), tmp.resolve("report"))));
+        JsonNode runs = page.get("runs");
+        int tied = 0;
+        for (String[] c : new String[][]{{"loss_vs_N", "D = 1e6", "N"}, {"loss_vs_N", "D = 4e6", "N"}, {"loss_vs_D", "N = 1e4", "D"}}) {
+            JsonNode s = series(chart(page, c[0]), c[1]);
+            for (int i = 0; i < s.get("x").size(); i++) {
+                JsonNode r = runs.get(s.get("run").get(i).asInt());
+                assertEquals(r.get(c[2]).asDouble(), s.get("x").get(i).asDouble(), 1e-9 * r.get(c[2]).asDouble(), c[0] + " " + c[1]);
+                assertEquals(r.get("loss").asDouble(), s.get("y").get(i).asDouble(), 1e-5, c[0] + " " + c[1]);
+                tied++;
+            }
+        }
+        assertEquals(5 + 5 + 2, tied);
+        // the frontier's points are learning-curve points: each at its run's 6·N·tokens and validation loss at that step
+        JsonNode f = series(chart(page, "curves_vs_compute"), "compute frontier (min loss at ≤ C)");
+        for (int i = 0; i < f.get("x").size(); i++) {
+            SweepData.Run r = data.runs().get(f.get("run").get(i).asInt());
+            long step = f.get("step").get(i).asLong();
+            SweepData.Point p = r.curve().stream().filter(q -> q.step() == step).findFirst().orElseThrow();
+            assertEquals(6 * r.num("N").getAsDouble() * p.tokens(), f.get("x").get(i).asDouble(), 1e-5 * f.get("x").get(i).asDouble());
+            assertEquals(p.valLoss(), f.get("y").get(i).asDouble(), 1e-5);
+        }
+        // a fitted or reference curve is no run's
+        assertTrue(!series(chart(page, "families"), "standard").path("run").isMissingNode(), "family points are runs'");
+    }
+
+    @Test
+    void runIdsAndLabelsAreEscapedInTheHtmlAndTheJson(@TempDir Path tmp) throws IOException {
+        Path dir = fakeSweep(tmp.resolve("sweep"));
+        String evil = "deep</script><!--<b>&\"x'";
+        String csv = Files.readString(dir.resolve("results.csv")).replace(",deepnarrow\n", ",\"" + evil.replace("\"", "\"\"") + "\"\n");
+        Files.writeString(dir.resolve("results.csv"), csv);
+        String html = Files.readString(Report.write(dir, tmp.resolve("report")));
+        assertTrue(!html.contains("deep</script>") && !html.contains("<!--<b>"), "the label cannot end the script or open a comment");
+        assertTrue(html.contains("<td class=\"l\">deep&lt;/script&gt;&lt;!--&lt;b&gt;&amp;&quot;x'</td>"), "escaped in the table");
+        JsonNode page = embedded(html);
+        assertEquals(evil, series(chart(page, "families"), evil).get("label").asText(), "and read back intact from the JSON");
+    }
+
+    @Test
+    void longRunsKeepABoundedSampleOfTheirSteps(@TempDir Path tmp) throws IOException {
+        Path m = tmp.resolve("metrics.jsonl");
+        StringBuilder sb = new StringBuilder();
+        int steps = 200_000;
+        for (int s = 0; s < steps; s++) {
+            sb.append("{\"step\":").append(s).append(",\"tokens\":").append(64L * s).append(",\"train_loss\":").append(2 + 1.0 / (1 + s))
+                    .append(",\"lr\":0.001,\"grad_norm\":1.5,\"tokens_per_s\":100.0,\"elapsed_s\":1.0");
+            if (s % 1000 == 0) sb.append(",\"val_loss\":").append(2.1);
+            sb.append("}\n");
+        }
+        Files.writeString(m, sb);
+        SweepData.Run r = SweepData.readRun(java.util.Map.of("run_id", "long"), m);
+        assertEquals(steps / 1000, r.curve().size(), "every validation point");
+        var kept = r.steps();
+        assertTrue(kept.size() <= StepSample.MAX && StepSample.MAX <= 510, kept.size() + " steps kept");
+        assertEquals(0, kept.get(0).step());
+        assertEquals(steps - 1, kept.get(kept.size() - 1).step(), "the last step");
+        long maxGap = 0, early = kept.stream().filter(s -> s.step() < 1000).count();
+        for (int i = 1; i < kept.size(); i++) {
+            assertTrue(kept.get(i).step() > kept.get(i - 1).step(), "in order, each once");
+            maxGap = Math.max(maxGap, kept.get(i).step() - kept.get(i - 1).step());
+        }
+        // even in step: at least 150 points on a grid, so no gap above steps/150; dense in log step: the first 0.5% of steps hold > 60
+        assertTrue(maxGap <= steps / 150, "largest gap " + maxGap);
+        assertTrue(early > 60, early + " points below step 1000");
+        SweepData.Step s7 = kept.stream().filter(s -> s.step() == 7).findFirst().orElseThrow();
+        assertEquals(2 + 1.0 / 8, s7.trainLoss(), 1e-12);
+        assertEquals(0.001, s7.lr(), 0);
+        assertEquals(1.5, s7.gradNorm(), 0);
+        assertEquals(64 * 7, s7.tokens(), 0);
+    }
+
+    @Test
+    void roundingToSixDigitsPrintsShort() {
+        assertEquals("2.34568", Double.toString(PageData.round6(2.345678912)));
+        assertEquals("1.23457E9", Double.toString(PageData.round6(1.234567891e9)));
+        assertEquals("3.14159E-7", Double.toString(PageData.round6(3.14159265e-7)));
+        assertTrue(PageData.numNode(Double.NaN).isNull());
+        assertEquals(1024, PageData.numNode(1024.0).asLong());
     }
 
     @Test
