@@ -82,6 +82,12 @@ public final class Fits {
                 skip(explicit, skipped, e.getMessage());
                 continue;
             }
+            if (pts.runs < MIN_RUNS) {
+                // two runs make a "law" that any curve through them satisfies; its interval would mean nothing
+                skip(explicit, skipped, law.id() + ": needs points from " + MIN_RUNS + " or more runs, has them from " + pts.runs
+                        + " (points: " + pts.from + ")");
+                continue;
+            }
             fits.add(fitOne(law, pts, o));
         }
 
@@ -140,10 +146,13 @@ public final class Fits {
         return new FitReport.LawFit(f, pts.from, delta, h, holdoutNote, alloc);
     }
 
-    /** The points a law is fitted to, where they came from, or why there are none. */
-    record Points(Fitter.Data data, String from, String why) {
+    /** A law is fitted only to points from at least this many runs. */
+    static final int MIN_RUNS = 3;
+
+    /** The points a law is fitted to, where they came from and from how many runs, or why there are none. */
+    record Points(Fitter.Data data, String from, int runs, String why) {
         static Points none(String why) {
-            return new Points(null, null, why);
+            return new Points(null, null, 0, why);
         }
     }
 
@@ -161,21 +170,23 @@ public final class Fits {
                 if (cols.missing(x) != null) return Points.none(cols.missing(x));
                 double[] v = cols.get(x), w = cols.missing(other) == null ? cols.get(other) : null;
                 int[] rows = bestPerValue(v, w, loss);
-                String from = w == null ? "every run" : "per " + x + ", the run with the largest " + other + " (" + rows.length + " of " + t.size() + " runs)";
-                return new Points(data(t, rows, new double[][]{v}, loss, cols), from, null);
+                String from = w == null ? "every run (" + rows.length + ")" : "per " + x + ", the run with the largest " + other + " (" + rows.length + " of " + t.size() + " runs)";
+                return new Points(data(t, rows, new double[][]{v}, loss, cols), from, rows.length, null);
             }
             case "C" -> {
                 if (o.curves() && t.hasCurves() && cols.missing("N") == null) {
-                    Fitter.Data f = ComputeOptimal.frontier(curves(t, cols.get("N")), FRONTIER_POINTS);
-                    if (f != null) return new Points(f, "compute frontier of the learning curves (C = 6·N·tokens, " + FRONTIER_POINTS + " log-spaced points)", null);
+                    List<ComputeOptimal.Curve> curves = curves(t, cols.get("N"));
+                    Fitter.Data f = ComputeOptimal.frontier(curves, FRONTIER_POINTS);
+                    if (f != null) return new Points(f, "compute frontier of the learning curves of " + curves.size() + " runs (C = 6·N·tokens, "
+                            + FRONTIER_POINTS + " log-spaced points)", curves.size(), null);
                 }
                 if (cols.missing("C") != null) return Points.none(cols.missing("C"));
-                return new Points(data(t, all(t), new double[][]{cols.get("C")}, loss, cols), "every run, C = " + cols.name("C"), null);
+                return new Points(data(t, all(t), new double[][]{cols.get("C")}, loss, cols), "every run (" + t.size() + "), C = " + cols.name("C"), t.size(), null);
             }
             case "N,D" -> {
                 String why = cols.missing("N") != null ? cols.missing("N") : cols.missing("D");
                 if (why != null) return Points.none(why);
-                return new Points(data(t, all(t), new double[][]{cols.get("N"), cols.get("D")}, loss, cols), "every run", null);
+                return new Points(data(t, all(t), new double[][]{cols.get("N"), cols.get("D")}, loss, cols), "every run (" + t.size() + ")", t.size(), null);
             }
             case "N,S_min" -> {
                 for (String c : new String[]{"N", "steps", "batch"}) if (cols.missing(c) != null) return Points.none(cols.missing(c));
@@ -191,9 +202,9 @@ public final class Fits {
                     double bCrit = own ? batch.bCrit(loss[i]) : Published.kaplanCriticalBatch(loss[i]);
                     sMin[i] = s[i] / (1 + bCrit / b[i]);
                 }
-                String from = "every run, S_min = S/(1 + B_crit(L)/B) with B_crit(L) from "
+                String from = "every run (" + t.size() + "), S_min = S/(1 + B_crit(L)/B) with B_crit(L) from "
                         + (own ? "this sweep's critical-batch fit" : "Kaplan et al. 2020 (B* = 2e8 tokens, alpha_B = 0.21)");
-                return new Points(data(t, all(t), new double[][]{cols.get("N"), sMin}, loss, cols), from, null);
+                return new Points(data(t, all(t), new double[][]{cols.get("N"), sMin}, loss, cols), from, t.size(), null);
             }
             default -> throw new IllegalStateException(law.id());
         }

@@ -51,8 +51,31 @@ class FitsTest {
         assertTrue(skipped.contains("L(N,S): needs a column of steps"), skipped);
         // L(C) on 6·N·D: D is constant, so C varies with N and L(C) is fitted
         assertEquals(-1 + 1, rep.law("L(C)").orElseThrow().fit().n() - 10);
-        assertEquals("every run, C = 6·N·D", rep.law("L(C)").orElseThrow().pointsFrom());
+        assertEquals("every run (10), C = 6·N·D", rep.law("L(C)").orElseThrow().pointsFrom());
         assertTrue(rep.table().contains("L(N)"));
+    }
+
+    /**
+     * A sweep of two runs: their learning curves give the compute frontier two dozen points, but a law
+     * through two runs means nothing; it is refused with the run count, and a third run makes it fit.
+     */
+    @Test
+    void lawsFromFewerThanThreeRunsAreRefused(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws java.io.IOException {
+        List<Synthetic.Run> runs = new ArrayList<>();
+        for (double n : new double[]{1e5, 1e6, 1e7}) {
+            double[][] curve = new double[16][];
+            for (int j = 0; j < 16; j++) {
+                double t = 1e6 * Math.pow(1e3, j / 15.0);
+                curve[j] = new double[]{Math.round(t / 4096), t, 1.8 + 300 / Math.pow(n, 0.3) + 500 / Math.pow(t, 0.3)};
+            }
+            runs.add(new Synthetic.Run("r" + (int) Math.log10(n), "done", n, 4096, curve));
+        }
+        Table two = Table.sweep(Synthetic.sweep(tmp.resolve("two"), runs.subList(0, 2)));
+        ScalingError e = assertThrows(ScalingError.class, () -> Fits.fitAll(two, FAST));
+        assertTrue(e.getMessage().contains("L(C): needs points from 3 or more runs, has them from 2 (points: compute frontier of the learning curves of 2 runs"),
+                e.getMessage());
+        FitReport three = Fits.fitAll(Table.sweep(Synthetic.sweep(tmp.resolve("three"), runs)), FAST);
+        assertTrue(three.law("L(C)").orElseThrow().pointsFrom().startsWith("compute frontier of the learning curves of 3 runs"));
     }
 
     @Test

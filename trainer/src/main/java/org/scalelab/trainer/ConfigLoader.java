@@ -13,8 +13,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
@@ -33,15 +35,16 @@ public final class ConfigLoader {
     public static RunConfig load(Path file, List<String> overrides) {
         ObjectNode tree = Json.MAPPER.valueToTree(RunConfig.DEFAULT);
         String source = file == null ? "defaults" : file.toString();
+        Map<String, String> origins = new HashMap<>();
         if (file != null) {
             JsonNode user = readYaml(file);
             if (user != null && !user.isNull() && !user.isMissingNode()) {
                 if (!user.isObject()) throw new UserError(file + ": expected a mapping of sections (model:, data:, train:)");
-                merge(tree, (ObjectNode) user, "", source);
+                merge(tree, (ObjectNode) user, "", source, origins);
             }
         }
-        for (String o : overrides == null ? List.<String>of() : overrides) applySet(tree, o);
-        return bind(tree, source);
+        for (String o : overrides == null ? List.<String>of() : overrides) applySet(tree, o, origins);
+        return bind(tree, source, origins);
     }
 
     /**
@@ -50,29 +53,71 @@ public final class ConfigLoader {
      */
     public static RunConfig fromTree(JsonNode user, String source, List<String> overrides) {
         ObjectNode tree = Json.MAPPER.valueToTree(RunConfig.DEFAULT);
+        Map<String, String> origins = new HashMap<>();
         if (user != null && !user.isNull() && !user.isMissingNode()) {
             if (!user.isObject()) throw new UserError(source + ": expected a mapping of sections (model:, data:, train:)");
-            merge(tree, (ObjectNode) user, "", source);
+            merge(tree, (ObjectNode) user, "", source, origins);
         }
-        for (String o : overrides == null ? List.<String>of() : overrides) applySet(tree, o);
-        return bind(tree, source);
+        for (String o : overrides == null ? List.<String>of() : overrides) applySet(tree, o, origins);
+        return bind(tree, source, origins);
     }
 
     /** Binds a complete config tree (e.g. a spec.json's {@code config}) and validates it. */
     public static RunConfig bind(JsonNode tree, String source) {
+        return bind(tree, source, Map.of());
+    }
+
+    /**
+     * Binds {@code tree}; an error names where the offending value came from ({@code origins}: key path →
+     * the file or the {@code --set} argument that set it), else {@code source}.
+     */
+    private static RunConfig bind(JsonNode tree, String source, Map<String, String> origins) {
+        wholeNumbers(tree, Json.MAPPER.valueToTree(RunConfig.DEFAULT), "", source, origins);
         try {
             return YAML.treeToValue(tree, RunConfig.class);
         } catch (JsonMappingException e) {
-            // a value a config type refused itself (e.g. model.norm: batchnorm) says what it wants already
-            if (e.getCause() instanceof UserError u) throw new UserError(source + ": " + u.getMessage());
             String path = e.getPath().stream().map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
                     .collect(Collectors.joining("."));
+            String from = origins.getOrDefault(path, source);
+            // a value a config type refused itself (e.g. model.norm: batchnorm) says what it wants already
+            if (e.getCause() instanceof UserError u) throw new UserError(origins.getOrDefault(fieldOf(u), from) + ": " + u.getMessage());
             String msg = e.getOriginalMessage();
             int cut = msg.indexOf('\n');
             if (cut > 0) msg = msg.substring(0, cut);
-            throw new UserError(source + ": bad value for '" + path + "': " + msg);
+            throw new UserError(from + ": bad value for '" + path + "': " + msg);
         } catch (IOException e) {
             throw new UserError(source + ": " + e.getMessage());
+        }
+    }
+
+    /** The key path a config type's own message starts with ("model.norm: …"), or "". */
+    private static String fieldOf(UserError u) {
+        String m = u.getMessage();
+        int sp = m.indexOf(' ');
+        String first = sp < 0 ? m : m.substring(0, sp);
+        return first.endsWith(":") ? first.substring(0, first.length() - 1) : first;
+    }
+
+    /**
+     * Integer settings take whole numbers only: 1e4 or 4.0 are read as 10000 and 4, but 1.5 is an error
+     * (Jackson would silently truncate it to 1).
+     */
+    private static void wholeNumbers(JsonNode tree, JsonNode defaults, String prefix, String source, Map<String, String> origins) {
+        if (!(tree instanceof ObjectNode obj)) return;
+        for (Iterator<String> it = defaults.fieldNames(); it.hasNext(); ) {
+            String key = it.next();
+            JsonNode def = defaults.get(key), val = obj.get(key);
+            if (val == null) continue;
+            String path = prefix + key;
+            if (def.isObject()) {
+                wholeNumbers(val, def, path + ".", source, origins);
+            } else if (def.isIntegralNumber() && val.isFloatingPointNumber()) {
+                double x = val.doubleValue();
+                if (x != Math.rint(x) || Math.abs(x) > Long.MAX_VALUE / 2.0) {
+                    throw new UserError(origins.getOrDefault(path, source) + ": '" + path + "' must be a whole number, got " + val.asText());
+                }
+                obj.put(key, (long) x);
+            }
         }
     }
 
@@ -89,7 +134,7 @@ public final class ConfigLoader {
         }
     }
 
-    private static void merge(ObjectNode base, ObjectNode user, String prefix, String source) {
+    private static void merge(ObjectNode base, ObjectNode user, String prefix, String source, Map<String, String> origins) {
         for (Iterator<String> it = user.fieldNames(); it.hasNext(); ) {
             String key = it.next();
             String path = prefix + key;
@@ -99,14 +144,15 @@ public final class ConfigLoader {
             if (def.isObject()) {
                 if (!val.isObject()) throw new UserError(source + ": '" + path + "' must be a mapping of "
                         + fieldList((ObjectNode) def));
-                merge((ObjectNode) def, (ObjectNode) val, path + ".", source);
+                merge((ObjectNode) def, (ObjectNode) val, path + ".", source, origins);
             } else {
                 base.set(key, val);
+                origins.put(path, source);
             }
         }
     }
 
-    private static void applySet(ObjectNode tree, String assignment) {
+    private static void applySet(ObjectNode tree, String assignment, Map<String, String> origins) {
         int eq = assignment.indexOf('=');
         if (eq <= 0) throw new UserError("--set '" + assignment + "': expected key.path=value, e.g. --set model.nLayer=4");
         String path = assignment.substring(0, eq).trim();
@@ -121,6 +167,7 @@ public final class ConfigLoader {
                 if (child.isObject()) throw new UserError("--set " + path + ": is a section; set one of its keys: "
                         + fieldList((ObjectNode) child));
                 node.set(parts[i], parseScalar(raw));
+                origins.put(path, "--set " + assignment);
             } else {
                 if (!child.isObject()) throw new UserError("--set " + path + ": '" + prefix + parts[i] + "' is not a section");
                 node = (ObjectNode) child;

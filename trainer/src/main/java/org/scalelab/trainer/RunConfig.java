@@ -15,6 +15,14 @@ public record RunConfig(String name, String out, ModelConfig model, DataSpec dat
     public static final RunConfig DEFAULT = new RunConfig("", "runs", ModelConfig.DEFAULT, DataSpec.DEFAULT,
             TrainConfig.DEFAULT);
 
+    /** A name is a directory under {@code out}, so it may not climb out of it or be a path. */
+    public RunConfig {
+        if (name != null && !name.isEmpty() && !name.matches("[A-Za-z0-9][A-Za-z0-9._-]*")) {
+            throw new org.scalelab.datasets.UserError("name: '" + name + "' must be letters, digits, '.', '_' or '-', starting with a "
+                    + "letter or digit (it names the run's directory under out); e.g. name: my-run-1");
+        }
+    }
+
     public RunConfig withModel(ModelConfig m) {
         return new RunConfig(name, out, m, data, train);
     }

@@ -24,7 +24,7 @@ class ModelVariantsConfigTest {
         assertEquals(ModelConfig.Mlp.SWIGLU, c.model().mlp());
         assertEquals(ModelConfig.Position.ROPE, c.model().position());
         UserError e = assertThrows(UserError.class, () -> ConfigLoader.load(null, List.of("model.norm=batchnorm")));
-        assertEquals("defaults: model.norm: 'batchnorm' is not one of layernorm, rmsnorm", e.getMessage());
+        assertEquals("--set model.norm=batchnorm: model.norm: 'batchnorm' is not one of layernorm, rmsnorm", e.getMessage());
         UserError odd = assertThrows(UserError.class, () -> ConfigLoader.load(null,
                 List.of("model.position=rope", "model.dModel=6", "model.nHead=2", "model.nVocab=10")).model().validate());
         assertTrue(odd.getMessage().contains("head size"), odd.getMessage());

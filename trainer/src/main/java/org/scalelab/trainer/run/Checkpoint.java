@@ -39,10 +39,12 @@ public final class Checkpoint {
 
     /** Writes a checkpoint of {@code state} under {@code dir} (the run's checkpoint/ folder). */
     public static void save(Path dir, Map<String, INDArray> params, AdamW adam, ObjectNode state) {
+        Path tmp = null;
         try {
             Files.createDirectories(dir);
             String name = String.format("step-%08d", state.get("step").asInt());
-            Path tmp = Files.createTempDirectory(dir, ".tmp-" + name + "-");
+            // created without explicit permissions, so the folder gets the umask's (createTempDirectory's is 0700)
+            tmp = Files.createDirectory(dir.resolve(".tmp-" + name + "-" + Long.toHexString(System.nanoTime())));
             String pSha = writeFloats(tmp.resolve("params.bin"), params.values().stream().map(Checkpoint::floats).toList());
             List<float[]> moments = new java.util.ArrayList<>(List.of(adam.m));
             moments.addAll(List.of(adam.v));
@@ -68,7 +70,24 @@ public final class Checkpoint {
                 }
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write checkpoint in " + dir, e);
+            // a full disk or a read-only folder: leave no half-written temporary behind, keep the last checkpoint
+            try {
+                if (tmp != null) deleteTree(tmp);
+            } catch (IOException ignored) {
+                // the message below is what matters; a later save or start removes what is left
+            }
+            throw new UserError(dir + ": cannot write the checkpoint (" + e + "); the previous checkpoint is intact: "
+                    + "free disk space (or make the folder writable) and run again with --resume");
+        }
+    }
+
+    /** Removes temporaries a crashed or failed save left in {@code dir} (the run's checkpoint/ folder). */
+    public static void removeTemporaries(Path dir) {
+        if (!Files.isDirectory(dir)) return;
+        try (Stream<Path> s = Files.list(dir)) {
+            for (Path p : s.filter(p -> p.getFileName().toString().startsWith(".tmp-")).toList()) deleteTree(p);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot clean " + dir, e);
         }
     }
 

@@ -104,12 +104,14 @@ public final class Trainer {
         long tokensPerStep = (long) tc.batchSize() * T;
         RunFiles files = new RunFiles(runDir);
         Path ckDir = runDir.resolve("checkpoint");
+        Checkpoint.removeTemporaries(ckDir);   // what a save interrupted by a kill or a full disk left
 
         // ---- model, optimizer, RNG streams -------------------------------------------------------
         // Opening and encoding the corpus leaves garbage on the heap (for a BPE tokenizer, hundreds of MB);
         // collect it before the model's buffers are allocated, so that G1 returns it to the system rather
         // than adding it to the run's peak memory.
         System.gc();
+        MemoryCheck.check(mc, micro, MemoryCheck.physicalBytes());   // a model that cannot fit: the numbers, not an allocation failure
         Nd4j.getEnvironment().setDebug(false);
         Nd4j.getEnvironment().setVerbose(false);
         Engine engine = Engines.fresh(mc, DataType.FLOAT, tc.seed(), Pass.Options.defaults());
