@@ -2,7 +2,15 @@ package org.scalelab.datasets;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.commons.compress.archivers.zip.ZipArchiveEntry;
+import org.apache.commons.compress.archivers.zip.ZipFile;
+import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
+
+import java.io.BufferedInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -15,15 +23,14 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipInputStream;
 
 /**
  * The catalogue of well-known public corpora, downloaded on first use into the cache folder
  * ({@code $SCALELAB_CACHE}, else {@code ~/.cache/scalelab}) under {@code corpora/NAME/}. Entries whose
  * SHA-256 could not be checked when this catalogue was written are trusted on first use: the hash of the
  * first download is pinned in {@code corpora/NAME/FILE.sha256}, and a later download that differs is
- * refused. More entries can be added in {@code CACHE/catalog.json} (a JSON array of {@link CatalogEntry}).
+ * refused. More entries can be added in {@code CACHE/catalog.json} (a JSON array of {@link CatalogEntry});
+ * each is checked ({@link #validate}) so that what it downloads and extracts stays in its cache folder.
  */
 public final class Catalog {
     /**
@@ -85,12 +92,107 @@ public final class Catalog {
             } catch (IOException e) {
                 throw new UserError(user + ": not a JSON array of catalogue entries (" + e.getMessage().split("\n")[0] + "); fix or delete it");
             }
-            for (CatalogEntry e : extra) {
-                if (e.name() == null || e.url() == null) throw new UserError(user + ": every entry needs 'name' and 'url'");
+            for (int i = 0; i < extra.size(); i++) {
+                CatalogEntry e = extra.get(i);
+                if (e == null) throw new UserError(user + ": entry " + (i + 1) + " is null; write an object with 'name' and 'url', or remove it");
+                validate(e, user, i + 1);
                 all.put(e.name(), e);
             }
         }
         return new ArrayList<>(all.values());
+    }
+
+    /** Names of entries and of the files they put in the cache: a plain file name, never a path. */
+    private static final java.util.regex.Pattern PLAIN = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
+
+    /** Archive downloads: the text is their {@code member}. */
+    static boolean isArchive(String fileName) {
+        String n = fileName.toLowerCase(Locale.ROOT);
+        return n.endsWith(".zip") || n.endsWith(".tar.gz") || n.endsWith(".tgz");
+    }
+
+    private static boolean plain(String s) {
+        return s != null && PLAIN.matcher(s).matches() && !s.contains("..");
+    }
+
+    /**
+     * Checks an entry before anything is downloaded: its name and the file names it puts in the cache are
+     * plain names (so every file lands in {@code corpora/NAME/}), its URL is http(s), and an archive
+     * names the member that holds the text. {@code index} is the entry's place in {@code where}, 0 when
+     * unknown.
+     */
+    static void validate(CatalogEntry e, Path where, int index) {
+        String at = where + ": entry " + (index > 0 ? index + " " : "") + "('" + e.name() + "')";
+        if (e.name() == null) throw new UserError(where + ": entry " + index + " has no 'name'; give it a plain name such as my-corpus");
+        if (!plain(e.name())) {
+            throw new UserError(at + ": 'name' must be a plain name (letters, digits, '.', '_', '-', starting with a letter or digit, "
+                    + "no '..'), since it names the entry's folder in the cache; rename the entry");
+        }
+        if (e.url() == null) throw new UserError(at + ": 'url' is missing; give the http or https address of the corpus file");
+        java.net.URI uri;
+        try {
+            uri = new java.net.URI(e.url());
+        } catch (java.net.URISyntaxException ex) {
+            throw new UserError(at + ": 'url' " + e.url() + " is not a URL (" + ex.getReason() + " at index " + ex.getIndex() + "); fix the address");
+        }
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+        if (!scheme.equals("http") && !scheme.equals("https")) {
+            throw new UserError(at + ": 'url' " + e.url() + " is not an http or https address; only those are downloaded (for a file on "
+                    + "this machine give its path as data.corpus instead of a catalogue name)");
+        }
+        if (uri.getHost() == null) throw new UserError(at + ": 'url' " + e.url() + " has no host; write http(s)://HOST/PATH");
+        String file = e.fileName();
+        if (!plain(file)) {
+            throw new UserError(at + ": 'url' ends in '" + file + "', which is not a plain file name (letters, digits, '.', '_', '-', no '..'); "
+                    + "the download is saved under that name in the cache, so give a URL whose last path segment is one");
+        }
+        if (e.sha256() != null && !e.sha256().matches("[0-9a-fA-F]{64}")) {
+            throw new UserError(at + ": 'sha256' is not 64 hexadecimal digits; give the file's SHA-256 or leave it out (trust on first use)");
+        }
+        if (e.sizeBytes() < 0) throw new UserError(at + ": 'size_bytes' is negative; give the file's size in bytes, or 0 when unknown");
+        String m = e.member();
+        if (m == null) {
+            if (isArchive(file)) {
+                throw new UserError(at + ": 'member' is missing, but '" + file + "' is an archive; name the file inside it that holds the text, "
+                        + "e.g. \"member\": \"corpus/train.txt\"");
+            }
+            return;
+        }
+        if (!isArchive(file)) {
+            throw new UserError(at + ": 'member' is set, but '" + file + "' is not a .zip, .tar.gz or .tgz archive; remove 'member' or point "
+                    + "'url' at the archive");
+        }
+        String last = m.substring(m.lastIndexOf('/') + 1);
+        boolean badSegment = false;
+        for (String seg : m.split("/", -1)) badSegment |= seg.isEmpty() || seg.equals(".") || seg.equals("..");
+        if (m.startsWith("/") || m.contains("\\") || badSegment || !plain(last)) {
+            throw new UserError(at + ": 'member' '" + m + "' is not a relative path to a file inside the archive (segments separated by '/', "
+                    + "no '.', '..' or empty segment, no leading '/', a plain file name at the end); write it as the archive lists it, "
+                    + "e.g. \"corpus/train.txt\"");
+        }
+        if (last.equals(file) || last.equals(file + ".part") || last.equals(file + ".sha256")) {
+            throw new UserError(at + ": 'member' '" + m + "' would be extracted over the download itself; the member is the text file inside "
+                    + "the archive, not the archive");
+        }
+    }
+
+    /** The catalogue file that added non-built-in entries, for messages. */
+    static Path userCatalog() {
+        return cacheDir().resolve("catalog.json");
+    }
+
+    /**
+     * {@code name} inside {@code dir}, refused unless it stays there once normalized: every file an entry
+     * writes goes through here, so no entry can write outside its folder in the cache.
+     */
+    private static Path inside(Path dir, String name, CatalogEntry e, String field) {
+        Path base = dir.toAbsolutePath().normalize();
+        Path p = base.resolve(name).normalize();
+        if (!p.startsWith(base) || p.equals(base)) {
+            throw new UserError(userCatalog() + ": entry '" + e.name() + "': '" + field + "' leads to " + p + ", outside " + base
+                    + "; give the entry a plain name and file names");
+        }
+        return p;
     }
 
     public static Optional<CatalogEntry> find(String name) {
@@ -103,7 +205,12 @@ public final class Catalog {
 
     /** The folder of an entry in the cache. */
     static Path dirOf(CatalogEntry e) {
-        return cacheDir().resolve("corpora").resolve(e.name());
+        return inside(cacheDir().resolve("corpora"), e.name(), e, "name");
+    }
+
+    /** The downloaded file of an entry. */
+    static Path downloadOf(CatalogEntry e) {
+        return inside(dirOf(e), e.fileName(), e, "url");
     }
 
     /** The text file of an entry if it is already in the cache. */
@@ -113,12 +220,13 @@ public final class Catalog {
     }
 
     private static Path textPath(CatalogEntry e) {
-        Path dir = dirOf(e);
-        return e.member() == null ? dir.resolve(e.fileName()) : dir.resolve(Path.of(e.member()).getFileName());
+        if (e.member() == null) return downloadOf(e);
+        return inside(dirOf(e), e.member().substring(e.member().lastIndexOf('/') + 1), e, "member");
     }
 
     /** The entry's text file, downloaded, verified and extracted first when needed. */
     public static Path ensure(CatalogEntry e, boolean quiet) {
+        validate(e, userCatalog(), 0);
         Path text = textPath(e);
         if (Files.isRegularFile(text)) return text;
         Path dir = dirOf(e);
@@ -131,9 +239,9 @@ public final class Catalog {
         try (FileChannel lockCh = FileChannel.open(dir.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
              FileLock ignored = lockCh.lock()) {
             if (Files.isRegularFile(text)) return text;
-            Path file = dir.resolve(e.fileName());
+            Path file = downloadOf(e);
             if (!Files.isRegularFile(file)) {
-                Path pin = dir.resolve(e.fileName() + ".sha256");
+                Path pin = inside(dir, e.fileName() + ".sha256", e, "url");
                 String want = e.sha256() != null ? e.sha256() : readPin(pin);
                 if (!quiet) System.err.printf(Locale.ROOT, "%s: downloading %s (%s) into %s%n", e.name(), e.url(), e.approxSize(), dir);
                 String got = Download.fetch(e.name(), e.url(), file, want, e.sizeBytes(), quiet);
@@ -162,28 +270,129 @@ public final class Catalog {
         }
     }
 
-    private static void extract(CatalogEntry e, Path zip, Path text) throws IOException {
-        Path tmp = text.resolveSibling(text.getFileName() + ".tmp");
-        try (ZipInputStream z = new ZipInputStream(Files.newInputStream(zip))) {
-            for (ZipEntry ze; (ze = z.getNextEntry()) != null; ) {
-                if (!ze.getName().equals(e.member())) continue;
-                try (OutputStream out = Files.newOutputStream(tmp)) {
-                    z.transferTo(out);
+    /**
+     * Extracts the entry's member from a .zip, .tar.gz or .tgz archive into {@code text}. Only that one
+     * member is written, to a path chosen here, never to the path the archive gives; an archive entry
+     * that is absolute or climbs with '..' is never matched, and a member that is a symbolic or hard link,
+     * a folder or anything but a plain file is refused.
+     */
+    private static void extract(CatalogEntry e, Path archive, Path text) {
+        String n = archive.getFileName().toString().toLowerCase(Locale.ROOT);
+        if (n.endsWith(".zip")) extractZip(e, archive, text);
+        else extractTar(e, archive, text);
+    }
+
+    private static void extractZip(CatalogEntry e, Path zip, Path text) {
+        ZipFile z;
+        try {
+            z = ZipFile.builder().setPath(zip).get();
+        } catch (IOException ex) {
+            throw new UserError(zip + ": not a valid zip file (" + Files2.reason(ex) + "); delete it to download again");
+        }
+        try (z) {
+            for (var it = z.getEntries(); it.hasMoreElements(); ) {
+                ZipArchiveEntry ze = it.nextElement();
+                if (!matches(ze.getName(), e.member())) continue;
+                String kind = ze.isUnixSymlink() ? "a symbolic link" : ze.isDirectory() ? "a folder" : null;
+                if (kind != null) throw notAFile(e, zip, kind);
+                try (InputStream in = z.getInputStream(ze)) {
+                    write(in, text);
                 }
-                Files2.moveAtomic(tmp, text);
                 return;
             }
-        } catch (java.util.zip.ZipException ex) {
-            throw new UserError(zip + ": not a valid zip file (" + ex.getMessage() + "); delete it to download again");
+        } catch (IOException ex) {
+            throw new UserError(zip + ": damaged zip file (" + Files2.reason(ex) + "); delete it to download again");
         }
-        throw new UserError(zip + ": has no member '" + e.member() + "'; the archive changed, so the catalogue entry needs updating");
+        throw noMember(e, zip);
+    }
+
+    private static void extractTar(CatalogEntry e, Path tgz, Path text) {
+        try (InputStream raw = new BufferedInputStream(Files.newInputStream(tgz), 1 << 16);
+             TarArchiveInputStream tar = new TarArchiveInputStream(GzipCompressorInputStream.builder().setInputStream(raw).setDecompressConcatenated(true).get())) {
+            for (TarArchiveEntry te; (te = tar.getNextEntry()) != null; ) {
+                if (!matches(te.getName(), e.member())) continue;
+                String kind = te.isSymbolicLink() ? "a symbolic link (to '" + te.getLinkName() + "')"
+                        : te.isLink() ? "a hard link (to '" + te.getLinkName() + "')"
+                        : te.isDirectory() ? "a folder" : !te.isFile() ? "not a regular file" : null;
+                if (kind != null) throw notAFile(e, tgz, kind);
+                write(tar, text);
+                return;
+            }
+        } catch (IOException ex) {
+            throw new UserError(tgz + ": not a valid .tar.gz archive (" + Files2.reason(ex) + "); delete it to download again");
+        }
+        throw noMember(e, tgz);
+    }
+
+    /**
+     * Whether an archive entry is the member: the same relative path, a leading "./" aside. An absolute
+     * name or one with a ".." segment never is (the member cannot have one: {@link #validate}).
+     */
+    static boolean matches(String entryName, String member) {
+        String name = entryName;
+        while (name.startsWith("./")) name = name.substring(2);
+        if (name.startsWith("/") || name.contains("\\")) return false;
+        for (String seg : name.split("/")) if (seg.equals("..")) return false;
+        return name.equals(member);
+    }
+
+    /** A read error inside an archive: the download is damaged (a write error is the cache's, a UserError of its own). */
+    private static final class Damaged extends IOException {
+        Damaged(IOException cause) {
+            super(Files2.reason(cause), cause);
+        }
+    }
+
+    /** Copies the member's bytes into {@code text}: read errors as {@link Damaged}, write errors as a UserError. */
+    private static void write(InputStream in, Path text) throws Damaged {
+        Path tmp = text.resolveSibling(text.getFileName() + ".tmp");
+        try {
+            try (OutputStream out = Files.newOutputStream(tmp)) {
+                byte[] buf = new byte[1 << 16];
+                while (true) {
+                    int n;
+                    try {
+                        n = in.read(buf);
+                    } catch (IOException ex) {
+                        throw new Damaged(ex);
+                    }
+                    if (n < 0) break;
+                    out.write(buf, 0, n);
+                }
+            }
+            Files2.moveAtomic(tmp, text);
+        } catch (Damaged d) {
+            deleteQuietly(tmp);
+            throw d;
+        } catch (IOException ex) {
+            deleteQuietly(tmp);
+            throw new UserError(tmp + ": cannot write the extracted text (" + Files2.reason(ex) + "); check free space in the cache "
+                    + "or set SCALELAB_CACHE to another folder");
+        }
+    }
+
+    private static void deleteQuietly(Path f) {
+        try {
+            Files.deleteIfExists(f);
+        } catch (IOException ignored) {
+            // a leftover partial file is overwritten by the next extraction
+        }
+    }
+
+    private static UserError notAFile(CatalogEntry e, Path archive, String kind) {
+        return new UserError(archive + ": member '" + e.member() + "' is " + kind + ", not a file; nothing was extracted; the archive is not "
+                + "what the catalogue entry '" + e.name() + "' expects: check its 'member' (in " + userCatalog() + " if it is yours)");
+    }
+
+    private static UserError noMember(CatalogEntry e, Path archive) {
+        return new UserError(archive + ": has no member '" + e.member() + "'; the archive changed, so the catalogue entry needs updating");
     }
 
     /** Re-hashes an entry's download against its expected or pinned SHA-256; returns a problem or null. */
     static String verify(CatalogEntry e) {
-        Path file = dirOf(e).resolve(e.fileName());
+        Path file = downloadOf(e);
         if (!Files.isRegularFile(file)) return e.name() + ": not downloaded";
-        String want = e.sha256() != null ? e.sha256() : readPin(dirOf(e).resolve(e.fileName() + ".sha256"));
+        String want = e.sha256() != null ? e.sha256() : readPin(inside(dirOf(e), e.fileName() + ".sha256", e, "url"));
         try {
             String got = Files2.sha256(file);
             if (want != null && !want.equalsIgnoreCase(got)) return file + ": SHA-256 " + got + " but " + want + " is expected; delete it to download again";

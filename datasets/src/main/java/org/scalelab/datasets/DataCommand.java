@@ -85,9 +85,20 @@ public final class DataCommand implements Runnable {
             }
         }
 
-        private static Path spoolStdin(Path dir, boolean quiet) throws IOException {
-            Files.createDirectories(dir);
-            Path f = Files.createTempFile(dir, ".stdin-", ".txt");
+        /**
+         * Copies standard input into a file beside the store (the corpus is read more than once). The copy
+         * stays private (createTempFile makes it 0600, unlike every artefact, which gets the umask's
+         * permissions) because it is deleted as soon as the store is written.
+         */
+        static Path spoolStdin(Path dir, boolean quiet) {
+            Path f;
+            try {
+                Files.createDirectories(dir);
+                f = Files.createTempFile(dir, ".stdin-", ".txt");
+            } catch (IOException e) {
+                throw new UserError(dir + ": cannot write the copy of standard input there (" + Files2.reason(e)
+                        + "); choose an --out in a folder you can write");
+            }
             Progress p = quiet ? Progress.silent() : Progress.bar("read stdin", 0);
             try (InputStream in = System.in; OutputStream o = Files.newOutputStream(f)) {
                 byte[] buf = new byte[1 << 16];
@@ -95,8 +106,16 @@ public final class DataCommand implements Runnable {
                     o.write(buf, 0, n);
                     p.advance(n);
                 }
+            } catch (IOException e) {
+                try {
+                    Files.deleteIfExists(f);
+                } catch (IOException ignored) {
+                    // the failure below is what matters
+                }
+                throw new UserError(f + ": cannot copy standard input (" + Files2.reason(e) + "); check free space in " + dir);
+            } finally {
+                p.finish();
             }
-            p.finish();
             return f;
         }
     }
@@ -134,22 +153,27 @@ public final class DataCommand implements Runnable {
 
         @Override
         public Integer call() {
-            Dataset d = Dataset.open(new DataSpec(corpus, tokenizer, valFraction, 0, DataSpec.DEFAULT.seed()));
+            DataSpec spec = new DataSpec(corpus, tokenizer, valFraction, 0, DataSpec.DEFAULT.seed());
+            List<String> problems = new ArrayList<>();
+            Dataset d;
+            if (verify) {
+                CorpusRef ref = CorpusRef.parse(corpus);
+                if (ref.kind() != CorpusRef.Kind.STORE) throw new UserError("--verify checks token stores; " + corpus + " is not one");
+                // opened without the id check that refuses a bad store, so that every problem is listed
+                TokenStore.Opened o = TokenStore.open(ref.path(), false);
+                problems.addAll(TokenStore.verify(o.dir(), o.train(), o.trainTokens()));
+                if (o.val() != null) problems.addAll(TokenStore.verify(o.dir(), o.val(), o.valTokens()));
+                d = Dataset.ofStore(spec, o);
+            } else {
+                d = Dataset.open(spec);
+            }
             Map<String, Object> m = d.describe().toMap();
-            if (d.lossFloorNats().isPresent()) {
+            if (d.lossFloorNats().isPresent() && problems.isEmpty()) {
                 Map<String, Double> byCtx = new LinkedHashMap<>();
                 for (int c : ctx) byCtx.put(String.valueOf(c), d.lossFloorNats(c).getAsDouble());
                 m.put("loss_floor_nats_at_ctx", byCtx);
             }
-            List<String> problems = new ArrayList<>();
-            if (verify) {
-                CorpusRef ref = CorpusRef.parse(corpus);
-                if (ref.kind() != CorpusRef.Kind.STORE) throw new UserError("--verify checks token stores; " + corpus + " is not one");
-                TokenStore.Opened o = TokenStore.open(ref.path());
-                problems.addAll(TokenStore.verify(o.dir(), o.train(), o.trainTokens()));
-                if (o.val() != null) problems.addAll(TokenStore.verify(o.dir(), o.val(), o.valTokens()));
-                m.put("verified", problems.isEmpty());
-            }
+            if (verify) m.put("verified", problems.isEmpty());
             if (json) {
                 if (!problems.isEmpty()) m.put("problems", problems);
                 System.out.print(Json.pretty(m));

@@ -210,6 +210,18 @@ public final class Dataset {
         }
     }
 
+    /** A store opened beforehand (for {@code data info --verify}, which opens it without the id check), as {@link #open(DataSpec)} reads it. */
+    static Dataset ofStore(DataSpec spec, TokenStore.Opened store) {
+        checkSplitAndBudget(spec);
+        Tokenizers.Spec tok;
+        try {
+            tok = Tokenizers.parse(spec.tokenizer());
+        } catch (UserError e) {
+            throw new UserError("data." + e.getMessage());
+        }
+        return fromStore(spec.corpus(), store, tok, spec);
+    }
+
     private static void checkSplitAndBudget(DataSpec spec) {
         if (!(spec.valFraction() > 0 && spec.valFraction() < 1)) {
             throw new UserError("data.valFraction must be in (0, 1), got " + spec.valFraction());

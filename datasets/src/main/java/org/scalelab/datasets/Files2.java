@@ -5,17 +5,25 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
 
 /**
  * Atomic file writes: write a temp file in the same directory, fsync it, rename it over the target,
- * fsync the directory. A crash leaves either the old file or the new one, never half of one.
+ * fsync the directory. A crash leaves either the old file or the new one, never half of one. Files and
+ * folders are created without explicit permissions, so they get the umask's (0644 and 0755 under 022)
+ * and a store or run in a shared folder is readable by its other users.
  */
 public final class Files2 {
     private Files2() {}
@@ -28,16 +36,77 @@ public final class Files2 {
         try {
             Path dir = target.toAbsolutePath().getParent();
             Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                ByteBuffer buf = ByteBuffer.wrap(bytes);
-                while (buf.hasRemaining()) ch.write(buf);
-                ch.force(true);
+            Path tmp = createUniqueFile(dir, "." + target.getFileName() + ".", ".tmp");
+            boolean moved = false;
+            try {
+                try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                    ByteBuffer buf = ByteBuffer.wrap(bytes);
+                    while (buf.hasRemaining()) ch.write(buf);
+                    ch.force(true);
+                }
+                moveAtomic(tmp, target);
+                moved = true;
+            } finally {
+                if (!moved) Files.deleteIfExists(tmp);
             }
-            moveAtomic(tmp, target);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + target, e);
         }
+    }
+
+    /**
+     * Creates a new, empty file {@code PREFIX<random>SUFFIX} in {@code dir} with the umask's permissions
+     * (0644 under 022), unlike {@link Files#createTempFile}, which makes it 0600.
+     */
+    static Path createUniqueFile(Path dir, String prefix, String suffix) throws IOException {
+        for (int attempt = 0; ; attempt++) {
+            Path f = dir.resolve(uniqueName(prefix, suffix));
+            try {
+                Files.newByteChannel(f, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
+                return f;
+            } catch (FileAlreadyExistsException taken) {
+                if (attempt == 100) throw taken;
+            }
+        }
+    }
+
+    /**
+     * Creates a new, empty folder {@code PREFIX<random>} in {@code parent} with the umask's permissions
+     * (0755 under 022), unlike {@link Files#createTempDirectory}, which makes it 0700: a store written
+     * through such a folder would be unreadable to other users of a shared directory.
+     */
+    static Path createUniqueDirectory(Path parent, String prefix) throws IOException {
+        for (int attempt = 0; ; attempt++) {
+            Path d = parent.resolve(uniqueName(prefix, ""));
+            try {
+                return Files.createDirectory(d);
+            } catch (FileAlreadyExistsException taken) {
+                if (attempt == 100) throw taken;
+            }
+        }
+    }
+
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private static String uniqueName(String prefix, String suffix) {
+        return prefix + Long.toUnsignedString(RANDOM.nextLong(), 36) + suffix;
+    }
+
+    /**
+     * An I/O error as words for a one-line message: "permission denied", "no such file or folder",
+     * "read-only file system"…, without the path a {@link FileSystemException} repeats in its message.
+     */
+    public static String reason(IOException e) {
+        if (e instanceof AccessDeniedException) return "permission denied";
+        if (e instanceof NoSuchFileException) return "no such file or folder";
+        if (e instanceof FileAlreadyExistsException) return "a file of that name exists";
+        if (e instanceof NotDirectoryException) return "not a folder";
+        if (e instanceof FileSystemException f) {
+            if (f.getReason() != null) return f.getReason();
+            return e.getClass().getSimpleName();
+        }
+        if (e.getMessage() != null) return e.getMessage();
+        return e.getCause() instanceof IOException c ? reason(c) : e.getClass().getSimpleName();
     }
 
     /** Renames {@code tmp} over {@code target} atomically and syncs the directory entry. */

@@ -442,24 +442,44 @@ public final class Prepare {
                 throw new UserError(out + ": already exists; pass --force to replace it, or choose another --out");
             }
         } catch (IOException e) {
-            throw new UserError(out + ": cannot list (" + e.getMessage() + ")");
+            throw new UserError(out + ": cannot list the folder (" + Files2.reason(e) + "); choose another --out, or make it readable");
         }
     }
 
+    /**
+     * The folder a store is written into before it is renamed to {@code out}: beside it (a rename within
+     * one file system) and with the umask's permissions, since it becomes the store itself.
+     */
     static Path tempDir(Path out) {
+        Path parent = out.getParent();
         try {
-            Files.createDirectories(out.getParent());
-            return Files.createTempDirectory(out.getParent(), "." + out.getFileName() + ".tmp-");
+            Files.createDirectories(parent);
         } catch (IOException e) {
-            throw new UserError(out.getParent() + ": cannot create a folder there (" + e.getMessage() + ")");
+            Path existing = parent;
+            while (existing != null && !Files.exists(existing)) existing = existing.getParent();
+            String why = existing != null && !Files.isDirectory(existing) ? existing + " is a file, not a folder"
+                    : failedPath(e, parent) + ": " + Files2.reason(e);
+            throw new UserError(String.format("--out %s: cannot create the folder %s (%s); choose an --out in a folder you can write",
+                    out, parent, why));
         }
+        try {
+            return Files2.createUniqueDirectory(parent, "." + out.getFileName() + ".tmp-");
+        } catch (IOException e) {
+            throw new UserError(parent + ": cannot write the store there (" + Files2.reason(e) + "); choose an --out in a folder you can write, "
+                    + "or make " + parent + " writable");
+        }
+    }
+
+    private static Object failedPath(IOException e, Path fallback) {
+        return e instanceof java.nio.file.FileSystemException f && f.getFile() != null ? f.getFile() : fallback;
     }
 
     /** Moves the finished temporary folder to {@code out}, replacing an old store only once the new one is complete. */
     static void install(Path tmp, Path out) {
         try {
             if (Files.exists(out)) {
-                Path old = Files.createTempDirectory(out.getParent(), "." + out.getFileName() + ".old-");
+                // a free name for the old store, reserved and released at once: the rename takes it over
+                Path old = Files2.createUniqueDirectory(out.getParent(), "." + out.getFileName() + ".old-");
                 Files.delete(old);
                 Files.move(out, old, StandardCopyOption.ATOMIC_MOVE);
                 Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);

@@ -63,32 +63,39 @@ public final class TokenStore {
 
     /**
      * Opens a store: a folder, its {@code train.meta.json} / {@code val.meta.json}, or a single
-     * {@code NAME.meta.json} / {@code NAME.bin} (then {@code val} is null and the caller splits).
+     * {@code NAME.meta.json} / {@code NAME.bin} (then {@code val} is null and the caller splits). Every id
+     * in the token files is checked to be below the vocabulary size ({@link #checkIds}); a store that
+     * holds a larger one is refused.
      */
     public static Opened open(Path p) {
-        if (Files.isDirectory(p)) return openDir(p);
+        return open(p, true);
+    }
+
+    /** As {@link #open(Path)}; {@code checkIds} false skips the id check (for {@code data info --verify}, which reports every problem). */
+    static Opened open(Path p, boolean checkIds) {
+        if (Files.isDirectory(p)) return openDir(p, checkIds);
         String n = p.getFileName().toString();
         Path dir = p.toAbsolutePath().getParent();
-        if (n.equals("train.meta.json") || n.equals("val.meta.json") || n.equals("train.bin") || n.equals("val.bin")) return openDir(dir);
+        if (n.equals("train.meta.json") || n.equals("val.meta.json") || n.equals("train.bin") || n.equals("val.bin")) return openDir(dir, checkIds);
         if (n.endsWith(".meta.json")) {
             StoreMeta m = readMeta(p);
             Tokenizer tok = loadTokenizer(dir, m, p);
-            return new Opened(dir, m, null, map(dir.resolve(m.file()), m, p), null, tok, false);
+            return new Opened(dir, m, null, map(dir.resolve(m.file()), m, p, checkIds), null, tok, false);
         }
         if (n.endsWith(".bin")) {
             Path meta = dir.resolve(n.substring(0, n.length() - 4) + ".meta.json");
-            if (Files.isRegularFile(meta)) return open(meta);
+            if (Files.isRegularFile(meta)) return open(meta, checkIds);
             Tokenizer tok = nanogptTokenizer(dir);
             StoreMeta m = nanogptMeta(p, tok, "train");
-            return new Opened(dir, m, null, map(p, m, p), null, tok, true);
+            return new Opened(dir, m, null, map(p, m, p, checkIds), null, tok, true);
         }
         throw new UserError(p + ": not a token store; give a folder written by data prepare, a NAME.meta.json or a NAME.bin");
     }
 
-    private static Opened openDir(Path dir) {
+    private static Opened openDir(Path dir, boolean checkIds) {
         Path tm = dir.resolve("train.meta.json"), vm = dir.resolve("val.meta.json");
         if (!Files.isRegularFile(tm)) {
-            if (Files.isRegularFile(dir.resolve("train.bin")) && !Files.isRegularFile(vm)) return openNanogpt(dir);
+            if (Files.isRegularFile(dir.resolve("train.bin")) && !Files.isRegularFile(vm)) return openNanogpt(dir, checkIds);
             throw new UserError(dir + ": no train.meta.json; the store is incomplete (an interrupted data prepare?); run data prepare again");
         }
         StoreMeta train = readMeta(tm);
@@ -102,8 +109,8 @@ public final class TokenStore {
             }
         }
         Tokenizer tok = loadTokenizer(dir, train, tm);
-        TokenSource t = map(dir.resolve(train.file()), train, tm);
-        TokenSource v = val == null ? null : map(dir.resolve(val.file()), val, vm);
+        TokenSource t = map(dir.resolve(train.file()), train, tm, checkIds);
+        TokenSource v = val == null ? null : map(dir.resolve(val.file()), val, vm, checkIds);
         return new Opened(dir, train, val, t, v, tok, false);
     }
 
@@ -159,8 +166,8 @@ public final class TokenStore {
         return t;
     }
 
-    /** Maps a token file after checking its size against the metadata. */
-    static TokenSource map(Path bin, StoreMeta m, Path metaFile) {
+    /** Maps a token file after checking its size against the metadata and, when {@code checkIds}, its ids against the vocabulary. */
+    static TokenSource map(Path bin, StoreMeta m, Path metaFile, boolean checkIds) {
         long size;
         try {
             size = Files.size(bin);
@@ -173,10 +180,12 @@ public final class TokenStore {
             throw new UserError(String.format(Locale.ROOT, "%s: %s: %,d bytes, but %s says %,d %s tokens = %,d bytes; run data prepare again",
                     bin, what, size, metaFile.getFileName(), m.tokens(), m.dtype(), want));
         }
-        return mapFile(bin, m.width(), m.tokens());
+        Mapped tokens = mapFile(bin, m.width(), m.tokens());
+        if (checkIds) checkIds(bin, m, tokens, metaFile);
+        return tokens;
     }
 
-    static TokenSource mapFile(Path bin, int width, long tokens) {
+    static Mapped mapFile(Path bin, int width, long tokens) {
         try (FileChannel ch = FileChannel.open(bin, StandardOpenOption.READ)) {
             long bytes = tokens * width;
             int seg = segmentBytes;
@@ -234,16 +243,166 @@ public final class TokenStore {
                 len -= m;
             }
         }
+
+        /**
+         * The largest id in the file (uint32 ids read unsigned) and the first position that holds it,
+         * {@code {-1, -1}} when the file is empty: one pass over the mapped segments.
+         */
+        long[] maxId() {
+            long max = -1, at = -1;
+            short[] s16 = width == 2 ? new short[1 << 15] : null;
+            int[] s32 = width == 4 ? new int[1 << 14] : null;
+            for (int seg = 0; seg < segs.length; seg++) {
+                ByteBuffer b = segs[seg].duplicate().order(ByteOrder.LITTLE_ENDIAN);
+                long base = seg * segTokens;
+                if (width == 2) {
+                    var view = b.asShortBuffer();
+                    for (long done = 0; view.hasRemaining(); ) {
+                        int len = Math.min(s16.length, view.remaining());
+                        view.get(s16, 0, len);
+                        int m = 0;
+                        for (int j = 0; j < len; j++) m = Math.max(m, s16[j] & 0xFFFF);
+                        if (m > max) {
+                            for (int j = 0; ; j++) {
+                                if ((s16[j] & 0xFFFF) == m) {
+                                    at = base + done + j;
+                                    break;
+                                }
+                            }
+                            max = m;
+                        }
+                        done += len;
+                    }
+                } else {
+                    var view = b.asIntBuffer();
+                    for (long done = 0; view.hasRemaining(); ) {
+                        int len = Math.min(s32.length, view.remaining());
+                        view.get(s32, 0, len);
+                        long m = 0;
+                        for (int j = 0; j < len; j++) m = Math.max(m, Integer.toUnsignedLong(s32[j]));
+                        if (m > max) {
+                            for (int j = 0; ; j++) {
+                                if (Integer.toUnsignedLong(s32[j]) == m) {
+                                    at = base + done + j;
+                                    break;
+                                }
+                            }
+                            max = m;
+                        }
+                        done += len;
+                    }
+                }
+            }
+            return new long[]{max, at};
+        }
+    }
+
+    // ---- the id check when a store is opened -------------------------------------------------------------
+
+    /**
+     * What the id check found in one token file, kept beside it as {@code .NAME.bin.ids.json} so that a
+     * store is scanned once, not on every open. It describes the file only while the file is the one that
+     * was scanned: same size, modification time and file key (inode), and the same SHA-256 in its metadata
+     * (a new preparation writes a new one). Hashing the file to key the record would cost more than the
+     * scan it saves, so the record is keyed by those cheap facts and the recorded hash.
+     */
+    @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+    @com.fasterxml.jackson.annotation.JsonIgnoreProperties(ignoreUnknown = true)
+    record IdScan(@com.fasterxml.jackson.annotation.JsonProperty("file") String file,
+                  @com.fasterxml.jackson.annotation.JsonProperty("bytes") long bytes,
+                  @com.fasterxml.jackson.annotation.JsonProperty("modified") String modified,
+                  @com.fasterxml.jackson.annotation.JsonProperty("file_key") String fileKey,
+                  @com.fasterxml.jackson.annotation.JsonProperty("sha256") String sha256,
+                  @com.fasterxml.jackson.annotation.JsonProperty("max_id") long maxId,
+                  @com.fasterxml.jackson.annotation.JsonProperty("max_at") long maxAt) {}
+
+    static Path idScanFile(Path bin) {
+        return bin.toAbsolutePath().resolveSibling("." + bin.getFileName() + ".ids.json");
+    }
+
+    /**
+     * Refuses a token file that holds an id ≥ the vocabulary size: such an id would index past the
+     * embedding table (an exception deep in training, or silently a wrong row). The largest id comes from
+     * the file's {@link IdScan} record when it still describes the file, else from a scan, whose result is
+     * recorded once the file is a few seconds old ({@link #settled}; best effort: a store in a folder this
+     * user cannot write is scanned on every open).
+     */
+    static void checkIds(Path bin, StoreMeta m, Mapped tokens, Path metaFile) {
+        if (tokens.size() == 0) return;
+        IdScan now = stat(bin, m);
+        IdScan scan = now == null ? null : readScan(bin, now);
+        if (scan == null) {
+            long[] found = tokens.maxId();
+            scan = now == null ? new IdScan(null, 0, null, null, null, found[0], found[1])
+                    : new IdScan(now.file(), now.bytes(), now.modified(), now.fileKey(), now.sha256(), found[0], found[1]);
+            if (now != null && settled(now)) {
+                try {
+                    Files2.writeAtomic(idScanFile(bin), Json.pretty(scan));
+                } catch (java.io.UncheckedIOException ignored) {
+                    // a read-only store: scanned again next time
+                }
+            }
+        }
+        if (scan.maxId() >= m.vocabSize()) {
+            Path dir = bin.toAbsolutePath().getParent();
+            throw new UserError(String.format(Locale.ROOT, "%s: token %,d is id %d, but the vocabulary (%s) has %,d ids, 0 to %d; the file is "
+                    + "damaged or belongs to another vocabulary: run scalelab data info %s --verify to see what changed, or prepare the store again",
+                    bin, scan.maxAt(), scan.maxId(), vocabularyFrom(dir, bin, metaFile), m.vocabSize(), m.vocabSize() - 1, dir));
+        }
+    }
+
+    /** Where a store's vocabulary size comes from, for messages. */
+    private static String vocabularyFrom(Path dir, Path bin, Path metaFile) {
+        if (!metaFile.equals(bin)) return "vocab_size in " + metaFile.getFileName();
+        if (Files.isRegularFile(dir.resolve(TOKENIZER_FILE))) return TOKENIZER_FILE;
+        if (Files.isRegularFile(dir.resolve(NANOGPT_META))) return NANOGPT_META;
+        return "GPT-2's, as no meta.pkl is there";
+    }
+
+    /**
+     * Whether the file was last modified long enough ago for its modification time to tell a later change
+     * apart: file systems stamp times from a coarse clock (milliseconds apart), so a file written again
+     * just after a scan could keep the time the record holds. A younger file is scanned but not recorded.
+     */
+    private static boolean settled(IdScan now) {
+        return java.time.Instant.parse(now.modified()).isBefore(java.time.Instant.now().minusSeconds(2));
+    }
+
+    /** The facts that identify the file now, or null when they cannot be read. */
+    private static IdScan stat(Path bin, StoreMeta m) {
+        try {
+            var a = Files.readAttributes(bin, java.nio.file.attribute.BasicFileAttributes.class);
+            Object key = a.fileKey();
+            return new IdScan(bin.getFileName().toString(), a.size(), a.lastModifiedTime().toInstant().toString(),
+                    key == null ? null : key.toString(), m.sha256(), -1, -1);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** The recorded scan when it describes the file as it is now, else null. */
+    private static IdScan readScan(Path bin, IdScan now) {
+        Path f = idScanFile(bin);
+        if (!Files.isRegularFile(f)) return null;
+        IdScan r;
+        try {
+            r = Json.MAPPER.readValue(f.toFile(), IdScan.class);
+        } catch (IOException e) {
+            return null; // damaged: scanned again and rewritten
+        }
+        boolean same = r != null && now.file().equals(r.file()) && now.bytes() == r.bytes() && now.modified().equals(r.modified())
+                && eq(now.fileKey(), r.fileKey()) && eq(now.sha256(), r.sha256());
+        return same ? r : null;
     }
 
     // ---- nanoGPT folders: train.bin / val.bin as np.uint16, an optional meta.pkl -------------------------
 
-    private static Opened openNanogpt(Path dir) {
+    private static Opened openNanogpt(Path dir, boolean checkIds) {
         Tokenizer tok = nanogptTokenizer(dir);
         Path tb = dir.resolve("train.bin"), vb = dir.resolve("val.bin");
         StoreMeta tm = nanogptMeta(tb, tok, "train");
         StoreMeta vm = Files.isRegularFile(vb) ? nanogptMeta(vb, tok, "val") : null;
-        return new Opened(dir, tm, vm, map(tb, tm, tb), vm == null ? null : map(vb, vm, vb), tok, true);
+        return new Opened(dir, tm, vm, map(tb, tm, tb, checkIds), vm == null ? null : map(vb, vm, vb, checkIds), tok, true);
     }
 
     /** tokenizer.json if present; else meta.pkl's character vocabulary (shakespeare_char); else GPT-2's BPE. */

@@ -14,6 +14,7 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The pickle writer against the format (bytes derived by hand from the pickle opcodes) and against CPython itself. */
@@ -154,5 +155,51 @@ class PicklesTest {
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
         assertEquals(0, p.waitFor(), out);
         assertEquals("2500 0x57c3", out); // 0x4E00 + 2499
+    }
+
+    /** The one-line error that opening {@code data} as a nanoGPT folder's meta.pkl gives. */
+    static String refusal(Path dir, byte[] data) throws IOException {
+        Files.write(dir.resolve("meta.pkl"), data);
+        UserError e = assertThrows(UserError.class, () -> Pickles.charTokenizer(dir.resolve("meta.pkl")));
+        String fix = "; write a tokenizer.json beside it (scalelab data prepare) or remove meta.pkl to use GPT-2's tokenizer";
+        assertTrue(e.getMessage().startsWith(dir.resolve("meta.pkl") + ": cannot read nanoGPT's meta.pkl ("), e.getMessage());
+        assertTrue(e.getMessage().endsWith(fix), e.getMessage());
+        return e.getMessage().substring((dir.resolve("meta.pkl") + ": cannot read nanoGPT's meta.pkl (").length(),
+                e.getMessage().length() - fix.length() - 1);
+    }
+
+    @Test
+    void aSelfReferentialPickleIsRefusedNotAStackOverflow(@TempDir Path tmp) throws IOException {
+        // d = {}; l = [d]; d[l] = 1; d[l] = 2: hashing the key l hashes d, which holds l (CPython refuses: list is unhashable)
+        byte[] listKey = bytes(0x80, 4, '}', 0x94, ']', 0x94, 'h', 0, 'a', 'K', 1, 's', 'h', 1, 'K', 2, 's', '.');
+        assertEquals("opcode 0x73 at offset 11: a dict key that is a list, tuple or dict; keys here are ints and strings",
+                refusal(tmp, listKey));
+        // d = {}; d['itos'] = d: a dict that holds itself, which Python can pickle
+        byte[] selfValue = bytes(0x80, 4, '}', 0x94, 0x8C, 4, "itos", 'h', 0, 's', '.');
+        assertEquals("opcode 0x2E at offset 13: the result contains itself (a recursive structure); meta.pkl is a flat dict of dicts",
+                refusal(tmp, selfValue));
+        // [[[…]]] 100 deep
+        ByteArrayOutputStream deep = new ByteArrayOutputStream();
+        deep.writeBytes(bytes(0x80, 4));
+        for (int i = 0; i < 100; i++) deep.write(']');
+        for (int i = 0; i < 99; i++) deep.write('a');
+        deep.write('.');
+        assertEquals("opcode 0x2E at offset 201: containers nested deeper than 64", refusal(tmp, deep.toByteArray()));
+    }
+
+    @Test
+    void damagedPicklesSayWhatIsWrongAndWhere(@TempDir Path tmp) throws IOException {
+        assertEquals("truncated file: it ends inside opcode 0x4A at offset 3 (6 bytes)", refusal(tmp, bytes(0x80, 4, '}', 'J', 1, 0)));
+        assertEquals("truncated file: the string of opcode 0x58 at offset 2 claims 4,294,967,291 bytes but 3 are left",
+                refusal(tmp, bytes(0x80, 4, 'X', 0xFB, 0xFF, 0xFF, 0xFF, "abc")));
+        assertEquals("truncated file: 3 bytes without the STOP opcode ('.') that ends a pickle", refusal(tmp, bytes(0x80, 4, '}')));
+        assertEquals("unknown or unsupported opcode 0x63 at offset 2; this reader takes ints, strings, None, booleans, lists, tuples and dicts "
+                + "only", refusal(tmp, bytes(0x80, 4, 'c', "os\nsystem\n", '.')));
+        assertEquals("opcode 0x68 at offset 3: memo slot 7 was never stored", refusal(tmp, bytes(0x80, 4, '}', 'h', 7, '.')));
+        assertEquals("opcode 0x73 at offset 2: the stack is empty; the file is damaged or not a pickle", refusal(tmp, bytes(0x80, 4, 's', '.')));
+        assertEquals("opcode 0x75 at offset 5: no MARK ('(') before it", refusal(tmp, bytes(0x80, 4, '}', 'K', 1, 'u', '.')));
+        assertEquals("opcode 0x80 at offset 0: protocol 9; this reader takes protocols 2 to 5", refusal(tmp, bytes(0x80, 9, '}', '.')));
+        assertEquals("opcode 0x8A at offset 2: an integer of 9 bytes, wider than 64 bits", refusal(tmp, bytes(0x80, 4, 0x8A, 9, '.')));
+        assertEquals("opcode 0x61 at offset 5: appending to something that is not a list", refusal(tmp, bytes(0x80, 4, '}', 'K', 1, 'a', '.')));
     }
 }

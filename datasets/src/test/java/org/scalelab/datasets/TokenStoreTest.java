@@ -175,12 +175,13 @@ class TokenStoreTest {
         byte[] flipped = good.clone();
         flipped[10] ^= 1;
         Files.write(train, flipped);
-        TokenStore.Opened o = TokenStore.open(out);
+        TokenStore.Opened o = TokenStore.open(out, false);
         List<String> problems = TokenStore.verify(out, o.train(), o.trainTokens());
         assertTrue(problems.get(0).contains("differs from the metadata's"), problems.toString());
         flipped[11] = 100; // an id beyond the 60-odd characters
         Files.write(train, flipped);
-        o = TokenStore.open(out);
+        assertThrows(UserError.class, () -> openStore(out), "a run refuses it");
+        o = TokenStore.open(out, false);
         problems = TokenStore.verify(out, o.train(), o.trainTokens());
         assertTrue(problems.get(1).contains("token 5 is id 25"), problems.toString());
         Files.write(train, good);
@@ -218,6 +219,172 @@ class TokenStoreTest {
         e = assertThrows(UserError.class, () -> openStore(out));
         assertTrue(e.getMessage().contains("no train.meta.json; the store is incomplete"), e.getMessage());
         assertFalse(Files.list(tmp).anyMatch(p -> p.getFileName().toString().startsWith(".s.tmp-")), "no temporary folder left behind");
+    }
+
+    /** Writes {@code id} as token {@code at} of a uint16 file in place (the metadata's SHA-256 then differs). */
+    static void poke(Path bin, long at, int id) throws IOException {
+        try (FileChannel ch = FileChannel.open(bin, StandardOpenOption.WRITE)) {
+            ByteBuffer b = ByteBuffer.allocate(2).order(ByteOrder.LITTLE_ENDIAN).putShort(0, (short) id);
+            ch.write(b, at * 2);
+        }
+    }
+
+    static void age(Path f) throws IOException {
+        Files.setLastModifiedTime(f, java.nio.file.attribute.FileTime.from(java.time.Instant.now().minusSeconds(3600)));
+    }
+
+    @Test
+    void anIdBeyondTheVocabularyIsRefusedWhenTheStoreIsOpened(@TempDir Path tmp) throws IOException {
+        Path f = Files.writeString(tmp.resolve("in.txt"), Fixtures.shakespeare().substring(0, 20_000));
+        Path out = tmp.resolve("s");
+        Prepare.toStore(f.toString(), opts("char"), out, false);
+        int vocab = openStore(out).tokenizer().vocabSize();
+        Path train = out.resolve("train.bin"), val = out.resolve("val.bin");
+        byte[] goodTrain = Files.readAllBytes(train), goodVal = Files.readAllBytes(val);
+
+        // one bad id, anywhere: in the middle of the training file, then at the end of the validation file
+        poke(train, 12_345, vocab);
+        UserError e = assertThrows(UserError.class, () -> openStore(out));
+        assertEquals(train + ": token 12,345 is id " + vocab + ", but the vocabulary (vocab_size in train.meta.json) has " + vocab + " ids, 0 to "
+                + (vocab - 1) + "; the file is damaged or belongs to another vocabulary: run scalelab data info " + out
+                + " --verify to see what changed, or prepare the store again", e.getMessage());
+        Files.write(train, goodTrain);
+        long lastVal = Files.size(val) / 2 - 1;
+        poke(val, lastVal, 65_535);
+        e = assertThrows(UserError.class, () -> openStore(out));
+        assertTrue(e.getMessage().startsWith(val + ": token " + String.format(java.util.Locale.ROOT, "%,d", lastVal) + " is id 65535, but the "
+                + "vocabulary (vocab_size in val.meta.json)"), e.getMessage());
+        Files.write(val, goodVal);
+        openStore(out);
+
+        // data info --verify still opens it and names every problem instead of the first refusal
+        poke(train, 7, vocab + 3);
+        DataCommand.Info info = new DataCommand.Info();
+        info.corpus = out.toString();
+        info.tokenizer = "auto";
+        info.valFraction = 0.1;
+        info.ctx = List.of(64);
+        info.verify = true;
+        java.io.PrintStream stdout = System.out;
+        try {
+            System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+            e = assertThrows(UserError.class, info::call);
+        } finally {
+            System.setOut(stdout);
+        }
+        assertTrue(e.getMessage().contains("differs from the metadata's"), e.getMessage());
+        assertTrue(e.getMessage().endsWith("(and 1 more)"), e.getMessage()); // the changed hash, then the id
+    }
+
+    @Test
+    void theIdCheckScansAFileOnceAndAgainWhenItChanges(@TempDir Path tmp) throws IOException {
+        Path f = Files.writeString(tmp.resolve("in.txt"), Fixtures.shakespeare().substring(0, 20_000));
+        Path out = tmp.resolve("s");
+        Prepare.toStore(f.toString(), opts("char"), out, false);
+        Path train = out.resolve("train.bin"), record = out.resolve(".train.bin.ids.json");
+        int vocab = openStore(out).tokenizer().vocabSize();
+        assertFalse(Files.exists(record), "a file written just now is scanned but not recorded: its time could not tell a change");
+
+        age(train);
+        age(out.resolve("val.bin"));
+        openStore(out);
+        TokenStore.IdScan scan = Json.MAPPER.readValue(record.toFile(), TokenStore.IdScan.class);
+        assertEquals(vocab - 1, scan.maxId(), "some character has the last id");
+        assertEquals(TokenStore.readMeta(out.resolve("train.meta.json")).sha256(), scan.sha256());
+
+        // the record is what the next open reads: one that claims a bad id is believed while the file is unchanged
+        Files.writeString(record, Files.readString(record).replace("\"max_id\" : " + (vocab - 1), "\"max_id\" : " + (vocab + 9)));
+        UserError e = assertThrows(UserError.class, () -> openStore(out));
+        assertTrue(e.getMessage().contains("is id " + (vocab + 9)), e.getMessage());
+
+        // a changed file (a new modification time) is scanned again: the bad id is found, the stale record replaced
+        poke(train, 99, vocab);
+        Files.setLastModifiedTime(train, java.nio.file.attribute.FileTime.from(java.time.Instant.now().minusSeconds(1800)));
+        e = assertThrows(UserError.class, () -> openStore(out));
+        assertTrue(e.getMessage().contains("token 99 is id " + vocab + ","), e.getMessage());
+        assertEquals(vocab, Json.MAPPER.readValue(record.toFile(), TokenStore.IdScan.class).maxId());
+        poke(train, 99, 0);
+        age(train);
+        assertEquals(vocab, openStore(out).tokenizer().vocabSize(), "repaired: opens again");
+
+        // a new preparation (new SHA-256 in the metadata) is scanned again even with the old file's facts
+        Files.writeString(record, Files.readString(record).replace(scan.sha256(), "0".repeat(64)));
+        openStore(out);
+        assertEquals(scan.sha256(), Json.MAPPER.readValue(record.toFile(), TokenStore.IdScan.class).sha256());
+    }
+
+    @Test
+    void aNanoGptFolderWithIdsBeyondItsMetaPklIsRefused(@TempDir Path tmp) throws IOException {
+        Path dir = Files.createDirectories(tmp.resolve("mix"));
+        // a char vocabulary of 3 ids, with a GPT-2 train.bin beside it
+        Files.write(dir.resolve("meta.pkl"), Pickles.nanogptMeta(CharTokenizer.fit("abc")));
+        Files.write(dir.resolve("train.bin"), new byte[]{1, 0, 2, 0, (byte) 0x50, (byte) 0xC4, 0, 0});
+        UserError e = assertThrows(UserError.class, () -> openStore(dir));
+        assertEquals(dir.resolve("train.bin") + ": token 2 is id 50256, but the vocabulary (meta.pkl) has 3 ids, 0 to 2; the file is damaged or "
+                + "belongs to another vocabulary: run scalelab data info " + dir + " --verify to see what changed, or prepare the store again",
+                e.getMessage());
+    }
+
+    @Test
+    void theLargestIdIsFoundAcrossSegmentsAndUint32IdsAreUnsigned(@TempDir Path tmp) throws IOException {
+        int saved = TokenStore.segmentBytes;
+        try {
+            TokenStore.segmentBytes = 64; // 32 uint16 or 16 uint32 tokens per segment
+            int[] ids = new int[1000];
+            for (int i = 0; i < ids.length; i++) ids[i] = i % 300;
+            ids[517] = 40_000;
+            ids[900] = 40_000;
+            Path p16 = tmp.resolve("a.bin"), p32 = tmp.resolve("b.bin");
+            try (TokenSink.File s = new TokenSink.File(p16, 2)) {
+                s.write(ids, 0, ids.length);
+            }
+            assertArrayEquals(new long[]{40_000, 517}, TokenStore.mapFile(p16, 2, ids.length).maxId(), "the first position of the largest id");
+            ids[733] = -2; // 4,294,967,294 as uint32, which no vocabulary reaches
+            ByteBuffer b = ByteBuffer.allocate(4 * ids.length).order(ByteOrder.LITTLE_ENDIAN);
+            for (int id : ids) b.putInt(id);
+            Files.write(p32, b.array());
+            assertArrayEquals(new long[]{4_294_967_294L, 733}, TokenStore.mapFile(p32, 4, ids.length).maxId());
+        } finally {
+            TokenStore.segmentBytes = saved;
+        }
+    }
+
+    @Test
+    void anOutFolderThatCannotBeWrittenIsOneLineWithTheFix(@TempDir Path tmp) throws IOException {
+        Path f = Files.writeString(tmp.resolve("in.txt"), Fixtures.shakespeare().substring(0, 2000));
+        // a file where a folder should be: refused for every user, root included
+        Path out = f.resolve("sub").resolve("store");
+        UserError e = assertThrows(UserError.class, () -> Prepare.toStore(f.toString(), opts("char"), out, false));
+        assertEquals("--out " + out + ": cannot create the folder " + f.resolve("sub") + " (" + f + " is a file, not a folder); choose an "
+                + "--out in a folder you can write", e.getMessage());
+        e = assertThrows(UserError.class, () -> DataCommand.Prepare_.spoolStdin(f.resolve("sub"), true));
+        assertTrue(e.getMessage().startsWith(f.resolve("sub") + ": cannot write the copy of standard input there ("), e.getMessage());
+    }
+
+    @Test
+    void aReadOnlyOutFolderIsOneLineWithTheFix(@TempDir Path tmp) throws IOException {
+        Path f = Files.writeString(tmp.resolve("in.txt"), Fixtures.shakespeare().substring(0, 2000));
+        Path ro = Files.createDirectories(tmp.resolve("ro"));
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.getFileStore(ro).supportsFileAttributeView("posix"));
+        Files.setPosixFilePermissions(ro, java.nio.file.attribute.PosixFilePermissions.fromString("r-xr-xr-x"));
+        try {
+            boolean refused;
+            try {
+                Files.delete(Files.createFile(ro.resolve("probe")));
+                refused = false;
+            } catch (java.nio.file.AccessDeniedException denied) {
+                refused = true;
+            }
+            org.junit.jupiter.api.Assumptions.assumeTrue(refused, "this user writes read-only folders (root)");
+            UserError e = assertThrows(UserError.class, () -> Prepare.toStore(f.toString(), opts("char"), ro.resolve("store"), false));
+            assertEquals(ro + ": cannot write the store there (permission denied); choose an --out in a folder you can write, or make " + ro
+                    + " writable", e.getMessage());
+            e = assertThrows(UserError.class, () -> DataCommand.Prepare_.spoolStdin(ro, true));
+            assertEquals(ro + ": cannot write the copy of standard input there (permission denied); choose an --out in a folder you can write",
+                    e.getMessage());
+        } finally {
+            Files.setPosixFilePermissions(ro, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
     }
 
     @Test
