@@ -17,7 +17,7 @@ import java.io.UncheckedIOException;
         description = "ScaleLab: train transformer grids in SameDiff and fit scaling laws to them.",
         subcommands = {org.scalelab.datasets.DataCommand.class, TrainCommand.class, GenerateCommand.class, org.scalelab.trainer.cli.EvalCommand.class, org.scalelab.trainer.cli.ExportCommand.class, org.scalelab.trainer.cli.BenchCommand.class,
                 org.scalelab.scaling.fit.FitCommand.class, org.scalelab.scaling.TransferCommand.class, org.scalelab.scaling.report.ReportCommand.class,
-                org.scalelab.scaling.plan.PlanCommand.class, org.scalelab.sweeps.SweepCommand.class, QuickstartCommand.class, AutoComplete.GenerateCompletion.class})
+                org.scalelab.scaling.plan.PlanCommand.class, org.scalelab.sweeps.SweepCommand.class, QuickstartCommand.class, CoordCheckCommand.class, AutoComplete.GenerateCompletion.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec

@@ -62,9 +62,27 @@ public final class ConfigLoader {
         return bind(tree, source, origins);
     }
 
-    /** Binds a complete config tree (e.g. a spec.json's {@code config}) and validates it. */
+    /**
+     * Binds a complete config tree (e.g. a spec.json's {@code config}) and validates it. Keys the tree lacks
+     * (settings added after it was written, e.g. by an older version) take their default values.
+     */
     public static RunConfig bind(JsonNode tree, String source) {
+        if (tree instanceof ObjectNode obj) {
+            ObjectNode full = Json.MAPPER.valueToTree(RunConfig.DEFAULT);
+            overlay(full, obj);
+            tree = full;
+        }
         return bind(tree, source, Map.of());
+    }
+
+    /** Copies every key of {@code from} over {@code into}, section by section. */
+    private static void overlay(ObjectNode into, ObjectNode from) {
+        for (Iterator<String> it = from.fieldNames(); it.hasNext(); ) {
+            String k = it.next();
+            JsonNode v = from.get(k), d = into.get(k);
+            if (d instanceof ObjectNode dn && v instanceof ObjectNode vn) overlay(dn, vn);
+            else into.set(k, v);
+        }
     }
 
     /**

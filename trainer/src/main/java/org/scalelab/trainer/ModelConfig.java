@@ -26,9 +26,15 @@ import java.util.stream.Collectors;
  * @param norm       {@code layernorm} (GPT-2) or {@code rmsnorm} (Llama: no mean, no shift)
  * @param mlp        {@code gelu} (GPT-2, tanh approximation) or {@code swiglu} (Llama: silu(x·Wg) ⊙ (x·Wu), then Wd)
  * @param position   {@code learned} (an nCtx×dModel embedding) or {@code rope} (rotary on q and k, base 10000)
+ * @param parameterization {@code sp} (standard, GPT-2's), {@code mup} (Yang et al. 2022: the best learning rate
+ *                   does not move with width) or {@code completep} (Dey et al. 2025: nor with depth);
+ *                   docs/parameterization.md has every rule ({@link org.scalelab.trainer.model.Parameterization})
+ * @param baseWidth  μP and CompleteP: the dModel the hyperparameters were tuned at (required for them)
+ * @param baseDepth  CompleteP: the nLayer the hyperparameters were tuned at (required for it)
  */
 public record ModelConfig(int nLayer, int dModel, int nHead, int dFf, int nCtx, int nVocab,
-                          double dropout, boolean tiedOutput, boolean bias, Norm norm, Mlp mlp, Position position) {
+                          double dropout, boolean tiedOutput, boolean bias, Norm norm, Mlp mlp, Position position,
+                          Parameterization parameterization, int baseWidth, int baseDepth) {
 
     public static final ModelConfig DEFAULT = new ModelConfig(2, 64, 2, 0, 64, 0, 0.0, true, true);
 
@@ -59,23 +65,44 @@ public record ModelConfig(int nLayer, int dModel, int nHead, int dFf, int nCtx, 
         @JsonCreator public static Position of(String s) { return parse(Position.class, "model.position", s); }
     }
 
+    /** How initialisation, learning rates and three forward multipliers scale with width and depth. */
+    public enum Parameterization {
+        SP, MUP, COMPLETEP;
+
+        @JsonValue public String id() { return name().toLowerCase(Locale.ROOT); }
+
+        @JsonCreator public static Parameterization of(String s) { return parse(Parameterization.class, "model.parameterization", s); }
+    }
+
     private static <E extends Enum<E>> E parse(Class<E> type, String field, String s) {
         for (E e : type.getEnumConstants()) if (e.name().equalsIgnoreCase(s == null ? "" : s.trim())) return e;
         throw new UserError(field + ": '" + s + "' is not one of " + Arrays.stream(type.getEnumConstants())
                 .map(e -> e.name().toLowerCase(Locale.ROOT)).collect(Collectors.joining(", ")));
     }
 
-    /** Variants left out (an older spec.json) are GPT-2's. */
+    /** Variants left out (an older spec.json) are GPT-2's, in standard parameterization. */
     public ModelConfig {
         if (norm == null) norm = Norm.LAYERNORM;
         if (mlp == null) mlp = Mlp.GELU;
         if (position == null) position = Position.LEARNED;
+        if (parameterization == null) parameterization = Parameterization.SP;
     }
 
     /** GPT-2's architecture: LayerNorm, GELU MLP, learned positions. */
     public ModelConfig(int nLayer, int dModel, int nHead, int dFf, int nCtx, int nVocab,
                        double dropout, boolean tiedOutput, boolean bias) {
         this(nLayer, dModel, nHead, dFf, nCtx, nVocab, dropout, tiedOutput, bias, Norm.LAYERNORM, Mlp.GELU, Position.LEARNED);
+    }
+
+    /** A model in standard parameterization. */
+    public ModelConfig(int nLayer, int dModel, int nHead, int dFf, int nCtx, int nVocab,
+                       double dropout, boolean tiedOutput, boolean bias, Norm norm, Mlp mlp, Position position) {
+        this(nLayer, dModel, nHead, dFf, nCtx, nVocab, dropout, tiedOutput, bias, norm, mlp, position, Parameterization.SP, 0, 0);
+    }
+
+    /** This config in another parameterization, with its base shape. */
+    public ModelConfig withParameterization(Parameterization p, int width, int depth) {
+        return new ModelConfig(nLayer, dModel, nHead, dFf, nCtx, nVocab, dropout, tiedOutput, bias, norm, mlp, position, p, width, depth);
     }
 
     /**
@@ -94,12 +121,17 @@ public record ModelConfig(int nLayer, int dModel, int nHead, int dFf, int nCtx, 
     }
 
     public ModelConfig withVocab(int v) {
-        return new ModelConfig(nLayer, dModel, nHead, dFf, nCtx, v, dropout, tiedOutput, bias, norm, mlp, position);
+        return new ModelConfig(nLayer, dModel, nHead, dFf, nCtx, v, dropout, tiedOutput, bias, norm, mlp, position,
+                parameterization, baseWidth, baseDepth);
     }
 
-    /** This config with another depth, width and head count (everything else, variants included, kept). */
+    /**
+     * This config with another depth, width and head count (everything else, variants and the
+     * parameterization's base shape included, kept).
+     */
     public ModelConfig withShape(int layers, int width, int heads) {
-        return new ModelConfig(layers, width, heads, dFf, nCtx, nVocab, dropout, tiedOutput, bias, norm, mlp, position);
+        return new ModelConfig(layers, width, heads, dFf, nCtx, nVocab, dropout, tiedOutput, bias, norm, mlp, position,
+                parameterization, baseWidth, baseDepth);
     }
 
     /**
@@ -107,7 +139,9 @@ public record ModelConfig(int nLayer, int dModel, int nHead, int dFf, int nCtx, 
      * resolved. Two runs with equal architectures can load each other's weights.
      */
     public ModelConfig architecture() {
-        return new ModelConfig(nLayer, dModel, nHead, ff(), nCtx, nVocab, 0, tiedOutput, bias, norm, mlp, position);
+        return new ModelConfig(nLayer, dModel, nHead, ff(), nCtx, nVocab, 0, tiedOutput, bias, norm, mlp, position,
+                parameterization, parameterization == Parameterization.SP ? 0 : baseWidth,
+                parameterization == Parameterization.COMPLETEP ? baseDepth : 0);
     }
 
     /** The variants in a word each, e.g. "layernorm+gelu+learned". */
@@ -132,6 +166,16 @@ public record ModelConfig(int nLayer, int dModel, int nHead, int dFf, int nCtx, 
                     + dModel + "/" + nHead + " = " + headSize() + "; change model.nHead or model.dModel");
         }
         if (!(dropout >= 0 && dropout < 1)) throw new UserError("model.dropout must be in [0, 1), got " + dropout);
+        if (baseWidth < 0) throw new UserError("model.baseWidth must be ≥ 0, got " + baseWidth);
+        if (baseDepth < 0) throw new UserError("model.baseDepth must be ≥ 0, got " + baseDepth);
+        if (parameterization != Parameterization.SP && baseWidth == 0) {
+            throw new UserError("model.parameterization=" + parameterization.id() + " needs model.baseWidth, the dModel the learning rate "
+                    + "was tuned at (the same for every model of a sweep), e.g. model.baseWidth=" + dModel);
+        }
+        if (parameterization == Parameterization.COMPLETEP && baseDepth == 0) {
+            throw new UserError("model.parameterization=completep needs model.baseDepth, the nLayer the learning rate was tuned at "
+                    + "(the same for every model of a sweep), e.g. model.baseDepth=" + nLayer);
+        }
         return this;
     }
 

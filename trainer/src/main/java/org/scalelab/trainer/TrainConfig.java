@@ -33,25 +33,34 @@ import java.util.Locale;
  *                          sweep:DIR#best@N=3e4; see {@link Lineage}), whose latest weights initialise this
  *                          run (fine-tuning, transfer); the run uses its tokenizer; optimizer state, step and
  *                          schedule start fresh; empty = random init
+ * @param noiseScaleEma     factor of the moving averages behind the gradient noise scale logged as metrics.jsonl's
+ *                          noise_scale (measured only with accumulation, microBatch < batchSize; see
+ *                          {@link org.scalelab.trainer.run.TrainStep.NoiseScale}): 0.95 weighs about the last 20
+ *                          steps, as the per-step estimates are noisy; 0 turns the measurement off. Left out (an
+ *                          older spec.json): 0.95
  */
 public record TrainConfig(int steps, int batchSize, int microBatch, double lr, double minLrRatio, int warmupSteps,
                           String schedule, double decayFraction, double weightDecay, boolean decayEmbeddings,
                           boolean decayNormsAndBiases, double beta1, double beta2, double eps, double gradClip,
                           int evalEvery, int evalBatches, int logEvery, int checkpointEvery, int earlyStopPatience,
-                          long seed, String init) {
+                          long seed, String init, Double noiseScaleEma) {
+
+    /** The default of {@code noiseScaleEma}. */
+    public static final double NOISE_SCALE_EMA = 0.95;
 
     public static final TrainConfig DEFAULT = new TrainConfig(2000, 16, 0, 1e-3, 0.1, 100, "cosine", 0.2,
-            0.1, false, false, 0.9, 0.95, 1e-8, 1.0, 200, 8, 10, 500, 0, 1, "");
+            0.1, false, false, 0.9, 0.95, 1e-8, 1.0, 200, 8, 10, 500, 0, 1, "", NOISE_SCALE_EMA);
 
     public TrainConfig {
         if (init == null) init = "";
+        if (noiseScaleEma == null) noiseScaleEma = NOISE_SCALE_EMA;
     }
 
     /** This config starting from {@code init} instead. */
     public TrainConfig withInit(String init) {
         return new TrainConfig(steps, batchSize, microBatch, lr, minLrRatio, warmupSteps, schedule, decayFraction, weightDecay,
                 decayEmbeddings, decayNormsAndBiases, beta1, beta2, eps, gradClip, evalEvery, evalBatches, logEvery, checkpointEvery,
-                earlyStopPatience, seed, init);
+                earlyStopPatience, seed, init, noiseScaleEma);
     }
 
     public int micro() {
@@ -60,6 +69,11 @@ public record TrainConfig(int steps, int batchSize, int microBatch, double lr, d
 
     public int accumulation() {
         return batchSize / micro();
+    }
+
+    /** Whether the gradient noise scale is measured: accumulation over two or more micro-batches, and not turned off. */
+    public boolean measuresNoiseScale() {
+        return accumulation() > 1 && noiseScaleEma > 0;
     }
 
     public TrainConfig validate() {
@@ -87,6 +101,9 @@ public record TrainConfig(int steps, int batchSize, int microBatch, double lr, d
         if (logEvery <= 0) throw new UserError("train.logEvery must be > 0, got " + logEvery);
         if (checkpointEvery < 0) throw new UserError("train.checkpointEvery must be ≥ 0, got " + checkpointEvery);
         if (earlyStopPatience < 0) throw new UserError("train.earlyStopPatience must be ≥ 0, got " + earlyStopPatience);
+        if (!(noiseScaleEma >= 0 && noiseScaleEma < 1)) {
+            throw new UserError("train.noiseScaleEma must be in [0, 1) (0 turns the noise scale off), got " + noiseScaleEma);
+        }
         return this;
     }
 

@@ -110,6 +110,15 @@ class CpuEngineTest {
         for (ModelConfig c : Models.variants(new ModelConfig(1, 12, 3, 20, 6, 7, 0.0, false, false))) check(c, 3, split);
     }
 
+    /** The host passes apply μP's and CompleteP's multipliers as the graph does, forward and backward. */
+    @Test
+    void parameterizations() {
+        ModelConfig tied = new ModelConfig(2, 16, 2, 0, 8, 11, 0.0, true, true), untied = new ModelConfig(2, 12, 3, 20, 6, 7, 0.2, false, false);
+        for (ModelConfig c : Models.variants(tied)) check(c.withParameterization(ModelConfig.Parameterization.MUP, 4, 0), 3);
+        check(untied.withParameterization(ModelConfig.Parameterization.COMPLETEP, 4, 1), 2);
+        check(Models.variants(untied)[7].withParameterization(ModelConfig.Parameterization.COMPLETEP, 6, 3), 2);
+    }
+
     @Test
     void withDropout() {
         for (ModelConfig c : Models.variants(new ModelConfig(2, 16, 4, 0, 8, 9, 0.2, true, true))) check(c, 2);

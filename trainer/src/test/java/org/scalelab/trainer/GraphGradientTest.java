@@ -78,6 +78,15 @@ class GraphGradientTest {
         check(new ModelConfig(1, 8, 4, 12, 3, 6, 0.0, false, false), 0);
     }
 
+    /** μP's and CompleteP's multipliers (attention 1/hs, logits 1/m, branches 1/k) away from the base shape. */
+    @Test
+    void parameterizationsMatchFiniteDifferences() {
+        ModelConfig tied = new ModelConfig(2, 8, 2, 0, 4, 5, 0.0, true, true), untied = new ModelConfig(2, 8, 2, 6, 3, 6, 0.0, false, false);
+        check(tied.withParameterization(ModelConfig.Parameterization.MUP, 4, 0), 12);
+        check(untied.withParameterization(ModelConfig.Parameterization.COMPLETEP, 2, 1), 12);
+        check(Models.variants(tied)[7].withParameterization(ModelConfig.Parameterization.COMPLETEP, 4, 1), 12);
+    }
+
     @Test
     void everyVariantMatchesFiniteDifferences() {
         for (ModelConfig c : Models.variants(new ModelConfig(1, 8, 2, 0, 4, 5, 0.0, true, true))) check(c, 12);

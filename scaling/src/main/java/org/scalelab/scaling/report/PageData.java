@@ -84,6 +84,8 @@ final class PageData {
         column(t.putArray("loss"), r.steps(), SweepData.Step::trainLoss);
         column(t.putArray("lr"), r.steps(), SweepData.Step::lr);
         column(t.putArray("grad_norm"), r.steps(), SweepData.Step::gradNorm);
+        // only runs with accumulation log it: the others do not carry a column of nulls
+        if (r.steps().stream().anyMatch(s -> Double.isFinite(s.noiseScale()))) column(t.putArray("noise_scale"), r.steps(), SweepData.Step::noiseScale);
         return o;
     }
 
@@ -214,15 +216,20 @@ final class PageData {
         return true;
     }
 
-    /** Adds the learning rate (linear axes) or the gradient norm (log y) of every run against step; false when no run logged it. */
+    /**
+     * Adds the learning rate (linear axes), the gradient norm or the gradient noise scale (log y) of every run
+     * against step; false when no run logged it.
+     */
     boolean perStep(SweepData data, String field) {
-        boolean lr = field.equals("lr");
-        ToDoubleFunction<SweepData.Step> f = lr ? SweepData.Step::lr : SweepData.Step::gradNorm;
+        boolean lr = field.equals("lr"), noise = field.equals("noise_scale");
+        ToDoubleFunction<SweepData.Step> f = lr ? SweepData.Step::lr : noise ? SweepData.Step::noiseScale : SweepData.Step::gradNorm;
         List<SweepData.Run> rs = data.runs().stream().filter(r -> r.steps().stream().filter(s -> Double.isFinite(f.applyAsDouble(s))).count() > 1)
                 .sorted(Comparator.comparingDouble(r -> r.num("N").orElse(0))).toList();
         if (rs.isEmpty()) return false;
-        ObjectNode ch = newChart(lr ? "lr_vs_step" : "grad_norm_vs_step", lr ? "Learning rate vs step" : "Gradient norm vs step",
-                "step", false, lr ? "learning rate" : "gradient norm (before clipping)", !lr, false);
+        ObjectNode ch = lr ? newChart("lr_vs_step", "Learning rate vs step", "step", false, "learning rate", false, false)
+                : noise ? newChart("noise_scale_vs_step", "Gradient noise scale vs step", "step", false,
+                        "noise scale B_simple (tokens, moving average)", true, false)
+                : newChart("grad_norm_vs_step", "Gradient norm vs step", "step", false, "gradient norm (before clipping)", true, false);
         ArrayNode ss = ch.putArray("series");
         double lo = Math.log(rs.get(0).num("N").orElse(1)), hi = Math.log(rs.get(rs.size() - 1).num("N").orElse(1));
         for (SweepData.Run r : rs) {

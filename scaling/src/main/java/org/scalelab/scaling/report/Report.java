@@ -108,7 +108,7 @@ public final class Report {
     /**
      * The page's charts: those of the PNG report in their order, the validation learning curves drawn from
      * the runs' own curves, and after them the charts only the page has: training loss against tokens and
-     * compute, learning rate and gradient norm against step.
+     * compute, learning rate, gradient norm and (for runs that logged it) the gradient noise scale against step.
      */
     static PageData pageData(SweepData all, SweepData data, Map<String, XYChart> charts, String title) {
         PageData page = new PageData(all, title);
@@ -134,6 +134,7 @@ public final class Report {
         page.learningCurves(data, "train", true);
         page.perStep(data, "lr");
         page.perStep(data, "grad_norm");
+        page.perStep(data, "noise_scale");
     }
 
     static com.fasterxml.jackson.databind.JsonNode readFits(Path f) {

@@ -26,8 +26,11 @@ public final class SweepData {
     /** One validation point of a learning curve. */
     public record Point(long step, double tokens, double valLoss) {}
 
-    /** One logged training step; a field the line lacks (or holds as null) is NaN. */
-    public record Step(long step, double tokens, double trainLoss, double lr, double gradNorm) {}
+    /**
+     * One logged training step; a field the line lacks (or holds as null) is NaN. {@code noiseScale} is the
+     * gradient noise scale B_simple in tokens (metrics.jsonl's noise_scale; logged by runs with accumulation).
+     */
+    public record Step(long step, double tokens, double trainLoss, double lr, double gradNorm, double noiseScale) {}
 
     /**
      * One run: its results row, its learning curve (every validation point) and a sample of its training
@@ -146,8 +149,10 @@ public final class SweepData {
                 JsonNode v = n.get("val_loss");
                 if (v != null && v.isNumber()) pts.add(new Point(step, n.path("tokens").asDouble(), v.asDouble()));
                 // fields other than these (time, elapsed_s, tokens_per_s_avg, ...) are not drawn
-                Step s = new Step(step, tokens, numOrNaN(n, "train_loss"), numOrNaN(n, "lr"), numOrNaN(n, "grad_norm"));
-                if (Double.isFinite(s.trainLoss()) || Double.isFinite(s.lr()) || Double.isFinite(s.gradNorm())) steps.add(s);
+                Step s = new Step(step, tokens, numOrNaN(n, "train_loss"), numOrNaN(n, "lr"), numOrNaN(n, "grad_norm"),
+                        numOrNaN(n, "noise_scale"));
+                if (Double.isFinite(s.trainLoss()) || Double.isFinite(s.lr()) || Double.isFinite(s.gradNorm())
+                        || Double.isFinite(s.noiseScale())) steps.add(s);
             }
         } catch (IOException e) {
             throw new UncheckedIOException(metrics + ": cannot read", e);

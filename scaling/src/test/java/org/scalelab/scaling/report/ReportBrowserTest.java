@@ -53,7 +53,7 @@ class ReportBrowserTest {
         Path index = Report.write(ReportTest.fakeSweep(tmp.resolve("sweep")), tmp.resolve("report"));
         try (Browser b = Browser.start(browser, tmp)) {
             b.open(index);
-            assertAllDrawn(b, 11);
+            assertAllDrawn(b, 12);
 
             // the tooltip: move the mouse onto a point of loss vs N, computed with uPlot's valToPos
             JsonNode at = b.eval("(() => { const u = scalelabCharts.loss_vs_N; u.root.scrollIntoView({block: 'center'});"

@@ -24,8 +24,9 @@ class ReportTest {
     /**
      * A sweep of 5 sizes × 2 budgets following L = 2 + (1e4/N)^0.3, with learning curves: 101 logged
      * steps per run (train loss, a warmup-then-cosine lr, a falling grad norm, and fields the report
-     * does not draw), validation loss every 10th, and an eval.json with the loss on another corpus; and
-     * one failed run.
+     * does not draw; the runs of the larger budget also a gradient noise scale, null for the first 3 steps,
+     * then rising as 100·(1 + s/10), with the squared norms behind it), validation loss every 10th, and an
+     * eval.json with the loss on another corpus; and one failed run.
      */
     static Path fakeSweep(Path dir) throws IOException {
         StringBuilder csv = new StringBuilder("run_id,status,n_layer,d_model,N,D,C,best_val_loss,final_val_loss,family\n");
@@ -42,10 +43,12 @@ class ReportTest {
                     double t = D * s / 100;
                     double l = s == 0 ? 5.5 : loss + 3 * Math.pow(t / 1e4, -0.5);
                     double lr = s < 10 ? 1e-3 * s / 10 : 1e-3 * 0.5 * (1 + Math.cos(Math.PI * (s - 10) / 90));
-                    m.append(String.format(Locale.ROOT, "{\"step\":%d,\"tokens\":%.0f,\"train_loss\":%s,\"lr\":%.6g,\"grad_norm\":%s,"
+                    String noise = D < 4e6 ? "" : s < 3 ? ",\"noise_scale\":null"
+                            : String.format(Locale.ROOT, ",\"noise_scale\":%.4f,\"grad_sq_small\":0.5,\"grad_sq_big\":0.2", 100 * (1 + s / 10.0));
+                    m.append(String.format(Locale.ROOT, "{\"step\":%d,\"tokens\":%.0f,\"train_loss\":%s,\"lr\":%.6g,\"grad_norm\":%s%s,"
                                     + "\"tokens_per_s\":1000.0,\"time\":\"2024-01-01T00:00:%02dZ\",\"elapsed_s\":%.1f,\"tokens_per_s_avg\":990.5%s}%n",
                             s, t, s == 0 ? "null" : String.format(Locale.ROOT, "%.5f", l * 0.98), lr,
-                            s == 0 ? "null" : String.format(Locale.ROOT, "%.4f", 0.5 + 4 / Math.sqrt(s)), s % 60, 0.1 * s,
+                            s == 0 ? "null" : String.format(Locale.ROOT, "%.4f", 0.5 + 4 / Math.sqrt(s)), noise, s % 60, 0.1 * s,
                             s % 10 == 0 ? String.format(Locale.ROOT, ",\"val_loss\":%.5f", l) : ""));
                 }
                 Files.writeString(run.resolve("metrics.jsonl"), m);
@@ -226,9 +229,10 @@ class ReportTest {
         page.get("charts").forEach(c -> ids.add(c.get("id").asText()));
         // the PNG report's charts in its order, the page's own training charts after the learning curves
         assertEquals(java.util.List.of("loss_vs_N", "loss_vs_D", "curves_vs_tokens", "curves_vs_compute", "train_vs_tokens",
-                "train_vs_compute", "lr_vs_step", "grad_norm_vs_step", "families", "families_equal_compute", "cross_corpus"), ids);
+                "train_vs_compute", "lr_vs_step", "grad_norm_vs_step", "noise_scale_vs_step", "families", "families_equal_compute",
+                "cross_corpus"), ids);
         for (int i = 0; i < ids.size(); i++) assertTrue(html.contains("<figure id=\"" + ids.get(i) + "\" data-chart=\"" + i + "\">"), ids.get(i));
-        assertTrue(html.contains("<body data-charts=\"11\">"), "the page declares its chart count");
+        assertTrue(html.contains("<body data-charts=\"12\">"), "the page declares its chart count");
         assertTrue(!chart(page, "cross_corpus").get("x").get("log").asBoolean(), "linear axes where the PNG has them");
         assertTrue(html.contains("<a href=\"loss_vs_N.svg\">SVG</a>") && !html.contains("href=\"lr_vs_step.png\""), "links to the files that exist");
         assertTrue(chart(page, "loss_vs_N").get("x").get("log").asBoolean() && chart(page, "loss_vs_N").get("y").get("log").asBoolean(), "log-log");
@@ -300,6 +304,54 @@ class ReportTest {
         assertEquals("lr", series(chart(page, "lr_vs_step"), "run3 (N=3e4)").get("ref").get("y").asText());
     }
 
+    /**
+     * The noise-scale chart, built as the gradient-norm one: a log-y line per run that logged noise_scale (the 5
+     * runs of the larger budget, by N), each referring to its run's own noise_scale column, which holds the
+     * logged values (null where the line has null) at 6 significant digits; a run that did not log it has no
+     * such column and no series.
+     */
+    @Test
+    void theNoiseScaleChartDrawsTheRunsThatLoggedIt(@TempDir Path tmp) throws IOException {
+        Path dir = fakeSweep(tmp.resolve("sweep"));
+        JsonNode page = embedded(Files.readString(Report.write(dir, tmp.resolve("report"))));
+        JsonNode ch = chart(page, "noise_scale_vs_step");
+        assertEquals("Gradient noise scale vs step", ch.get("title").asText());
+        assertTrue(ch.get("y").get("log").asBoolean() && !ch.get("x").get("log").asBoolean(), "log y, linear step");
+        assertTrue(ch.get("y").get("label").asText().contains("tokens"), ch.get("y").toString());
+        java.util.List<String> labels = new java.util.ArrayList<>();
+        ch.get("series").forEach(s -> labels.add(s.get("label").asText()));
+        assertEquals(java.util.List.of("run5 (N=1e3)", "run6 (N=3e3)", "run7 (N=1e4)", "run8 (N=3e4)", "run9 (N=1e5)"), labels);
+        JsonNode ref = series(ch, "run8 (N=3e4)").get("ref");
+        assertEquals("train", ref.get("curve").asText());
+        assertEquals("step", ref.get("x").asText());
+        assertEquals("noise_scale", ref.get("y").asText());
+        JsonNode run8 = page.get("runs").get(ref.get("run").asInt()), run3 = null;
+        assertEquals("run8", run8.get("id").asText());
+        for (JsonNode r : page.get("runs")) if (r.get("id").asText().equals("run3")) run3 = r;
+        assertTrue(run3 != null && !run3.get("train").has("noise_scale"), "no column for a run without it");
+        JsonNode col = run8.get("train").get("noise_scale");
+        assertEquals(101, col.size());
+        for (int s = 0; s < 101; s++) {
+            if (s < 3) assertTrue(col.get(s).isNull(), "null at step " + s);
+            else assertEquals(100 * (1 + s / 10.0), col.get(s).asDouble(), 5e-6 * 100 * (1 + s / 10.0), "step " + s);
+        }
+        SweepData.Step s50 = SweepData.read(dir).runs().get(8).steps().get(50);
+        assertEquals(600, s50.noiseScale(), 1e-9);
+        assertTrue(Double.isNaN(SweepData.read(dir).runs().get(3).steps().get(50).noiseScale()), "NaN where the run did not log it");
+    }
+
+    @Test
+    void aSweepWithoutNoiseScalesHasNoNoiseScaleChart(@TempDir Path tmp) throws IOException {
+        Path dir = fakeSweep(tmp.resolve("sweep"));
+        for (int i = 5; i < 10; i++) {
+            Path m = dir.resolve("runs/run" + i + "/metrics.jsonl");
+            Files.writeString(m, Files.readString(m).replaceAll(",\"noise_scale\":[^,}]*", ""));
+        }
+        JsonNode page = embedded(Files.readString(Report.write(dir, tmp.resolve("report"))));
+        page.get("charts").forEach(c -> assertTrue(!c.get("id").asText().equals("noise_scale_vs_step"), "no noise-scale chart"));
+        chart(page, "grad_norm_vs_step");
+    }
+
     /** Each point of loss vs N, loss vs D and of the compute frontier carries the run it shows (for its tooltip). */
     @Test
     void pointsAreTiedToTheirRuns(@TempDir Path tmp) throws IOException {
@@ -350,7 +402,7 @@ class ReportTest {
         int steps = 200_000;
         for (int s = 0; s < steps; s++) {
             sb.append("{\"step\":").append(s).append(",\"tokens\":").append(64L * s).append(",\"train_loss\":").append(2 + 1.0 / (1 + s))
-                    .append(",\"lr\":0.001,\"grad_norm\":1.5,\"tokens_per_s\":100.0,\"elapsed_s\":1.0");
+                    .append(",\"lr\":0.001,\"grad_norm\":1.5,\"noise_scale\":").append(1000 + s).append(",\"tokens_per_s\":100.0,\"elapsed_s\":1.0");
             if (s % 1000 == 0) sb.append(",\"val_loss\":").append(2.1);
             sb.append("}\n");
         }
@@ -373,6 +425,7 @@ class ReportTest {
         assertEquals(2 + 1.0 / 8, s7.trainLoss(), 1e-12);
         assertEquals(0.001, s7.lr(), 0);
         assertEquals(1.5, s7.gradNorm(), 0);
+        assertEquals(1007, s7.noiseScale(), 0);
         assertEquals(64 * 7, s7.tokens(), 0);
     }
 

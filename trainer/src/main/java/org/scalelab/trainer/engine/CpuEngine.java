@@ -33,6 +33,8 @@ public final class CpuEngine implements Engine {
     private Buf[] grads;
     private Buf gradAll;
     private long gradCount;
+    private Buf gradPrev;              // the summed gradients at the last addedGradSquaredNorm (null until one)
+    private boolean prevIsZero = true;  // zeroGrads came after it: gradPrev stands for 0
     private Activations train, infer;
     private float[] maskDraws;
 
@@ -79,7 +81,13 @@ public final class CpuEngine implements Engine {
         return tokens.length / T;
     }
 
-    /** Training activations for B sequences (made once; a different B makes them anew). */
+    /** Mean |x| of each layer's output for {@code tokens} through the training buffers (no gradient touched). */
+    public java.util.LinkedHashMap<String, Double> activationSizes(int[] tokens) {
+        logits(tokens, true);
+        return training(sequences(tokens)).meanAbs();
+    }
+
+        /** Training activations for B sequences (made once; a different B makes them anew). */
     Activations training(int B) {
         ensureGrads();
         if (train == null || train.batch() != B) train = model.activations(B, true, params, grads, options);
@@ -95,6 +103,7 @@ public final class CpuEngine implements Engine {
     public void zeroGrads() {
         ensureGrads();
         gradAll.zero(gradCount);
+        prevIsZero = true;
     }
 
     @Override
@@ -137,6 +146,40 @@ public final class CpuEngine implements Engine {
                 int m = Math.min(a.length, hi - o);
                 g.get(o, a, 0, m);
                 s += Kernels.dot(a, 0, a, 0, m);
+            }
+            part[p] = s;
+        });
+        double s = 0;
+        for (int p = 0; p < parts; p++) s += part[p];
+        return s;
+    }
+
+    /** One pass over the summed gradients and their copy: Σ (g − prev)², then prev ← g. */
+    @Override
+    public double addedGradSquaredNorm() {
+        ensureGrads();
+        if (gradPrev == null) gradPrev = Buf.alloc(gradCount);
+        FloatBuffer g = gradAll.b(), prev = gradPrev.b();
+        boolean fromZero = prevIsZero;
+        prevIsZero = false;
+        int n = (int) gradCount;
+        double[] part = new double[Kernels.THREADS];
+        int parts = Math.min(Kernels.THREADS, Math.max(1, n / 65536));
+        Kernels.parallel(parts, p -> {
+            int lo = (int) ((long) n * p / parts), hi = (int) ((long) n * (p + 1) / parts);
+            float[] a = new float[4096], d = new float[4096];
+            double s = 0;
+            for (int o = lo; o < hi; o += a.length) {
+                int m = Math.min(a.length, hi - o);
+                g.get(o, a, 0, m);
+                if (fromZero) {
+                    System.arraycopy(a, 0, d, 0, m);
+                } else {
+                    prev.get(o, d, 0, m);
+                    for (int j = 0; j < m; j++) d[j] = a[j] - d[j];
+                }
+                s += Kernels.dot(d, 0, d, 0, m);
+                prev.put(o, a, 0, m);
             }
             part[p] = s;
         });

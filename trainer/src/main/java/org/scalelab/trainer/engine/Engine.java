@@ -34,6 +34,15 @@ public interface Engine {
     /** Σ g² over the summed gradients, in double. */
     double gradSquaredNorm();
 
+    /**
+     * Σ d², in double, over d = the summed gradients minus what they were at the previous call (0 at the first
+     * call after {@link #zeroGrads}): the squared norm of the gradient that the {@link #accumulate} calls in
+     * between added. Called after each micro-batch, it gives each micro-batch's own gradient norm, which the
+     * gradient noise scale needs; the summed gradients are only read. An engine keeps a copy of the summed
+     * gradients for it (one more gradient's memory, allocated at the first call).
+     */
+    double addedGradSquaredNorm();
+
     /** Host view of tensor i's values, for the optimizer's update. */
     FloatBuffer param(int i);
 

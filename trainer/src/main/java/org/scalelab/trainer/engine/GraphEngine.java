@@ -37,6 +37,8 @@ public final class GraphEngine implements Engine {
     private INDArray xIn, yIn;
     private int[] prevIn, prevOut;
     private float[][] gradAcc;
+    private float[][] gradPrev;          // gradAcc at the last addedGradSquaredNorm (null until one)
+    private boolean prevIsZero = true;   // zeroGrads came after it: gradPrev stands for 0
 
     GraphEngine(Transformer model, Weights weights) {
         this.model = model;
@@ -82,6 +84,7 @@ public final class GraphEngine implements Engine {
             for (int i = 0; i < sizes.length; i++) gradAcc[i] = new float[sizes[i]];
         }
         for (float[] g : gradAcc) java.util.Arrays.fill(g, 0f);
+        prevIsZero = true;
     }
 
     /** Rewrites the reusable one-hot inputs in place (O(B·T) per micro-batch, not O(B·T·V)). */
@@ -134,6 +137,26 @@ public final class GraphEngine implements Engine {
     public double gradSquaredNorm() {
         double sq = 0;
         for (float[] g : gradAcc) for (float x : g) sq += (double) x * x;
+        return sq;
+    }
+
+    @Override
+    public double addedGradSquaredNorm() {
+        if (gradAcc == null) zeroGrads();
+        if (gradPrev == null) {
+            gradPrev = new float[sizes.length][];
+            for (int i = 0; i < sizes.length; i++) gradPrev[i] = new float[sizes[i]];
+        }
+        double sq = 0;
+        for (int i = 0; i < sizes.length; i++) {
+            float[] g = gradAcc[i], prev = gradPrev[i];
+            for (int j = 0; j < g.length; j++) {
+                float d = prevIsZero ? g[j] : g[j] - prev[j];
+                sq += (double) d * d;
+            }
+            System.arraycopy(g, 0, prev, 0, g.length);
+        }
+        prevIsZero = false;
         return sq;
     }
 

@@ -206,7 +206,8 @@ public final class Export {
     // --- tensors --------------------------------------------------------------------------------------
 
     /** The exported tensors of {@code c}'s weights (by ScaleLab name) in {@code layout}, in file order. */
-    static LinkedHashMap<String, Safetensors.Tensor> tensors(ModelConfig c, Layout layout, Map<String, float[]> w) {
+    static LinkedHashMap<String, Safetensors.Tensor> tensors(ModelConfig c, Layout layout, Map<String, float[]> weights) {
+        Map<String, float[]> w = folded(c, weights);
         int d = c.dModel(), f = c.ff(), V = c.nVocab(), T = c.nCtx();
         boolean linear = layout != Layout.GPT2;   // nn.Linear stores (out, in)
         // GPT2LMHeadModel always has biases, so a model without them exports zeros; Llama's and nanoGPT's
@@ -280,6 +281,43 @@ public final class Export {
             if (b != null) put(name + ".bias", new long[]{out}, b);
             else if (zeroBiases) put(name + ".bias", new long[]{out}, new float[out]);
         }
+    }
+
+    /**
+     * The weights of a μP or CompleteP model with its forward multipliers folded in, so that the standard
+     * architectures compute the same function: q (columns 0–d of q|k|v and their biases) times √hs/hs turns
+     * q·kᵀ/√hs into q·kᵀ/hs; the last norm's gain and shift times 1/m give the logits' 1/m; each branch's
+     * output projection (and bias) times 1/k gives CompleteP's branch scale. SP weights are returned as they are.
+     */
+    static Map<String, float[]> folded(ModelConfig c, Map<String, float[]> w) {
+        if (c.parameterization() == ModelConfig.Parameterization.SP) return w;
+        org.scalelab.trainer.model.Parameterization pz = org.scalelab.trainer.model.Parameterization.of(c);
+        Map<String, float[]> out = new LinkedHashMap<>(w);
+        int d = c.dModel();
+        float q = (float) (1 / Math.sqrt(c.headSize())), logit = (float) (1 / pz.widthMultiplier()), branch = (float) (1 / pz.depthMultiplier());
+        for (int l = 0; l < c.nLayer(); l++) {
+            String p = "h" + l + ".";
+            float[] qkv = out.get(p + "attn.qkv.w").clone();
+            for (int i = 0; i < d; i++) for (int j = 0; j < d; j++) qkv[i * 3 * d + j] *= q;
+            out.put(p + "attn.qkv.w", qkv);
+            if (out.containsKey(p + "attn.qkv.b")) {
+                float[] b = out.get(p + "attn.qkv.b").clone();
+                for (int j = 0; j < d; j++) b[j] *= q;
+                out.put(p + "attn.qkv.b", b);
+            }
+            for (String name : new String[]{"attn.proj.w", "attn.proj.b", "mlp.proj.w", "mlp.proj.b"}) scale(out, p + name, branch);
+        }
+        scale(out, "ln_f.g", logit);
+        scale(out, "ln_f.b", logit);
+        return out;
+    }
+
+    private static void scale(Map<String, float[]> w, String name, float s) {
+        float[] a = w.get(name);
+        if (a == null || s == 1) return;
+        float[] b = a.clone();
+        for (int i = 0; i < b.length; i++) b[i] *= s;
+        w.put(name, b);
     }
 
     /** A copy of a (row-major, contiguous) weight array's values. */

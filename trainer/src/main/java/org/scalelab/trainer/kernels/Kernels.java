@@ -410,6 +410,18 @@ public final class Kernels {
         }
     }
 
+    /** x ← s·x. */
+    public static void scale(FloatBuffer x, float s, int n) {
+        chunks(n, 1, x, null, x, (a, c, m) -> {
+            for (int i = 0; i < m; i++) a[i] *= s;
+        });
+    }
+
+    /** y = x. */
+    public static void copy(FloatBuffer x, FloatBuffer y, int n) {
+        chunks(n, 1, x, null, y, (a, c, m) -> {});
+    }
+
     /** y = x·mask. */
     public static void mul(FloatBuffer x, FloatBuffer mask, FloatBuffer y, int n) {
         chunks(n, 1, x, mask, y, (a, c, m) -> {

@@ -59,6 +59,33 @@ public final class Activations {
     /** Sequences per micro-batch. */
     public int batch() { return ps.B; }
 
+    /**
+     * The mean |x| of each layer's output after a training forward pass, in forward order (what μP's
+     * coordinate check plots): the embedding, per block the attention's values before the output projection,
+     * the MLP's activation and the block's output, then the last norm and the logits.
+     */
+    public java.util.LinkedHashMap<String, Double> meanAbs() {
+        if (!training) throw new IllegalStateException("sizes of training activations only");
+        java.util.LinkedHashMap<String, Double> out = new java.util.LinkedHashMap<>();
+        out.put("embedding", meanAbs(resid[0]));
+        for (int l = 0; l < blocks.length; l++) {
+            out.put("h" + l + ".attn", meanAbs(blocks[l].attn.y));
+            out.put("h" + l + ".mlp", meanAbs(blocks[l].mlp.act));
+            out.put("h" + l + ".out", meanAbs(resid[l + 1]));
+        }
+        out.put("ln_f", meanAbs(normed));
+        out.put("logits", meanAbs(logits));
+        return out;
+    }
+
+    private static double meanAbs(Buf b) {
+        var f = b.b();
+        long n = b.size();
+        double s = 0;
+        for (long i = 0; i < n; i++) s += Math.abs(f.get((int) i));
+        return s / n;
+    }
+
     /** The dropout masks to fill before a training pass (already scaled by 1/(1−p)), or null without dropout. */
     public Buf[] masks() { return masks; }
 }

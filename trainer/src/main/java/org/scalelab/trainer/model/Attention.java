@@ -43,12 +43,12 @@ final class Attention {
         }
     }
 
-    Attention(ParamLayout layout, String name, int d, int H, int T, boolean bias, double std, double residStd, Rope rope) {
+    Attention(ParamLayout layout, String name, int d, int H, int T, boolean bias, double std, double residStd, float scale, Rope rope) {
         this.d = d;
         this.H = H;
         this.hs = d / H;
         this.T = T;
-        this.scale = (float) (1.0 / Math.sqrt(hs));
+        this.scale = scale;   // 1/√hs (GPT-2), 1/hs (μP)
         this.rope = rope;
         this.qkv = new Linear(layout, name + ".qkv", d, 3 * d, bias, std, ParamLayout.Role.ATTN_QKV);
         this.proj = new Linear(layout, name + ".proj", d, d, bias, residStd, ParamLayout.Role.ATTN_OUT);

@@ -8,6 +8,8 @@ import org.scalelab.trainer.kernels.Kernels;
 /** One pre-norm transformer block: x + attn(norm₁(x)), then + mlp(norm₂(·)); dropout on both branches. */
 final class Block {
     final int index, d;
+    /** The factor on each branch before it joins the residual stream (CompleteP's 1/k; else 1). */
+    final float branchScale;
     final Norm norm1, norm2;
     final Attention attn;
     final Mlp mlp;
@@ -50,13 +52,14 @@ final class Block {
         }
     }
 
-    Block(ModelConfig c, ParamLayout layout, int index, Rope rope) {
+    Block(ModelConfig c, Parameterization pz, ParamLayout layout, int index, Rope rope) {
         this.index = index;
         this.d = c.dModel();
+        this.branchScale = pz.residualMultiplier();
         String p = "h" + index + ".";
-        double std = 0.02, residStd = 0.02 / Math.sqrt(2.0 * c.nLayer());   // GPT-2: residual projections scaled
+        double std = pz.hiddenStd(), residStd = pz.residualStd();   // GPT-2: residual projections scaled by depth
         norm1 = Norm.of(c, layout, p + "ln1");
-        attn = new Attention(layout, p + "attn", c.dModel(), c.nHead(), c.nCtx(), c.bias(), std, residStd, rope);
+        attn = new Attention(layout, p + "attn", c.dModel(), c.nHead(), c.nCtx(), c.bias(), std, residStd, pz.attentionScale(), rope);
         norm2 = Norm.of(c, layout, p + "ln2");
         mlp = Mlp.of(c, layout, p + "mlp", std, residStd);
     }
@@ -66,11 +69,11 @@ final class Block {
         int n = ps.N * d;
         norm1.forward(ps, x, a.n1, a.st1, ps.N);
         attn.forward(ps, a.n1, s.branch, a.attn);
-        Kernels.residual(x.b(), s.branch.b(), maskAttn == null ? null : maskAttn.b(), a.mid.b(), n);
+        residual(x, s.branch, maskAttn, a.mid, n);
         ps.tick("f.residual");
         norm2.forward(ps, a.mid, a.n2, a.st2, ps.N);
         mlp.forward(ps, a.n2, s.branch, a.mlp);
-        Kernels.residual(a.mid.b(), s.branch.b(), maskMlp == null ? null : maskMlp.b(), y.b(), n);
+        residual(a.mid, s.branch, maskMlp, y, n);
         ps.tick("f.residual");
     }
 
@@ -84,10 +87,21 @@ final class Block {
         norm1.backward(ps, x, s.dn, dres, a.st1, ps.N);
     }
 
-    /** The gradient reaching a residual branch: dres, times the branch's dropout mask if any. */
-    private static Buf branchGrad(Buf dres, Buf mask, Scratch s) {
-        if (mask == null) return dres;
-        Kernels.mul(dres.b(), mask.b(), s.branch.b(), dres.size());
+    /** out = x + branchScale·(mask ⊙ branch); the branch buffer may be scaled in place. */
+    private void residual(Buf x, Buf branch, Buf mask, Buf out, int n) {
+        if (branchScale != 1) Kernels.scale(branch.b(), branchScale, n);
+        Kernels.residual(x.b(), branch.b(), mask == null ? null : mask.b(), out.b(), n);
+    }
+
+    /** The gradient reaching a residual branch: dres, times the branch's dropout mask if any, times branchScale. */
+    private Buf branchGrad(Buf dres, Buf mask, Scratch s) {
+        if (mask == null && branchScale == 1) return dres;
+        if (mask == null) {
+            Kernels.copy(dres.b(), s.branch.b(), dres.size());
+        } else {
+            Kernels.mul(dres.b(), mask.b(), s.branch.b(), dres.size());
+        }
+        if (branchScale != 1) Kernels.scale(s.branch.b(), branchScale, dres.size());
         return s.branch;
     }
 
@@ -95,8 +109,12 @@ final class Block {
     SDVariable emit(Graph g, SDVariable x) {
         String p = "h" + index + ".";
         SDVariable a = attn.emit(g, norm1.emit(g, x).reshape(-1, g.d)).reshape(-1, g.T, g.d);
-        x = x.add(g.dropout(a, p + "drop.attn"));
+        x = x.add(scaled(g.dropout(a, p + "drop.attn")));
         SDVariable m = mlp.emit(g, norm2.emit(g, x).reshape(-1, g.d)).reshape(-1, g.T, g.d);
-        return x.add(g.dropout(m, p + "drop.mlp"));
+        return x.add(scaled(g.dropout(m, p + "drop.mlp")));
+    }
+
+    private SDVariable scaled(SDVariable branch) {
+        return branchScale == 1 ? branch : branch.mul(branchScale);
     }
 }

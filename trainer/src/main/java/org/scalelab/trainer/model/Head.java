@@ -8,9 +8,12 @@ final class Head {
     private final ParamLayout.Tensor w;
     private final boolean tied;
     private final int d, V;
+    /** The factor on the logits (μP's 1/m; 1 in SP), folded into the products' α. */
+    private final float mult;
 
-    Head(ParamLayout layout, Embedding emb, boolean tied, int d, int V, double std) {
+    Head(ParamLayout layout, Embedding emb, boolean tied, int d, int V, double std, float mult) {
         this.tied = tied;
+        this.mult = mult;
         this.d = d;
         this.V = V;
         this.w = tied ? emb.wte : layout.add("lm_head", ParamLayout.Init.NORMAL, std, ParamLayout.Role.OUTPUT, d, V);
@@ -18,8 +21,8 @@ final class Head {
 
     /** logits (rows, V) of x's rows r0 … r0 + rows − 1. */
     void forward(Pass ps, Buf x, long r0, int rows, Buf logits) {
-        if (tied) ps.blas.gemm(false, true, rows, V, d, 1, x, r0 * d, d, ps.p(w), 0, d, 0, logits, 0, V);
-        else ps.blas.gemm(false, false, rows, V, d, 1, x, r0 * d, d, ps.p(w), 0, V, 0, logits, 0, V);
+        if (tied) ps.blas.gemm(false, true, rows, V, d, mult, x, r0 * d, d, ps.p(w), 0, d, 0, logits, 0, V);
+        else ps.blas.gemm(false, false, rows, V, d, mult, x, r0 * d, d, ps.p(w), 0, V, 0, logits, 0, V);
         ps.tick("f.gemm");
     }
 
@@ -27,17 +30,18 @@ final class Head {
     void backward(Pass ps, Buf x, Buf dlogits, Buf dx) {
         int N = ps.N;
         if (tied) {
-            ps.blas.gemm(false, false, N, d, V, 1, dlogits, 0, V, ps.p(w), 0, d, 0, dx, 0, d);
-            ps.blas.gemm(true, false, V, d, N, 1, dlogits, 0, V, x, 0, d, 1, ps.g(w), 0, d);
+            ps.blas.gemm(false, false, N, d, V, mult, dlogits, 0, V, ps.p(w), 0, d, 0, dx, 0, d);
+            ps.blas.gemm(true, false, V, d, N, mult, dlogits, 0, V, x, 0, d, 1, ps.g(w), 0, d);
         } else {
-            ps.blas.gemm(false, true, N, d, V, 1, dlogits, 0, V, ps.p(w), 0, V, 0, dx, 0, d);
-            ps.blas.gemm(true, false, d, V, N, 1, x, 0, d, dlogits, 0, V, 1, ps.g(w), 0, V);
+            ps.blas.gemm(false, true, N, d, V, mult, dlogits, 0, V, ps.p(w), 0, V, 0, dx, 0, d);
+            ps.blas.gemm(true, false, d, V, N, mult, x, 0, d, dlogits, 0, V, 1, ps.g(w), 0, V);
         }
         ps.tick("b.gemm");
     }
 
     /** x (B·T, d) → logits (B·T, V). */
     SDVariable emit(Graph g, SDVariable x) {
-        return tied ? g.sd.mmul(x, g.var(w), false, true, false) : g.sd.mmul(x, g.var(w));
+        SDVariable logits = tied ? g.sd.mmul(x, g.var(w), false, true, false) : g.sd.mmul(x, g.var(w));
+        return mult == 1 ? logits : logits.mul(mult);
     }
 }

@@ -37,9 +37,10 @@ public final class Transformer {
         boolean rope = c.position() == ModelConfig.Position.ROPE;
         embedding = new Embedding(layout, V, T, d, !rope, std);                              // wte (V, d), wpe (T, d)
         Rope r = rope ? new Rope(T, d, c.headSize()) : null;
-        for (int l = 0; l < c.nLayer(); l++) blocks.add(new Block(c, layout, l, r));       // h{l}.…
+        Parameterization pz = Parameterization.of(c);
+        for (int l = 0; l < c.nLayer(); l++) blocks.add(new Block(c, pz, layout, l, r));   // h{l}.…
         normF = Norm.of(c, layout, "ln_f");
-        head = new Head(layout, embedding, c.tiedOutput(), d, V, std);                       // lm_head (d, V) if untied
+        head = new Head(layout, embedding, c.tiedOutput(), d, V, std, pz.outputMultiplier()); // lm_head (d, V) if untied
     }
 
     public static Transformer of(ModelConfig cfg) {

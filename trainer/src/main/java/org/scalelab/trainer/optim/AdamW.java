@@ -14,14 +14,24 @@ import java.nio.FloatBuffer;
  *   p ← p·(1 − lr·wd)  (only for decayed tensors)
  *   p ← p − lr·m̂/(√v̂ + ε)
  * </pre>
- * the same update as PyTorch's {@code torch.optim.AdamW}. Moments are float arrays on the Java heap.
+ * the same update as PyTorch's {@code torch.optim.AdamW}, with lr multiplied per tensor by an optional
+ * multiplier (a parameterization's, e.g. μP's 1/m for hidden matrices; as torch's per-group lr, it scales
+ * the decay too). Moments are float arrays on the Java heap.
  */
 public final class AdamW {
     private final double beta1, beta2, eps;
+    private final double[] lrMult;   // null: 1 for every tensor
     /** The first and second moments per tensor, in layout order (checkpoints save and restore them). */
     public final float[][] m, v;
 
     public AdamW(int[] sizes, double beta1, double beta2, double eps) {
+        this(sizes, beta1, beta2, eps, null);
+    }
+
+    /** @param lrMult per tensor, the factor on the learning rate (null: 1) */
+    public AdamW(int[] sizes, double beta1, double beta2, double eps, double[] lrMult) {
+        if (lrMult != null && lrMult.length != sizes.length) throw new IllegalArgumentException(lrMult.length + " multipliers for " + sizes.length + " tensors");
+        this.lrMult = lrMult == null ? null : lrMult.clone();
         this.beta1 = beta1;
         this.beta2 = beta2;
         this.eps = eps;
@@ -37,7 +47,8 @@ public final class AdamW {
      * Updates tensor {@code i} in place. {@code gradScale} multiplies the gradient first (clipping and
      * micro-batch averaging fold into it).
      */
-    public void update(int i, FloatBuffer p, FloatBuffer g, float gradScale, int t, double lr, double wd) {
+    public void update(int i, FloatBuffer p, FloatBuffer g, float gradScale, int t, double baseLr, double wd) {
+        double lr = lrMult == null ? baseLr : baseLr * lrMult[i];
         float[] mi = m[i], vi = v[i];
         float b1 = (float) beta1, b2 = (float) beta2;
         float c1 = (float) (1 - beta1), c2 = (float) (1 - beta2);

@@ -51,6 +51,11 @@ public final class RunIds {
         if (mc.norm() == ModelConfig.Norm.LAYERNORM) m.remove("norm");
         if (mc.mlp() == ModelConfig.Mlp.GELU) m.remove("mlp");
         if (mc.position() == ModelConfig.Position.LEARNED) m.remove("position");
+        if (mc.parameterization() == ModelConfig.Parameterization.SP) m.remove("parameterization");
+        if (mc.baseWidth() == 0) m.remove("baseWidth");
+        if (mc.baseDepth() == 0) m.remove("baseDepth");
+        // a measurement setting, left out at its default (0.95) so that runs configured before it keep their ids
+        if (hashed.train().noiseScaleEma() == TrainConfig.NOISE_SCALE_EMA) ((ObjectNode) tree.get("train")).remove("noiseScaleEma");
         return Json.line(tree);
     }
 

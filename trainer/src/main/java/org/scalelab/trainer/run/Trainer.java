@@ -16,6 +16,7 @@ import org.scalelab.datasets.UserError;
 import org.scalelab.trainer.engine.Engine;
 import org.scalelab.trainer.engine.Engines;
 import org.scalelab.trainer.model.ParamLayout;
+import org.scalelab.trainer.model.Parameterization;
 import org.scalelab.trainer.model.Pass;
 
 import java.io.BufferedWriter;
@@ -117,8 +118,12 @@ public final class Trainer {
         Engine engine = Engines.fresh(mc, DataType.FLOAT, tc.seed(), Pass.Options.defaults());
         ParamLayout layout = engine.weights().layout();
         Map<String, INDArray> params = engine.weights().byName();
-        double[] decay = decayRates(layout, tc);
-        AdamW adam = new AdamW(layout.sizes(), tc.beta1(), tc.beta2(), tc.eps());
+        // a parameterization's per-tensor rules (all 1 in SP): learning rates, weight decay, AdamW's ε
+        Parameterization pz = Parameterization.of(mc);
+        double[] decay = decayRates(layout, tc), decayMult = pz.weightDecayMultipliers(layout);
+        for (int i = 0; i < decay.length; i++) decay[i] *= decayMult[i];
+        AdamW adam = new AdamW(layout.sizes(), tc.beta1(), tc.beta2(), tc.eps() * pz.adamEpsMultiplier(),
+                mc.parameterization() == ModelConfig.Parameterization.SP ? null : pz.learningRateMultipliers(layout));
         LrSchedule schedule = LrSchedule.of(tc);
         Rng dataRng = new Rng(tc.seed() * 0x9E3779B97F4A7C15L + 1);
         Rng dropRng = new Rng(tc.seed() * 0x9E3779B97F4A7C15L + 2);
@@ -128,6 +133,7 @@ public final class Trainer {
         int step = 0;
         double bestVal = Double.NaN, lastVal = Double.NaN, lastTrain = Double.NaN, wallBefore = 0;
         int bestStep = 0, evalsSinceBest = 0;
+        double noiseGradSq = 0, noiseTrace = 0;   // the noise scale's moving averages (TrainStep.NoiseScale)
         if (opt.resume() && Checkpoint.exists(ckDir)) {
             files.checkSameConfig(cfg);
             ObjectNode s = Checkpoint.load(ckDir, params, adam);
@@ -140,6 +146,8 @@ public final class Trainer {
             lastTrain = s.path("last_train_loss").asDouble(Double.NaN);
             evalsSinceBest = s.path("evals_since_best").asInt();
             wallBefore = s.path("wall_s").asDouble();
+            noiseGradSq = s.path("noise_grad_sq_ema").asDouble(0);
+            noiseTrace = s.path("noise_trace_ema").asDouble(0);
             files.truncateMetrics(step);
         } else {
             ObjectNode lineage = prep.parent() == null ? null : Lineage.initialise(prep.parent(), prep.data().tokenizer(), mc, params);
@@ -147,14 +155,16 @@ public final class Trainer {
         }
 
         // ---- the loop ----------------------------------------------------------------------------
-        TrainStep trainStep = new TrainStep(engine, adam, decay, tc.gradClip());
+        TrainStep.NoiseScale noise = tc.measuresNoiseScale() ? new TrainStep.NoiseScale(tc.noiseScaleEma()) : null;
+        if (noise != null) noise.restore(noiseGradSq, noiseTrace);
+        TrainStep trainStep = new TrainStep(engine, adam, decay, tc.gradClip(), noise);
         opt.progress().note(Engines.describe(engine) + "; model " + mc.variants());
         String status = "done", reason = "completed";
         long t0 = System.nanoTime();
         int startStep = step;
         if (step == 0 && Double.isNaN(lastVal)) {
             lastVal = evaluate(engine, valData, evalStarts, T);
-            files.appendMetrics(metricsLine(0, 0, Double.NaN, 0, Double.NaN, Double.NaN, Double.NaN, wallBefore, lastVal));
+            files.appendMetrics(metricsLine(0, 0, Double.NaN, 0, Double.NaN, null, null, Double.NaN, Double.NaN, wallBefore, lastVal));
         }
         long lastLogNanos = System.nanoTime();
         int lastLogStep = step;
@@ -199,7 +209,7 @@ public final class Trainer {
                 // the rate of the steps since the last line, measured before this step's evaluation
                 double interval = (evalStartNanos - lastLogNanos) / 1e9;
                 double tpsNow = (step - lastLogStep) * tokensPerStep / Math.max(interval, 1e-9);
-                files.appendMetrics(metricsLine(step, step * tokensPerStep, loss, lr, gradNorm, tpsNow, tps,
+                files.appendMetrics(metricsLine(step, step * tokensPerStep, loss, lr, gradNorm, res, noise, tpsNow, tps,
                         wallBefore + (System.nanoTime() - t0) / 1e9, val));
                 lastLogStep = step;
             }
@@ -218,6 +228,10 @@ public final class Trainer {
                 s.put("last_train_loss", lastTrain);
                 s.put("evals_since_best", evalsSinceBest);
                 s.put("wall_s", wallBefore + elapsed);
+                if (noise != null) {
+                    s.put("noise_grad_sq_ema", noise.state()[0]);
+                    s.put("noise_trace_ema", noise.state()[1]);
+                }
                 Checkpoint.save(ckDir, params, adam, s);
             }
             double eta = (tc.steps() - step) * elapsed / (step - startStep);
@@ -285,9 +299,11 @@ public final class Trainer {
     /**
      * One metrics.jsonl line: {@code tps} is the throughput since the previous line, {@code tpsAvg} since this
      * session of the run started (evaluations included), {@code elapsed} the run's wall-clock seconds summed
-     * over its sessions.
+     * over its sessions. The noise scale is null when it is not measured ({@code noise} null) or not yet
+     * positive; the step's two squared norms behind it ({@code res}) are written only when measured.
      */
     private static Map<String, Object> metricsLine(long step, long tokens, double loss, double lr, double gradNorm,
+                                                   TrainStep.Result res, TrainStep.NoiseScale noise,
                                                    double tps, double tpsAvg, double elapsed, double val) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("step", step);
@@ -295,6 +311,11 @@ public final class Trainer {
         m.put("train_loss", nan2null(loss));
         m.put("lr", lr);
         m.put("grad_norm", nan2null(gradNorm));
+        m.put("noise_scale", noise == null ? null : nan2null(noise.value()));
+        if (res != null && Double.isFinite(res.gradSqSmall())) {
+            m.put("grad_sq_small", res.gradSqSmall());
+            m.put("grad_sq_big", res.gradSqBig());
+        }
         m.put("tokens_per_s", nan2null(tps));
         m.put("tokens_per_s_avg", nan2null(tpsAvg));
         m.put("time", java.time.format.DateTimeFormatter.ISO_INSTANT.format(java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS)));

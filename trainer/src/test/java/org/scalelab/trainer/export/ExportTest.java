@@ -143,6 +143,24 @@ class ExportTest {
         }
     }
 
+    /** μP's and CompleteP's multipliers are folded into the weights: the standard architectures compute the same logits. */
+    @Test
+    void parameterizationsAreFoldedIntoTheWeights(@TempDir Path tmp) throws IOException {
+        ModelConfig.Parameterization mup = ModelConfig.Parameterization.MUP, cp = ModelConfig.Parameterization.COMPLETEP;
+        for (ModelConfig c : List.of(gpt2(true, true, 0).withParameterization(mup, 4, 0), gpt2(false, false, 0).withParameterization(cp, 8, 1))) {
+            CpuEngine e = randomModel(c, 10);
+            SafetensorsReader st = export(e, Export.Layout.GPT2, tmp);
+            double diff = maxDiff(e, tokens(c, 5), t -> Reference.gpt2(st, c.nLayer(), c.dModel(), c.nHead(), c.nVocab(), Export.LAYER_NORM_EPS, false, t));
+            assertTrue(diff < TOL, c + ": GPT-2 logits differ by " + diff);
+        }
+        ModelConfig l = llama(true, true).withParameterization(cp, 4, 1);
+        CpuEngine e = randomModel(l, 11);
+        SafetensorsReader st = export(e, Export.Layout.LLAMA, tmp);
+        JsonNode conf = JSON.readTree(JSON.writeValueAsString(Export.llamaConfig(l, null)));
+        double diff = maxDiff(e, tokens(l, 6), t -> Reference.llama(st, conf, t));
+        assertTrue(diff < TOL, l + ": Llama logits differ by " + diff);
+    }
+
     @Test
     void variantsWithoutAnEquivalentAreRefusedByName() {
         ModelConfig mixed = cfg(true, true, 0, ModelConfig.Norm.RMSNORM, ModelConfig.Mlp.GELU, ModelConfig.Position.LEARNED);

@@ -97,7 +97,7 @@ class LayerTest {
             public int in() { return d; }
             public int out() { return d; }
             public void declare(ParamLayout p) {
-                at = new Attention(p, "attn", d, H, T + 1, true, 0.5, 0.5, rope ? new Rope(T + 1, d, d / H) : null);
+                at = new Attention(p, "attn", d, H, T + 1, true, 0.5, 0.5, (float) (1 / Math.sqrt(d / H)), rope ? new Rope(T + 1, d, d / H) : null);
                 a = null;
             }
             // T + 1 positions per sequence: the rows are B·(T+1) below
