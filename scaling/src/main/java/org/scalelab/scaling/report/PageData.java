@@ -107,7 +107,7 @@ final class PageData {
         double n = r.num("N").orElse(Double.NaN), d = r.num("D").orElse(Double.NaN);
         OptionalDouble best = r.num("best_step").isPresent() ? r.num("best_step") : r.num("steps_done");
         if (r.loss().isPresent()) {
-            source(r.loss().getAsDouble(), new Source(i, new double[]{n, d, r.num("C").orElse(Double.NaN), 6 * n * d}, best));
+            source(r.loss().getAsDouble(), new Source(i, new double[]{n, d, r.num("C").orElse(Double.NaN), 6 * n * d, r.num("lr").orElse(Double.NaN)}, best));
         }
         // compute per token as families_equal_compute counts it: C_attn/D when results.csv has it, else 6·N
         double perToken = r.num("C_attn").isPresent() && d > 0 ? r.num("C_attn").getAsDouble() / d : Double.NaN;

@@ -393,6 +393,59 @@ public final class Plots {
     }
 
     /** Loss against N per shape family (a results column {@code family}, e.g. standard / deepnarrow). */
+    /** Distinct learning rates among the finished runs (the `lr` column). */
+    public static long distinctLr(SweepData data) {
+        return data.done().stream().map(r -> r.num("lr")).filter(java.util.OptionalDouble::isPresent)
+                .mapToDouble(java.util.OptionalDouble::getAsDouble).distinct().count();
+    }
+
+    /**
+     * Loss against learning rate, one line per shape (d_model, else n_layer, whichever the sweep varies)
+     * and parameterization: where each line has its minimum is the best learning rate at that shape, the
+     * chart μP and CompleteP are judged by (docs/parameterization.md). Lines of one parameterization share a
+     * marker; shapes are coloured from small to large.
+     */
+    public static XYChart lossVsLr(SweepData data) {
+        XYChart c = chart("Loss against learning rate, per shape", "learning rate", "validation loss (nats/token)", true, false);
+        List<SweepData.Run> done = data.done().stream().filter(r -> r.num("lr").isPresent() && r.loss().isPresent()).toList();
+        String shape = done.stream().map(r -> r.row().get("d_model")).distinct().count() > 1 ? "d_model"
+                : done.stream().map(r -> r.row().get("n_layer")).distinct().count() > 1 ? "n_layer" : null;
+        String param = data.columns().contains("model.parameterization") ? "model.parameterization" : null;
+        Map<String, List<SweepData.Run>> groups = new TreeMap<>(Comparator
+                .comparing((String k) -> k.substring(0, k.indexOf('|')))
+                .thenComparingDouble(k -> Double.parseDouble(k.substring(k.indexOf('|') + 1))));
+        for (SweepData.Run r : done) {
+            String p = param == null ? "" : r.row().getOrDefault(param, "");
+            String sv = shape == null ? "0" : r.row().getOrDefault(shape, "0");
+            groups.computeIfAbsent(p + "|" + sv, k -> new ArrayList<>()).add(r);
+        }
+        List<Double> shapes = groups.keySet().stream().map(k -> Double.parseDouble(k.substring(k.indexOf('|') + 1))).distinct().sorted().toList();
+        List<String> params = groups.keySet().stream().map(k -> k.substring(0, k.indexOf('|'))).distinct().toList();
+        org.knowm.xchart.style.markers.Marker[] markers = {SeriesMarkers.CIRCLE, SeriesMarkers.DIAMOND, SeriesMarkers.SQUARE, SeriesMarkers.TRIANGLE_UP};
+        for (var e : groups.entrySet()) {
+            String p = e.getKey().substring(0, e.getKey().indexOf('|'));
+            double sv = Double.parseDouble(e.getKey().substring(e.getKey().indexOf('|') + 1));
+            // runs at one lr (seeds) are averaged
+            TreeMap<Double, double[]> byLr = new TreeMap<>();
+            for (SweepData.Run r : e.getValue()) {
+                double[] acc = byLr.computeIfAbsent(r.num("lr").getAsDouble(), k -> new double[2]);
+                acc[0] += r.loss().getAsDouble();
+                acc[1]++;
+            }
+            String label = (p.isEmpty() ? "" : p + " ") + (shape == null ? "runs" : shape + " = " + (long) sv);
+            XYSeries s = c.addSeries(label, byLr.keySet().stream().mapToDouble(Double::doubleValue).toArray(),
+                    byLr.values().stream().mapToDouble(a -> a[0] / a[1]).toArray());
+            s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+            s.setMarker(markers[params.indexOf(p) % markers.length]);
+            float f = shapes.size() == 1 ? 0 : shapes.indexOf(sv) / (float) (shapes.size() - 1);
+            Color col = new Color(Color.HSBtoRGB(0.62f - 0.55f * f, 0.75f, 0.55f + 0.25f * f));
+            s.setLineColor(col);
+            s.setMarkerColor(col);
+            if (params.indexOf(p) > 0) s.setLineStyle(new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[]{6f, 4f}, 0f));
+        }
+        return c;
+    }
+
     public static XYChart byFamily(SweepData data, String column) {
         XYChart c = chart("Shape families at equal N", "N (non-embedding parameters)", "validation loss (nats/token)", true, true);
         Map<String, List<SweepData.Run>> byF = data.done().stream()

@@ -51,6 +51,7 @@ public final class Report {
             charts.put("compute_optimal", Plots.computeOptimal(fits, "N", range));
             charts.put("compute_optimal_D", Plots.computeOptimal(fits, "D", range));
         }
+        if (Plots.distinctLr(data) >= 3) charts.put("loss_vs_lr", Plots.lossVsLr(data));
         String family = data.columns().contains("family") ? "family" : data.columns().contains("shape_family") ? "shape_family" : null;
         if (family != null && data.done().stream().map(r -> r.row().get(family)).distinct().count() > 1) {
             charts.put("families", Plots.byFamily(data, family));

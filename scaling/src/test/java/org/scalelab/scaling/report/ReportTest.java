@@ -120,6 +120,41 @@ class ReportTest {
         assertEquals(0, code, err.toString());
     }
 
+    /**
+     * A learning-rate sweep over widths in two parameterizations: one loss-vs-lr line per (parameterization,
+     * d_model), each with its minimum where the sweep put it, seeds averaged.
+     */
+    @Test
+    void lossAgainstLearningRatePerShape(@TempDir Path tmp) throws IOException {
+        StringBuilder csv = new StringBuilder("run_id,status,model.parameterization,n_layer,d_model,N,D,lr,seed,best_val_loss\n");
+        int i = 0;
+        for (String p : new String[]{"sp", "mup"}) {
+            for (int d : new int[]{32, 64, 128}) {
+                double best = p.equals("mup") ? 4e-3 : 4e-3 * 32.0 / d;   // SP's best lr falls with width, μP's stays
+                for (double lr : new double[]{1e-3, 2e-3, 4e-3, 8e-3}) {
+                    for (int seed : new int[]{1, 2}) {
+                        double loss = 3 - 0.1 * Math.log(d) + 0.05 * Math.pow(Math.log(lr / best), 2) + 0.001 * seed;
+                        csv.append(String.format(Locale.ROOT, "r%d,done,%s,2,%d,%d,1e5,%.4g,%d,%.6f%n", i++, p, d, 12 * 2 * d * d, lr, seed, loss));
+                    }
+                }
+            }
+        }
+        Files.writeString(tmp.resolve("results.csv"), csv);
+        var c = Plots.lossVsLr(SweepData.read(tmp));
+        assertEquals(6, c.getSeriesMap().size());
+        for (var s : c.getSeriesMap().values()) {
+            double[] x = s.getXData(), y = s.getYData();
+            assertEquals(4, x.length, s.getName() + ": seeds averaged into one point per lr");
+            int arg = 0;
+            for (int k = 1; k < y.length; k++) if (y[k] < y[arg]) arg = k;
+            double want = s.getName().startsWith("mup") ? 4e-3 : s.getName().endsWith("= 32") ? 4e-3 : s.getName().endsWith("= 64") ? 2e-3 : 1e-3;
+            assertEquals(want, x[arg], 1e-12, s.getName());
+        }
+        assertTrue(c.getSeriesMap().containsKey("mup d_model = 128"), c.getSeriesMap().keySet().toString());
+        assertTrue(Report.write(tmp, tmp.resolve("report")).toFile().exists());
+        assertTrue(Files.exists(tmp.resolve("report/loss_vs_lr.png")));
+    }
+
     @Test
     void aFittedSweepGetsTheFittedLawsDrawnAndTabulated(@TempDir Path tmp) throws IOException {
         Path dir = fittedSweep(tmp.resolve("sweep"));
