@@ -32,6 +32,8 @@ import java.util.concurrent.Callable;
                 "  approach1      Chinchilla approach 1: envelope of the learning curves -> N_opt(C), D_opt(C)",
                 "  approach2      Chinchilla approach 2: IsoFLOP parabolas in ln N -> N_opt(C), D_opt(C)",
                 "  batch          critical batch size from a batch-size sweep: B_crit(L) = B*/L^(1/alpha_B)",
+                "  hyper          DeepSeek LLM's lr_opt = a*C^b, B_opt = c*C^d (Bi et al. 2024)",
+                "                 from near-optimal runs of an lr x batch sweep at 3+ budgets",
                 "In a sweep directory L(C) is fitted to the compute frontier of the learning curves (runs/<id>/metrics.jsonl).",
                 "Only rows with status done are fitted. Loss column: best_val_loss if present, else final_val_loss.",
                 "", "Examples:",
@@ -67,6 +69,9 @@ public class FitCommand implements Callable<Integer> {
     @Option(names = "--steps-col", paramLabel = "COL", description = "Column of the optimizer steps (default: steps_done, else steps).")
     String stepsCol;
 
+    @Option(names = "--lr-col", paramLabel = "COL", description = "Column of the peak learning rate (default: lr).")
+    String lrCol;
+
     @Option(names = "--weight-col", paramLabel = "COL", description = "Column of per-run weights (default: all 1; 0 leaves a run out).")
     String weightCol;
 
@@ -89,6 +94,10 @@ public class FitCommand implements Callable<Integer> {
 
     @Option(names = "--level", defaultValue = "0.95", description = "Coverage of the intervals (default: ${DEFAULT-VALUE}).")
     double level;
+
+    @Option(names = "--hyper-margin", paramLabel = "M", defaultValue = "0.0025",
+            description = "hyper: runs with loss <= min*(1 + M) at their budget are near-optimal (default: ${DEFAULT-VALUE}, DeepSeek LLM's 0.25%%).")
+    double hyperMargin;
 
     @Option(names = "--out", paramLabel = "FILE", description = "Where to write fits.json (default: beside the table).")
     Path out;
@@ -127,7 +136,7 @@ public class FitCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter w = spec != null ? spec.commandLine().getOut() : new PrintWriter(System.out, true);
         FitOptions o = new FitOptions(laws, bootstrap, seed, holdout, huber, level, 8, true,
-                new FitOptions.Columns(nCol, dCol, cCol, lossCol, batchCol, stepsCol, weightCol));
+                new FitOptions.Columns(nCol, dCol, cCol, lossCol, batchCol, stepsCol, weightCol, lrCol), hyperMargin);
         if (benchmark) {
             w.print(Benchmark.run(bootstrap, seed).text());
             w.flush();
@@ -143,8 +152,10 @@ public class FitCommand implements Callable<Integer> {
             w.print(text);
         } else {
             w.print(r.table());
-            w.printf(Locale.ROOT, "%d law(s) and %d allocation method(s) fitted to %d runs in %.1f s (%d bootstrap replicates) -> %s%n",
-                    r.laws().size(), r.computeOptimal().size(), r.rows(), r.seconds(), bootstrap, target);
+            w.printf(Locale.ROOT, "%d law(s)%s%d allocation method(s)%s fitted to %d runs in %.1f s (%d bootstrap replicates) -> %s%n",
+                    r.laws().size(), r.hyperparameters() != null ? ", " : " and ", r.computeOptimal().size(),
+                    r.hyperparameters() != null ? " and the hyperparameter laws" : "",
+                    r.rows(), r.seconds(), bootstrap, target);
         }
         w.flush();
         return 0;

@@ -5,6 +5,7 @@ import org.scalelab.scaling.fit.ComputeOptimal;
 import org.scalelab.scaling.fit.CriticalBatch;
 import org.scalelab.scaling.fit.Fitter;
 import org.scalelab.scaling.fit.Holdout;
+import org.scalelab.scaling.fit.Hyperparameters;
 import org.scalelab.scaling.fit.Law;
 
 import java.util.ArrayList;
@@ -40,6 +41,7 @@ final class FitJson {
         opt.put("huber_delta", o.huberDelta());
         opt.put("level", o.level());
         opt.put("replicate_starts", o.replicateStarts());
+        opt.put("hyper_margin", o.hyperMargin());
         m.put("options", opt);
         List<Map<String, Object>> laws = new ArrayList<>();
         for (FitReport.LawFit l : r.laws()) laws.add(law(l, o.level()));
@@ -48,6 +50,7 @@ final class FitJson {
         for (ComputeOptimal.Result c : r.computeOptimal()) co.add(computeOptimal(c));
         m.put("compute_optimal", co);
         if (r.criticalBatch() != null) m.put("critical_batch", criticalBatch(r.criticalBatch()));
+        if (r.hyperparameters() != null) m.put("hyperparameters", hyperparameters(r.hyperparameters(), o.level()));
         m.put("skipped", r.skipped());
         m.put("seconds", r.seconds());
         return m;
@@ -243,6 +246,61 @@ final class FitJson {
         m.put("bootstrap_failed", c.bootstrapFailed());
         m.put("published", Map.of("B_star", Published.constant("B_star"), "alpha_B", Published.constant("alpha_B"),
                 "source", "Kaplan et al. 2020, eq. 1.4"));
+        return m;
+    }
+
+    static Map<String, Object> hyperparameters(Fits.Hyper h, double level) {
+        Hyperparameters.Result r = h.result();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("rule", "per compute budget (C within 10%), the near-optimal runs: loss <= min·(1 + margin); lr_opt = a·C^b and "
+                + "B_opt = c·C^d by least squares on ln lr and ln B against ln C over every near-optimal run (Bi et al. 2024, §3.1)");
+        m.put("compute", h.computeColumn().equals("6·N·D") ? "C = 6·N·D FLOP" : "C = column " + h.computeColumn() + " (FLOP)");
+        m.put("lr_column", h.lrColumn());
+        m.put("batch_column", h.batchColumn());
+        m.put("margin", r.margin());
+        m.put("points", r.points());
+        m.put("budgets_left_out", r.budgetsLeftOut());
+        m.put("bootstrap", r.bootstrap());
+        m.put("bootstrap_failed", r.bootstrapFailed());
+        m.put("level", level);
+        m.put("lr", hyperLaw(r.lr(), "lr_opt = a·C^b (peak learning rate)", "a", "b", "lr", "deepseek_lr"));
+        if (!r.lr().fitted()) m.put("lr_note", r.lr().note());
+        m.put("batch", hyperLaw(r.batch(), "B_opt = c·C^d (tokens per step)", "c", "d", "batch", "deepseek_batch"));
+        if (!r.batch().fitted()) m.put("batch_note", r.batch().note());
+        m.put("published_note", "Bi et al. take C = M·D, M = 72·n_layer·d_model² + 12·n_layer·d_model·n_ctx non-embedding FLOP per token, "
+                + "i.e. (1 + n_ctx/(6·d_model)) times 6·N·D; their coefficients a, c hold for their C, optimizer and data, so compare exponents");
+        List<Map<String, Object>> bs = new ArrayList<>();
+        List<Map<String, Object>> pts = new ArrayList<>();
+        for (Hyperparameters.Budget b : r.budgets()) {
+            double[] lr = b.nearOptimalRange(Hyperparameters.Run::lr), bt = b.nearOptimalRange(Hyperparameters.Run::batch);
+            Map<String, Object> e = ordered("C", b.c(), "runs", b.runs().size(), "settings", b.settings(), "near_optimal", b.nearOptimal().size(),
+                    "min_loss", b.best().loss(), "best_run", b.best().label(), "best_lr", b.best().lr(), "best_batch", b.best().batch(),
+                    "near_optimal_lr_low", lr[0], "near_optimal_lr_high", lr[1], "near_optimal_batch_low", bt[0], "near_optimal_batch_high", bt[1]);
+            List<String> edge = new ArrayList<>();
+            if (b.bestAtEdge(Hyperparameters.Run::lr)) edge.add("lr");
+            if (b.bestAtEdge(Hyperparameters.Run::batch)) edge.add("batch");
+            e.put("best_at_edge", edge);
+            bs.add(e);
+            for (Hyperparameters.Run p : b.nearOptimal()) pts.add(ordered("C", b.c(), "run", p.label(), "lr", p.lr(), "batch", p.batch(), "loss", p.loss()));
+        }
+        m.put("budgets", bs);
+        m.put("near_optimal_points", pts);
+        return m;
+    }
+
+    /** One hyperparameter law: coefficient and exponent with intervals and DeepSeek's beside them, and its values at the budgets. */
+    private static Map<String, Object> hyperLaw(Hyperparameters.Law l, String formula, String k, String e, String what, String published) {
+        if (!l.fitted()) return null;
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("formula", formula);
+        Hyperparameters.Power p = l.power();
+        m.put(k, ordered("value", p.coefficient(), "ci_low", p.coefficientLow(), "ci_high", p.coefficientHigh(),
+                "published", List.of(Map.of("value", Published.constant(published + "_coefficient"), "source", Published.DEEPSEEK))));
+        m.put(e, ordered("value", p.exponent(), "ci_low", p.exponentLow(), "ci_high", p.exponentHigh(),
+                "published", List.of(Map.of("value", Published.constant(published + "_exponent"), "source", Published.DEEPSEEK))));
+        List<Map<String, Object>> at = new ArrayList<>();
+        for (Hyperparameters.At a : l.at()) at.add(ordered("C", a.c(), what, a.value(), what + "_ci_low", a.low(), what + "_ci_high", a.high()));
+        m.put("at", at);
         return m;
     }
 

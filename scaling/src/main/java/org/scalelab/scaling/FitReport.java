@@ -12,22 +12,25 @@ import java.util.Optional;
 
 /**
  * Everything {@link Fits#fitAll} found: each fitted law with its intervals, held-out error and
- * allocation, Chinchilla approaches 1 and 2, the critical batch size, and what was skipped and why.
+ * allocation, Chinchilla approaches 1 and 2, the critical batch size, the hyperparameter laws, and what
+ * was skipped and why.
  * {@link #toJson()} is the content of fits.json; {@link #table()} the readable version.
  *
- * @param source         the table fitted
- * @param lossColumn     the column the losses came from
- * @param rows           finished runs (status done) in the table
- * @param otherStatuses  rows left out, by status
- * @param laws           the fitted laws, in {@code --laws} order
- * @param computeOptimal approaches 1 and 2, where the runs support them
- * @param criticalBatch  the critical batch size fit, or null
- * @param skipped        what was not fitted, each with its reason
- * @param options        the options used (recorded in fits.json)
- * @param seconds        wall time of the whole fit
+ * @param source          the table fitted
+ * @param lossColumn      the column the losses came from
+ * @param rows            finished runs (status done) in the table
+ * @param otherStatuses   rows left out, by status
+ * @param laws            the fitted laws, in {@code --laws} order
+ * @param computeOptimal  approaches 1 and 2, where the runs support them
+ * @param criticalBatch   the critical batch size fit, or null
+ * @param hyperparameters lr_opt(C) and B_opt(C) from the near-optimal runs of each budget, or null
+ * @param skipped         what was not fitted, each with its reason
+ * @param options         the options used (recorded in fits.json)
+ * @param seconds         wall time of the whole fit
  */
 public record FitReport(String source, String lossColumn, int rows, Map<String, Integer> otherStatuses, List<LawFit> laws,
-                        List<ComputeOptimal.Result> computeOptimal, CriticalBatch.Result criticalBatch, List<String> skipped,
+                        List<ComputeOptimal.Result> computeOptimal, CriticalBatch.Result criticalBatch,
+                        Fits.Hyper hyperparameters, List<String> skipped,
                         FitOptions options, double seconds) {
 
     /**

@@ -5,6 +5,7 @@ import org.scalelab.scaling.fit.ComputeOptimal;
 import org.scalelab.scaling.fit.CriticalBatch;
 import org.scalelab.scaling.fit.Fitter;
 import org.scalelab.scaling.fit.Holdout;
+import org.scalelab.scaling.fit.Hyperparameters;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -40,7 +41,8 @@ final class FitText {
         }
         int[] w = new int[5];
         for (String[] row : rows) for (int j = 0; j < 5; j++) w[j] = Math.max(w[j], row[j].length());
-        for (int k = 0; k < rows.size(); k++) {
+        // no laws (only analyses were fitted): no header of an empty table
+        for (int k = rows.size() == 1 ? 1 : 0; k < rows.size(); k++) {
             String[] row = rows.get(k);
             sb.append(String.format(Locale.ROOT, "%-" + w[0] + "s  %-" + w[1] + "s  %" + w[2] + "s  %" + w[3] + "s  %s", (Object[]) row).stripTrailing()).append('\n');
             int at = notesAfter.indexOf(k + 1);
@@ -51,6 +53,7 @@ final class FitText {
         }
         for (ComputeOptimal.Result c : r.computeOptimal()) sb.append(computeOptimal(c, r.options().level()));
         if (r.criticalBatch() != null) sb.append(criticalBatch(r.criticalBatch(), r.options().level()));
+        if (r.hyperparameters() != null) sb.append(hyperparameters(r.hyperparameters(), r.options().level()));
         for (String s : r.skipped()) sb.append("skipped ").append(s).append('\n');
         return sb.toString();
     }
@@ -104,6 +107,49 @@ final class FitText {
             }
         }
         return sb.append('\n').toString();
+    }
+
+    private static String hyperparameters(Fits.Hyper h, double level) {
+        Hyperparameters.Result r = h.result();
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT,
+                "hyperparameters (Bi et al. 2024, §3.1): %d near-optimal runs (loss within %s%% of the budget's lowest) at %d budgets of %s%s; %s%n",
+                r.points(), java.math.BigDecimal.valueOf(100 * r.margin()).round(new java.math.MathContext(4)).stripTrailingZeros().toPlainString(),
+                r.budgets().size(), h.computeColumn().equals("6·N·D") ? "C = 6·N·D" : "C = " + h.computeColumn(),
+                r.budgetsLeftOut() > 0 ? " (" + r.budgetsLeftOut() + " with too few runs or settings left out)" : "",
+                r.bootstrap() > 0 ? pct(level) + " intervals over " + r.bootstrap() + " resamples of the runs within budgets"
+                        + (r.bootstrapFailed() > 0 ? " (" + r.bootstrapFailed() + " without a fit)" : "") : "no intervals"));
+        sb.append(hyperLaw(r.lr(), "lr_opt", "a", "b", "deepseek_lr"));
+        sb.append(hyperLaw(r.batch(), "B_opt", "c", "d", "deepseek_batch"));
+        sb.append("  DeepSeek's C = M·D (non-embedding FLOP/token with attention × tokens), their optimizer and data: compare exponents, not coefficients\n");
+        List<String[]> rows = new ArrayList<>();
+        rows.add(new String[]{"C", "runs", "near-optimal", "min loss", "best lr", "best batch", "near-optimal lr", "near-optimal batch", ""});
+        for (Hyperparameters.Budget b : r.budgets()) {
+            double[] lr = b.nearOptimalRange(Hyperparameters.Run::lr), bt = b.nearOptimalRange(Hyperparameters.Run::batch);
+            List<String> edge = new ArrayList<>();
+            if (b.bestAtEdge(Hyperparameters.Run::lr)) edge.add("lr");
+            if (b.bestAtEdge(Hyperparameters.Run::batch)) edge.add("batch");
+            rows.add(new String[]{num(b.c()), String.valueOf(b.runs().size()), String.valueOf(b.nearOptimal().size()), num(b.best().loss()),
+                    num(b.best().lr()), num(b.best().batch()), interval(lr[0], lr[1]), interval(bt[0], bt[1]),
+                    edge.isEmpty() ? "" : "best " + String.join(" and ", edge) + " at the edge of the grid"});
+        }
+        int[] w = new int[9];
+        for (String[] row : rows) for (int j = 0; j < 9; j++) w[j] = Math.max(w[j], row[j].length());
+        for (String[] row : rows) {
+            StringBuilder line = new StringBuilder(" ");
+            for (int j = 0; j < 9; j++) line.append(' ').append(String.format(Locale.ROOT, "%" + (j == 8 ? "-" : "") + Math.max(1, w[j]) + "s", row[j]));
+            sb.append(line.toString().stripTrailing()).append('\n');
+        }
+        return sb.toString();
+    }
+
+    private static String hyperLaw(Hyperparameters.Law l, String name, String k, String e, String published) {
+        if (!l.fitted()) return "  " + name + ": not fitted: " + l.note() + "\n";
+        Hyperparameters.Power p = l.power();
+        Hyperparameters.At at = l.at().stream().filter(a -> a.c() == 1e21).findFirst().orElse(null);
+        return String.format(Locale.ROOT, "  %s = %s·C^%s: %s = %s %s, %s = %s %s%s; DeepSeek: %s = %s, %s = %s%n", name, k, e,
+                k, num(p.coefficient()), interval(p.coefficientLow(), p.coefficientHigh()), e, num(p.exponent()), interval(p.exponentLow(), p.exponentHigh()),
+                at == null ? "" : "; at C = 1e21: " + num(at.value()) + " " + interval(at.low(), at.high()),
+                k, num(Published.constant(published + "_coefficient")), e, num(Published.constant(published + "_exponent")));
     }
 
     private static String interval(double lo, double hi) {

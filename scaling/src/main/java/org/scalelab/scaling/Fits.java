@@ -5,6 +5,7 @@ import org.scalelab.scaling.fit.ComputeOptimal;
 import org.scalelab.scaling.fit.CriticalBatch;
 import org.scalelab.scaling.fit.Fitter;
 import org.scalelab.scaling.fit.Holdout;
+import org.scalelab.scaling.fit.Hyperparameters;
 import org.scalelab.scaling.fit.Law;
 import org.scalelab.scaling.fit.Laws;
 
@@ -21,14 +22,14 @@ import java.util.stream.IntStream;
 /**
  * The plain Java entry point: fit every law a table of runs supports (or those asked for), with
  * bootstrap intervals, held-out extrapolation and compute-optimal allocation, plus what learning
- * curves support (Kaplan's compute frontier, Chinchilla approach 1, the critical batch size) and
- * Chinchilla approach 2. {@code scalelab fit} is this plus file output.
+ * curves support (Kaplan's compute frontier, Chinchilla approach 1, the critical batch size),
+ * Chinchilla approach 2 and DeepSeek LLM's hyperparameter laws. {@code scalelab fit} is this plus file output.
  */
 public final class Fits {
     private Fits() {}
 
     /** {@code --laws} keys that are analyses rather than laws. */
-    public static final List<String> ANALYSES = List.of("approach1", "approach2", "batch");
+    public static final List<String> ANALYSES = List.of("approach1", "approach2", "batch", "hyper");
 
     /** Points of the compute frontier and of the approach-1 compute grid, and loss targets of the batch fit. */
     static final int FRONTIER_POINTS = 24, APPROACH1_POINTS = 50, BATCH_TARGETS = 6;
@@ -115,10 +116,11 @@ public final class Fits {
             if (a2 != null) opt.add(a2);
             else skip(explicit, skipped, "approach 2: " + why);
         }
-        if (fits.isEmpty() && opt.isEmpty() && batch == null) {
+        Hyper hyper = keys.contains("hyper") ? hyper(t, cols, o, explicit, skipped) : null;
+        if (fits.isEmpty() && opt.isEmpty() && batch == null && hyper == null) {
             throw new ScalingError(t.source() + ": nothing could be fitted: " + String.join("; ", skipped));
         }
-        return new FitReport(t.source().toString(), cols.name("loss"), t.size(), t.otherStatuses(), fits, opt, batch,
+        return new FitReport(t.source().toString(), cols.name("loss"), t.size(), t.otherStatuses(), fits, opt, batch, hyper,
                 skipped, o, (System.nanoTime() - t0) / 1e9);
     }
 
@@ -253,6 +255,45 @@ public final class Fits {
         return out;
     }
 
+    /** The hyperparameter fit and the columns its C, lr and batch came from (null: not in the table). */
+    public record Hyper(Hyperparameters.Result result, String computeColumn, String lrColumn, String batchColumn) {}
+
+    /** DeepSeek LLM's hyperparameter laws, or null with the reason added to {@code skipped} (thrown when asked for). */
+    private static Hyper hyper(Table t, Columns cols, FitOptions o, boolean explicit, List<String> skipped) {
+        String why;
+        try {
+            why = cols.missing("C");
+            if (why == null && cols.missing("lr") != null && cols.missing("batch") != null) {
+                why = "needs a column of learning rates ('" + cols.name("lr") + "', or name it with --lr-col) or of tokens per step (tokens_per_step, "
+                        + "or batch_size and n_ctx, or name it with --batch-col); " + t.source().getFileName() + " has neither";
+            }
+            if (why == null) {
+                List<Hyperparameters.Run> runs = hyperRuns(t, cols);
+                why = Hyperparameters.unsupported(runs);
+                if (why == null) {
+                    return new Hyper(Hyperparameters.fit(runs, o.hyperMargin(), BUDGETS, o.bootstrap(), o.level(), o.seed()), cols.name("C"),
+                            cols.missing("lr") == null ? cols.name("lr") : null, cols.missing("batch") == null ? cols.name("batch") : null);
+                }
+            }
+        } catch (ScalingError e) {
+            // a bad lr (or C, or batch) value stops this analysis alone unless it was asked for
+            why = e.getMessage();
+        }
+        skip(explicit, skipped, "hyperparameters: " + why);
+        return null;
+    }
+
+    /** Each finished run's C, lr and tokens per step (NaN for a column the table lacks) and loss. */
+    static List<Hyperparameters.Run> hyperRuns(Table t, Columns cols) {
+        double[] c = cols.get("C"), loss = cols.get("loss");
+        double[] lr = cols.missing("lr") == null ? cols.get("lr") : null, b = cols.missing("batch") == null ? cols.get("batch") : null;
+        List<Hyperparameters.Run> out = new ArrayList<>();
+        for (int i = 0; i < t.size(); i++) {
+            out.add(new Hyperparameters.Run(c[i], lr == null ? Double.NaN : lr[i], b == null ? Double.NaN : b[i], loss[i], t.label(i)));
+        }
+        return out;
+    }
+
     /** Each finished run's (step, loss) curve with its batch size in tokens, for the critical batch. */
     static List<CriticalBatch.Run> batchRuns(Table t, double[] batchTokens) {
         List<CriticalBatch.Run> out = new ArrayList<>();
@@ -266,7 +307,7 @@ public final class Fits {
     }
 
     /**
-     * The table's columns by role (loss, N, D, C, batch, steps, weight), resolved once against the
+     * The table's columns by role (loss, N, D, C, batch, steps, weight, lr), resolved once against the
      * defaults of {@link FitOptions.Columns}, each checked when first used: every value of a used column
      * must be a positive number (weights: ≥ 0), else the message names the line, the column and the fix.
      */
@@ -274,7 +315,7 @@ public final class Fits {
         private final Table t;
         private final Map<String, String> names = new LinkedHashMap<>();
         private final Map<String, String> flags = Map.of("N", "--n-col", "D", "--d-col", "C", "--c-col", "loss", "--loss-col",
-                "batch", "--batch-col", "steps", "--steps-col", "weight", "--weight-col");
+                "batch", "--batch-col", "steps", "--steps-col", "weight", "--weight-col", "lr", "--lr-col");
         private final Map<String, double[]> values = new HashMap<>();
 
         Columns(Table t, FitOptions.Columns c) {
@@ -286,10 +327,12 @@ public final class Fits {
             names.put("batch", pick(c.batch(), "tokens_per_step"));
             names.put("steps", pick(c.steps(), "steps_done", "steps"));
             names.put("weight", c.weight());
+            names.put("lr", pick(c.lr(), "lr"));
             // a column named explicitly must exist, whatever is fitted
             for (var e : Map.of("N", c.n() == null ? "" : c.n(), "D", c.d() == null ? "" : c.d(), "C", c.c() == null ? "" : c.c(),
                     "loss", c.loss() == null ? "" : c.loss(), "batch", c.batch() == null ? "" : c.batch(),
-                    "steps", c.steps() == null ? "" : c.steps(), "weight", c.weight() == null ? "" : c.weight()).entrySet()) {
+                    "steps", c.steps() == null ? "" : c.steps(), "weight", c.weight() == null ? "" : c.weight(),
+                    "lr", c.lr() == null ? "" : c.lr()).entrySet()) {
                 if (!e.getValue().isEmpty() && !t.has(e.getValue())) {
                     throw new ScalingError(t.source() + ": no column '" + e.getValue() + "' (" + flags.get(e.getKey()) + "); the columns are " + t.columns());
                 }
@@ -319,6 +362,7 @@ public final class Fits {
             String what = switch (role) {
                 case "batch" -> "tokens per step (tokens_per_step, or batch_size and n_ctx)";
                 case "steps" -> "steps (steps_done or steps)";
+                case "lr" -> "learning rates";
                 default -> role;
             };
             return "needs a column of " + what + "; " + t.source().getFileName() + " has none named '" + names.get(role)

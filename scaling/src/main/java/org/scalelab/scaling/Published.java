@@ -18,7 +18,10 @@ import java.util.Optional;
  *
  * <p>Sources: Kaplan et al. (2020), "Scaling Laws for Neural Language Models", arXiv:2001.08361;
  * Hoffmann et al. (2022), "Training Compute-Optimal Large Language Models", arXiv:2203.15556;
- * Besiroglu et al. (2024), "Chinchilla Scaling: A replication attempt", arXiv:2404.10102.
+ * Besiroglu et al. (2024), "Chinchilla Scaling: A replication attempt", arXiv:2404.10102;
+ * Bi et al. (2024), "DeepSeek LLM: Scaling Open-Source Language Models with Longtermism", arXiv:2401.02954
+ * (its hyperparameter laws take C = M·D, M the non-embedding FLOPs per token with attention, not 6·N·D:
+ * compare their exponents with a fit's, not their coefficients).
  */
 public final class Published {
     private Published() {}
@@ -76,6 +79,9 @@ public final class Published {
     /** Every published fit, Kaplan's first. */
     public static final List<Fit> FITS = List.of(KAPLAN_N, KAPLAN_D, KAPLAN_C, KAPLAN_ND, KAPLAN_NS, CHINCHILLA, BESIROGLU);
 
+    /** Where DeepSeek LLM's hyperparameter laws come from; their C is M·D, non-embedding FLOPs per token (with attention) × tokens. */
+    public static final String DEEPSEEK = "Bi et al. 2024, §3.1 (DeepSeek LLM; C = M·D)";
+
     public static final List<Constant> CONSTANTS = List.of(
             new Constant("B_star", 2e8, "tokens", "Kaplan et al. 2020, eq. 1.4: B_crit(L) = B* / L^(1/alpha_B)"),
             new Constant("alpha_B", 0.21, "", "Kaplan et al. 2020, eq. 1.4"),
@@ -92,7 +98,11 @@ public final class Published {
             new Constant("chinchilla_a_approach2", 0.49, "", "Hoffmann et al. 2022, table 2"),
             new Constant("chinchilla_b_approach2", 0.51, "", "Hoffmann et al. 2022, table 2"),
             new Constant("chinchilla_a_approach3", 0.46, "", "Hoffmann et al. 2022, table 2"),
-            new Constant("chinchilla_b_approach3", 0.54, "", "Hoffmann et al. 2022, table 2"));
+            new Constant("chinchilla_b_approach3", 0.54, "", "Hoffmann et al. 2022, table 2"),
+            new Constant("deepseek_lr_coefficient", 0.3118, "peak learning rate at C = 1 FLOP (C = M·D)", DEEPSEEK + ": lr_opt = 0.3118·C^-0.1250"),
+            new Constant("deepseek_lr_exponent", -0.1250, "", DEEPSEEK),
+            new Constant("deepseek_batch_coefficient", 0.2920, "tokens at C = 1 FLOP (C = M·D)", DEEPSEEK + ": B_opt = 0.2920·C^0.3271"),
+            new Constant("deepseek_batch_exponent", 0.3271, "", DEEPSEEK));
 
     /** The published fits of a law id (e.g. {@code chinchilla}: Hoffmann et al. and Besiroglu et al.). */
     public static List<Fit> forLaw(String lawId) {
@@ -113,6 +123,16 @@ public final class Published {
     /** Kaplan's B_crit(L) = B* / L^(1/α_B) in tokens per step. */
     public static double kaplanCriticalBatch(double loss) {
         return constant("B_star") / Math.pow(loss, 1 / constant("alpha_B"));
+    }
+
+    /** DeepSeek LLM's lr_opt(C) = 0.3118·C^−0.1250, C = M·D in FLOP. */
+    public static double deepseekLr(double c) {
+        return constant("deepseek_lr_coefficient") * Math.pow(c, constant("deepseek_lr_exponent"));
+    }
+
+    /** DeepSeek LLM's B_opt(C) = 0.2920·C^0.3271 tokens per step, C = M·D in FLOP. */
+    public static double deepseekBatch(double c) {
+        return constant("deepseek_batch_coefficient") * Math.pow(c, constant("deepseek_batch_exponent"));
     }
 
     private static Fit fit(String name, String lawId, String source, Object... kv) {

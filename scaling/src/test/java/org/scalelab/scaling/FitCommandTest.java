@@ -233,4 +233,60 @@ class FitCommandTest {
         assertNotNull(cl.getCommandSpec().findOption("--bootstrap"));
         assertTrue(cl.getCommandSpec().mixinStandardHelpOptions());
     }
+
+    /**
+     * {@code --laws hyper} on a CSV of 4 budgets × 5 learning rates × 4 batch sizes with a known optimum:
+     * fits.json's {@code hyperparameters} has both laws with intervals around the truth and DeepSeek's values
+     * beside them, every budget with its best run, the near-optimal points and the laws at the budgets of
+     * the allocations; the table prints the same.
+     */
+    @Test
+    void hyperparametersInFitsJson(@TempDir Path tmp) throws IOException {
+        Path f = tmp.resolve("hyper.csv");
+        Files.writeString(f, String.join("\n", Synthetic.hyperSweep(new double[]{1e17, 1e18, 1e19, 1e20}, 5, 4, 0.0005, 1)) + "\n");
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        assertEquals(0, run(out, err, "--csv", f.toString(), "--laws", "hyper", "--bootstrap", "300", "--hyper-margin", "0.0025"), err.toString());
+        JsonNode fits = JSON.readTree(tmp.resolve("fits.json").toFile());
+        assertEquals(0.0025, fits.get("options").get("hyper_margin").asDouble(), 0);
+        JsonNode h = fits.get("hyperparameters");
+        assertNotNull(h, fits.toString());
+        assertEquals("C = 6·N·D FLOP", h.get("compute").asText());
+        assertEquals("lr", h.get("lr_column").asText());
+        assertEquals("tokens_per_step", h.get("batch_column").asText());
+        assertEquals(0.0025, h.get("margin").asDouble(), 0);
+        assertEquals(300, h.get("bootstrap").asInt());
+        double[][] truth = {{Synthetic.LR_B, 0.06}, {Synthetic.BATCH_D, 0.04}};
+        String[][] names = {{"lr", "a", "b", "deepseek_lr"}, {"batch", "c", "d", "deepseek_batch"}};
+        for (int i = 0; i < 2; i++) {
+            JsonNode law = h.get(names[i][0]);
+            JsonNode e = law.get(names[i][2]);
+            assertEquals(truth[i][0], e.get("value").asDouble(), truth[i][1], law.toString());
+            assertTrue(e.get("ci_low").asDouble() <= truth[i][0] && truth[i][0] <= e.get("ci_high").asDouble(), e.toString());
+            assertEquals(Published.constant(names[i][3] + "_exponent"), e.get("published").get(0).get("value").asDouble(), 0);
+            assertEquals(Published.constant(names[i][3] + "_coefficient"), law.get(names[i][1]).get("published").get(0).get("value").asDouble(), 0);
+            assertTrue(e.get("published").get(0).get("source").asText().startsWith("Bi et al. 2024, §3.1"));
+            assertEquals(11, law.get("at").size());
+            JsonNode at = law.get("at").get(3);
+            assertEquals(1e18, at.get("C").asDouble(), 0);
+            double v = at.get(names[i][0]).asDouble();
+            assertEquals(law.get(names[i][1]).get("value").asDouble() * Math.pow(1e18, e.get("value").asDouble()), v, 1e-9 * v);
+            assertTrue(at.get(names[i][0] + "_ci_low").asDouble() < v && v < at.get(names[i][0] + "_ci_high").asDouble(), at.toString());
+        }
+        assertEquals(4, h.get("budgets").size());
+        int near = 0;
+        for (JsonNode b : h.get("budgets")) {
+            assertEquals(20, b.get("runs").asInt());
+            assertTrue(b.get("near_optimal").asInt() >= 1);
+            assertTrue(b.get("near_optimal_lr_low").asDouble() <= b.get("best_lr").asDouble() && b.get("best_lr").asDouble() <= b.get("near_optimal_lr_high").asDouble());
+            assertTrue(b.get("best_run").asText().startsWith("line "), b.toString());
+            near += b.get("near_optimal").asInt();
+        }
+        assertEquals(near, h.get("points").asInt());
+        assertEquals(near, h.get("near_optimal_points").size());
+        String table = out.toString();
+        assertTrue(table.contains("hyperparameters (Bi et al. 2024, §3.1): " + near + " near-optimal runs (loss within 0.25% of the budget's lowest) at 4 budgets of C = 6·N·D; "
+                + "95% intervals over 300 resamples of the runs within budgets"), table);
+        assertTrue(table.contains("  lr_opt = a·C^b: a = ") && table.contains("DeepSeek: a = 0.3118, b = -0.1250"), table);
+        assertTrue(table.contains("  B_opt = c·C^d: c = ") && table.contains("DeepSeek: c = 0.2920, d = 0.3271"), table);
+    }
 }

@@ -203,4 +203,72 @@ class FitsTest {
         r = Fits.fitAll(table(lines.subList(0, 6).toArray(new String[0])), FAST.withLaws(List.of("n+e")).withHoldout(3));
         assertTrue(r.law("L(N)+E").orElseThrow().holdoutNote().contains("5 points leave fewer than 4"), r.law("L(N)+E").orElseThrow().holdoutNote());
     }
+
+    /**
+     * The hyperparameter analysis on a table of runs (C = 6·N·D, lr, tokens_per_step): both laws fitted
+     * from every budget; the exponents as {@code HyperparametersTest} finds them on the same sweep.
+     */
+    @Test
+    void hyperparametersFromATable() {
+        List<String> lines = Synthetic.hyperSweep(new double[]{1e17, 1e18, 1e19, 1e20}, 5, 4, 0.0005, 1);
+        FitReport rep = Fits.fitAll(table(lines.toArray(new String[0])), FAST.withLaws(List.of("hyper")));
+        Fits.Hyper h = rep.hyperparameters();
+        assertEquals("6·N·D", h.computeColumn());
+        assertEquals("lr", h.lrColumn());
+        assertEquals("tokens_per_step", h.batchColumn());
+        assertEquals(4, h.result().budgets().size());
+        assertEquals(Synthetic.LR_B, h.result().lr().power().exponent(), 0.06);
+        assertEquals(Synthetic.BATCH_D, h.result().batch().power().exponent(), 0.04);
+        assertEquals(Fits.BUDGETS.length, h.result().lr().at().size());
+        assertTrue(rep.table().contains("hyperparameters (Bi et al. 2024, §3.1): "), rep.table());
+        // --lr-col names another column; --hyper-margin widens the near-optimal region
+        List<String> renamed = new ArrayList<>(lines);
+        renamed.set(0, renamed.get(0).replace(",lr,", ",peak_lr,"));
+        FitOptions.Columns cols = new FitOptions.Columns(null, null, null, null, null, null, null, "peak_lr");
+        FitReport wide = Fits.fitAll(table(renamed.toArray(new String[0])), FAST.withLaws(List.of("hyper")).withColumns(cols).withHyperMargin(0.01));
+        assertEquals("peak_lr", wide.hyperparameters().lrColumn());
+        assertTrue(wide.hyperparameters().result().points() > h.result().points());
+        ScalingError e = assertThrows(ScalingError.class, () -> FAST.withHyperMargin(-1));
+        assertEquals("--hyper-margin must be a number ≥ 0, got -1.0", e.getMessage());
+    }
+
+    /** {@link Synthetic#hyperSweep}'s lines with a C column (6·N·D) in place of N and D. */
+    static List<String> withC(List<String> lines) {
+        List<String> out = new ArrayList<>(List.of("run_id,status,C,lr,tokens_per_step,best_val_loss"));
+        for (String l : lines.subList(1, lines.size())) {
+            String[] c = l.split(",", -1);
+            out.add(String.format(Locale.ROOT, "%s,%s,%.6g,%s,%s,%s", c[0], c[1], 6 * Double.parseDouble(c[2]) * Double.parseDouble(c[3]), c[4], c[5], c[6]));
+        }
+        return out;
+    }
+
+    /**
+     * Two budgets are too few: skipped with the reason among the other laws, an error when asked for; a
+     * blank learning rate skips the analysis alone (L(C) is still fitted) unless asked for.
+     */
+    @Test
+    void hyperparametersSkippedWithTheReason() {
+        List<String> lines = withC(Synthetic.hyperSweep(new double[]{1e17, 1e18}, 5, 4, 0.0005, 2));
+        FitReport rep = Fits.fitAll(table(lines.toArray(new String[0])), FAST.withLaws(null));
+        assertEquals(null, rep.hyperparameters());
+        String skipped = String.join("\n", rep.skipped());
+        assertTrue(skipped.contains("hyperparameters: needs 3 or more compute budgets (C within 10%) with 3 or more runs at 3 or more "
+                + "(lr, batch) settings each; only 2 of 2 budgets do"), skipped);
+        ScalingError e = assertThrows(ScalingError.class, () -> Fits.fitAll(table(lines.toArray(new String[0])), FAST.withLaws(List.of("hyper"))));
+        assertTrue(e.getMessage().startsWith("hyperparameters: needs 3 or more compute budgets"), e.getMessage());
+
+        List<String> blank = withC(Synthetic.hyperSweep(new double[]{1e17, 1e18, 1e19}, 5, 4, 0.0005, 3));
+        String[] cells = blank.get(5).split(",");
+        cells[3] = "";
+        blank.set(5, String.join(",", cells));
+        rep = Fits.fitAll(table(blank.toArray(new String[0])), FAST.withLaws(null));
+        assertTrue(rep.law("L(C)").isPresent());
+        assertTrue(String.join("\n", rep.skipped()).contains("hyperparameters: t.csv, line 6 (run h4): lr is empty or NaN"), rep.skipped().toString());
+        e = assertThrows(ScalingError.class, () -> Fits.fitAll(table(blank.toArray(new String[0])), FAST.withLaws(List.of("hyper"))));
+        assertTrue(e.getMessage().contains("lr is empty or NaN"), e.getMessage());
+        // neither an lr nor a batch column
+        e = assertThrows(ScalingError.class, () -> Fits.fitAll(table("N,D,loss", "1,2,3", "2,2,2"), FAST.withLaws(List.of("hyper"))));
+        assertEquals("hyperparameters: needs a column of learning rates ('lr', or name it with --lr-col) or of tokens per step "
+                + "(tokens_per_step, or batch_size and n_ctx, or name it with --batch-col); t.csv has neither", e.getMessage());
+    }
 }

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.function.Function;
+import java.util.function.ToDoubleFunction;
 
 /**
  * Compute-optimal allocation from runs (Hoffmann et al. 2022), C = 6·N·D throughout:
@@ -123,9 +124,14 @@ public final class ComputeOptimal {
      * which is how an IsoFLOP sweep's budgets come back from runs whose D was rounded to whole steps.
      */
     public static TreeMap<Double, List<Final>> byCompute(List<Final> runs) {
-        TreeMap<Double, List<Final>> groups = new TreeMap<>();
-        for (Final r : runs) {
-            double c = 6 * r.n() * r.d();
+        return byCompute(runs, r -> 6 * r.n() * r.d());
+    }
+
+    /** Any items grouped by their compute as {@link #byCompute(List)} groups runs: within 10% in ln C of a group's first. */
+    public static <T> TreeMap<Double, List<T>> byCompute(List<T> items, ToDoubleFunction<T> compute) {
+        TreeMap<Double, List<T>> groups = new TreeMap<>();
+        for (T r : items) {
+            double c = compute.applyAsDouble(r);
             Double key = groups.keySet().stream().filter(k -> Math.abs(Math.log(k / c)) < 0.1).findFirst().orElse(c);
             groups.computeIfAbsent(key, k -> new ArrayList<>()).add(r);
         }

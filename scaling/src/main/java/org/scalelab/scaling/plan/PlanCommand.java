@@ -56,7 +56,8 @@ public final class PlanCommand implements Callable<Integer> {
     int vocab;
 
     @Option(names = "--fits", paramLabel = "FILE", description = "A fits.json (scalelab fit) whose laws in N and D are planned with too, and the "
-            + "concrete plan made from: chinchilla, Kaplan's L(N,D), or L(N) with L(D); its critical-batch fit sets the batch.")
+            + "concrete plan made from: chinchilla, Kaplan's L(N,D), or L(N) with L(D); its critical-batch fit sets the batch; "
+            + "its hyperparameter laws (fit --laws hyper) give the learning rate and batch size for the budget.")
     Path fits;
 
     @Option(names = "--json", description = "Print the plan as JSON.")
@@ -78,10 +79,15 @@ public final class PlanCommand implements Callable<Integer> {
     }
 
     /**
-     * The laws of a user's fits.json in the planner's order (the first makes the concrete plan), and its
-     * critical-batch fit B_crit(L) = B* · L^(−1/α_B) (NaN without one).
+     * The laws of a user's fits.json in the planner's order (the first makes the concrete plan; none when
+     * the file has only hyperparameter laws), its critical-batch fit B_crit(L) = B* · L^(−1/α_B) (NaN
+     * without one), and its hyperparameter laws (null without them).
      */
-    record UserFits(List<Planner.Law> laws, double bStar, double alphaB) {
+    record UserFits(List<Planner.Law> laws, double bStar, double alphaB, HyperLaws hyper) {
+        UserFits(List<Planner.Law> laws, double bStar, double alphaB) {
+            this(laws, bStar, alphaB, null);
+        }
+
         boolean hasCriticalBatch() {
             return Double.isFinite(bStar) && Double.isFinite(alphaB) && bStar > 0 && alphaB > 0;
         }
@@ -94,7 +100,7 @@ public final class PlanCommand implements Callable<Integer> {
     Map<String, Object> plan(Gpu g, List<? extends Planner.Law> published, UserFits user) {
         List<Planner.Law> laws = new ArrayList<>(published);
         if (user != null) laws.addAll(user.laws());
-        Planner.Law planned = user != null ? user.laws().get(0) : laws.get(0);
+        Planner.Law planned = user != null && !user.laws().isEmpty() ? user.laws().get(0) : laws.get(0);
         double c;
         if (budget.compute != null) c = positive("--compute", budget.compute);
         else if (budget.gpuHours != null) c = positive("--gpu-hours", budget.gpuHours) * 3600 * g.peakFlops * mfu;
@@ -138,6 +144,7 @@ public final class PlanCommand implements Callable<Integer> {
         conc.put("overfit_check", d >= Planner.minTokens(n) ? "ok"
                 : "D is below it: a corpus of only D tokens would overfit; use a corpus of at least that many tokens");
         conc.put("predicted_loss", loss);
+        if (user != null && user.hyper() != null) conc.put("hyperparameters", hyperparameters(user.hyper(), c));
         List<Map<String, Object>> shapes = new ArrayList<>();
         for (Planner.Shape s : Planner.shapes(n)) {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -162,6 +169,37 @@ public final class PlanCommand implements Callable<Integer> {
         conc.put("shapes", shapes);
         out.put("plan", conc);
         return out;
+    }
+
+    /**
+     * The learning rate and batch size the user's hyperparameter laws give at compute c, with intervals,
+     * how far c lies beyond the budgets they were fitted on, and DeepSeek LLM's laws at the same c (whose C
+     * is M·D, not 6·N·D, and whose optimizer and data differ: a reference, not a prediction).
+     */
+    Map<String, Object> hyperparameters(HyperLaws h, double c) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("source", String.format(Locale.ROOT, "your fit: %s from %d near-optimal runs at C = %.3g…%.3g",
+                h.lr() != null && h.batch() != null ? "lr_opt = a·C^b, B_opt = c·C^d" : h.lr() != null ? "lr_opt = a·C^b" : "B_opt = c·C^d",
+                h.points(), h.cMin(), h.cMax()));
+        if (h.lr() != null) {
+            double[] ci = h.lr().interval(c);
+            m.put("lr", h.lr().at(c));
+            m.put("lr_ci_low", finite(ci[0]));
+            m.put("lr_ci_high", finite(ci[1]));
+        }
+        if (h.batch() != null) {
+            double b = h.batch().at(c);
+            double[] ci = h.batch().interval(c);
+            m.put("batch_tokens", b);
+            m.put("batch_tokens_ci_low", finite(ci[0]));
+            m.put("batch_tokens_ci_high", finite(ci[1]));
+            m.put("batch_sequences", Math.max(1, Math.round(b / nCtx)));
+        }
+        // how many times beyond (> 1) or below (< 1) the fitted budgets c lies; 1 inside them
+        m.put("extrapolation", c > h.cMax() ? c / h.cMax() : c < h.cMin() ? c / h.cMin() : 1.0);
+        m.put("deepseek_lr", org.scalelab.scaling.Published.deepseekLr(c));
+        m.put("deepseek_batch_tokens", org.scalelab.scaling.Published.deepseekBatch(c));
+        return m;
     }
 
     private static Map<String, Object> row(String name, double n, double d, double loss) {
@@ -189,6 +227,8 @@ public final class PlanCommand implements Callable<Integer> {
         sb.append(String.format(Locale.ROOT, "  batch: critical batch %.3g tokens (%s) -> %d sequences = %d tokens; %d steps%n",
                 c.get("critical_batch_tokens"), c.get("critical_batch_source"), c.get("batch_sequences"), c.get("batch_tokens"), c.get("steps")));
         sb.append(String.format(Locale.ROOT, "  overfitting: D >= 5e3*N^0.74 = %.3g tokens: %s%n", c.get("min_tokens_no_overfit"), c.get("overfit_check")));
+        Map<String, Object> h = (Map<String, Object>) c.get("hyperparameters");
+        if (h != null) sb.append(renderHyper(h));
         for (Map<String, Object> s : (List<Map<String, Object>>) c.get("shapes")) {
             Map<String, Object> mem = (Map<String, Object>) s.get("memory_gb");
             String fitsKey = s.keySet().stream().filter(k -> k.startsWith("fits_one_")).findFirst().orElseThrow();
@@ -201,6 +241,31 @@ public final class PlanCommand implements Callable<Integer> {
         return sb.toString();
     }
 
+    private static String renderHyper(Map<String, Object> h) {
+        List<String> parts = new ArrayList<>();
+        if (h.containsKey("lr")) {
+            parts.add(String.format(Locale.ROOT, "lr %.3g %s", h.get("lr"), interval(h.get("lr_ci_low"), h.get("lr_ci_high"))));
+        }
+        if (h.containsKey("batch_tokens")) {
+            parts.add(String.format(Locale.ROOT, "batch %.3g tokens %s = %d sequences", h.get("batch_tokens"),
+                    interval(h.get("batch_tokens_ci_low"), h.get("batch_tokens_ci_high")), h.get("batch_sequences")));
+        }
+        double x = (double) h.get("extrapolation");
+        String where = x > 1 ? String.format(Locale.ROOT, "; C is %.3g× the largest budget fitted, an extrapolation", x)
+                : x < 1 ? String.format(Locale.ROOT, "; C is 1/%.3g of the smallest budget fitted", 1 / x) : "";
+        return String.format(Locale.ROOT, "  hyperparameters (%s): %s%s%n    DeepSeek LLM at this C (their C = M·D, optimizer and data): lr %.3g, batch %.3g tokens%n",
+                h.get("source"), String.join(", ", parts), where, h.get("deepseek_lr"), h.get("deepseek_batch_tokens"));
+    }
+
+    private static String interval(Object lo, Object hi) {
+        return lo != null && hi != null ? String.format(Locale.ROOT, "[%.3g, %.3g]", lo, hi) : "(no interval)";
+    }
+
+    /** JSON has no NaN: an interval that could not be read is null. */
+    private static Double finite(double v) {
+        return Double.isFinite(v) ? v : null;
+    }
+
     private static double positive(String flag, double v) {
         if (!(v > 0) || Double.isInfinite(v)) throw new ScalingError(flag + " must be a positive number, got " + v);
         return v;
@@ -210,7 +275,8 @@ public final class PlanCommand implements Callable<Integer> {
      * The laws the planner can use from a fits.json, in this order: Chinchilla's form ({@code chinchilla}),
      * Kaplan's {@code L(N,D)}, and {@code L(N)} with {@code L(D)} joined in Kaplan's L(N, D) form (whose
      * limits they are: L(N, ∞) = (N_c/N)^α_N, L(∞, D) = (D_c/D)^α_D). A file of another layout may hold
-     * an object with the fields E, A, B, alpha and beta (any case), read as a Chinchilla-form law.
+     * an object with the fields E, A, B, alpha and beta (any case), read as a Chinchilla-form law. A file
+     * with hyperparameter laws alone is planned with the published laws and gives the learning rate and batch.
      */
     static UserFits readFits(Path file) {
         JsonNode root;
@@ -235,7 +301,8 @@ public final class PlanCommand implements Callable<Integer> {
             Planner.Chinchilla any = find(root);
             if (any != null) laws.add(any);
         }
-        if (laws.isEmpty()) {
+        HyperLaws hyper = HyperLaws.read(root.get("hyperparameters"));
+        if (laws.isEmpty() && hyper == null) {
             throw new ScalingError(file + ": no law in N and D the planner can use (it has " + (byId.isEmpty() ? "no laws" : String.join(", ", byId.keySet()))
                     + "); it plans with chinchilla, Kaplan's L(N,D), or L(N) together with L(D): fit a sweep that varies N and D with "
                     + "scalelab fit SWEEP_DIR --laws chinchilla,nd");
@@ -246,7 +313,7 @@ public final class PlanCommand implements Callable<Integer> {
             }
         }
         JsonNode cb = root.path("critical_batch");
-        return new UserFits(List.copyOf(laws), cb.path("B_star").asDouble(Double.NaN), cb.path("alpha_B").asDouble(Double.NaN));
+        return new UserFits(List.copyOf(laws), cb.path("B_star").asDouble(Double.NaN), cb.path("alpha_B").asDouble(Double.NaN), hyper);
     }
 
     /** The named parameters' values of a fits.json law ({@code name: {value: …}}), or null when one is missing. */

@@ -1,16 +1,25 @@
 package org.scalelab.scaling.plan;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.scalelab.scaling.FitCommand;
+import org.scalelab.scaling.Published;
 import org.scalelab.scaling.ScalingError;
+import org.scalelab.scaling.Synthetic;
 
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -236,5 +245,76 @@ class PlannerTest {
         assertEquals(100 * 3600 * 989e12 * 0.4, (double) p.get("compute_flop"), 1e9);
         assertEquals(100, (double) p.get("gpu_hours"), 1e-9);
         assertThrows(ScalingError.class, () -> Gpu.parse("tpu"));
+    }
+
+    /** The element of a fits.json {@code at} list at compute c. */
+    static JsonNode at(JsonNode list, double c) {
+        for (JsonNode a : list) if (a.get("C").asDouble() == c) return a;
+        throw new AssertionError("no C = " + c + " in " + list);
+    }
+
+    /**
+     * A fits.json written by {@code fit --laws hyper} (4 budgets, 1e17…1e20 FLOP): plan gives the learning
+     * rate and the batch its laws predict for the budget, with the fit's own interval at a budget it lists
+     * and an interpolated one between, says how far beyond the fitted budgets it is, and sets DeepSeek's
+     * laws beside them; the allocation still comes from the published laws (the file has none in N and D),
+     * or from the user's law when the file has one too. A plan without them has no such line.
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void hyperparametersFromAFitsJson(@TempDir Path tmp) throws IOException {
+        Path csv = tmp.resolve("hyper.csv");
+        Files.writeString(csv, String.join("\n", Synthetic.hyperSweep(new double[]{1e17, 1e18, 1e19, 1e20}, 5, 4, 0.0005, 1)) + "\n");
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        assertEquals(0, FitCommand.execute(new PrintWriter(out, true), new PrintWriter(err, true), "--csv", csv.toString(), "--laws", "hyper",
+                "--bootstrap", "200"), err.toString());
+        Path file = tmp.resolve("fits.json");
+        JsonNode h = new ObjectMapper().readTree(file.toFile()).get("hyperparameters");
+        PlanCommand.UserFits u = PlanCommand.readFits(file);
+        assertTrue(u.laws().isEmpty(), "no law in N and D in this file");
+
+        Map<String, Object> p = cmd(1e19, null).plan(Gpu.H100, PUBLISHED, u);
+        Map<String, Object> plan = (Map<String, Object>) p.get("plan");
+        assertEquals(Planner.CHINCHILLA.name(), plan.get("law"));
+        Map<String, Object> hp = (Map<String, Object>) plan.get("hyperparameters");
+        double a = h.get("lr").get("a").get("value").asDouble(), b = h.get("lr").get("b").get("value").asDouble();
+        double c = h.get("batch").get("c").get("value").asDouble(), d = h.get("batch").get("d").get("value").asDouble();
+        double lr = a * Math.pow(1e19, b), batch = c * Math.pow(1e19, d);
+        assertEquals(lr, (double) hp.get("lr"), lr * 1e-12);
+        assertEquals(batch, (double) hp.get("batch_tokens"), batch * 1e-12);
+        JsonNode lr19 = at(h.get("lr").get("at"), 1e19), b19 = at(h.get("batch").get("at"), 1e19);
+        assertEquals(lr19.get("lr_ci_low").asDouble(), (double) hp.get("lr_ci_low"), lr * 1e-9, "fits.json's interval at a listed budget");
+        assertEquals(lr19.get("lr_ci_high").asDouble(), (double) hp.get("lr_ci_high"), lr * 1e-9);
+        assertEquals(b19.get("batch_ci_low").asDouble(), (double) hp.get("batch_tokens_ci_low"), batch * 1e-9);
+        assertEquals(Math.round(batch / 2048), (long) hp.get("batch_sequences"));
+        assertEquals(1.0, (double) hp.get("extrapolation"), 0, "1e19 lies inside the budgets fitted");
+        assertEquals(Published.deepseekLr(1e19), (double) hp.get("deepseek_lr"), 0);
+        String text = PlanCommand.render(p);
+        assertTrue(text.contains("  hyperparameters (your fit: lr_opt = a·C^b, B_opt = c·C^d from " + h.get("points").asInt()
+                + " near-optimal runs at C = 1.00e+17…1.00e+20): lr "), text);
+        assertTrue(text.contains(String.format(java.util.Locale.ROOT, "batch %.3g tokens [", batch)), text);
+        assertTrue(text.contains("DeepSeek LLM at this C (their C = M·D, optimizer and data): lr "), text);
+
+        // between the listed budgets, and beyond the fitted ones
+        Map<String, Object> q = (Map<String, Object>) ((Map<String, Object>) cmd(3e21, null).plan(Gpu.H100, PUBLISHED, u).get("plan")).get("hyperparameters");
+        double lrQ = (double) q.get("lr");
+        assertTrue((double) q.get("lr_ci_low") < lrQ && lrQ < (double) q.get("lr_ci_high"), q.toString());
+        double lo21 = at(h.get("lr").get("at"), 1e21).get("lr_ci_low").asDouble(), lo22 = at(h.get("lr").get("at"), 1e22).get("lr_ci_low").asDouble();
+        assertTrue((double) q.get("lr_ci_low") < lo21 && (double) q.get("lr_ci_low") > lo22, "between the intervals at 1e21 and 1e22: " + q);
+        assertEquals(30, (double) q.get("extrapolation"), 1e-3);
+        assertTrue(PlanCommand.render(cmd(3e21, null).plan(Gpu.H100, PUBLISHED, u)).contains("C is 30.0× the largest budget fitted, an extrapolation"));
+
+        // with a law in N and D beside them, that law makes the plan and the hyperparameters stay
+        ObjectNode root = (ObjectNode) new ObjectMapper().readTree(file.toFile());
+        root.set("laws", new ObjectMapper().readTree("[" + CHIN + "]"));
+        PlanCommand.UserFits both = fits(tmp, root.toString());
+        Map<String, Object> mine = (Map<String, Object>) cmd(1e19, null).plan(Gpu.H100, PUBLISHED, both).get("plan");
+        assertTrue(((String) mine.get("law")).startsWith("your fit: chinchilla"));
+        assertEquals(lr, (double) ((Map<String, Object>) mine.get("hyperparameters")).get("lr"), lr * 1e-12);
+
+        // without them nothing changes
+        Map<String, Object> none = cmd(1e19, null).plan(Gpu.H100, PUBLISHED, fits(tmp, "{\"laws\":[" + CHIN + "]}"));
+        assertFalse(((Map<String, Object>) none.get("plan")).containsKey("hyperparameters"));
+        assertFalse(PlanCommand.render(none).contains("hyperparameters"));
     }
 }
