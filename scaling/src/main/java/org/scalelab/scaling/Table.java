@@ -20,8 +20,8 @@ import java.util.TreeMap;
 /**
  * A table of runs to fit: the rows of a CSV whose {@code status} is {@code done} (every row when there is
  * no status column) and, for a sweep directory, each run's learning curve from
- * {@code runs/<run_id>/metrics.jsonl}. Rows with another status (failed, diverged, running, …) are
- * counted in {@link #otherStatuses} and never fitted.
+ * {@code runs/<run_id>/metrics.jsonl}. Rows with another status (failed, diverged, running, …) and the
+ * candidates of a learning-rate search (phase lr-search) are counted in {@link #otherStatuses} and never fitted.
  */
 public final class Table {
     /** One validation point of a learning curve: the step, the tokens trained so far and the loss (nats/token). */
@@ -100,6 +100,11 @@ public final class Table {
         String status = row.get("status");
         if (status != null && !status.trim().equals("done")) {
             other.merge(status.isBlank() ? "(blank)" : status.trim(), 1, Integer::sum);
+            return;
+        }
+        // the candidates of a sweep's learning-rate search tune its runs (most at a poor lr): not points of a law
+        if ("lr-search".equals(row.getOrDefault("phase", "").trim())) {
+            other.merge("lr-search candidates", 1, Integer::sum);
             return;
         }
         List<Point> curve = sweepDir == null ? List.of()

@@ -32,6 +32,16 @@ class TableTest {
         assertTrue(t.hasCurves());
     }
 
+    /** The candidates of a learning-rate search (phase lr-search) tune the sweep's runs and are not fitted. */
+    @Test
+    void learningRateSearchCandidatesAreLeftOut(@TempDir Path tmp) throws IOException {
+        Path csv = Files.writeString(tmp.resolve("r.csv"), "run_id,status,phase,lr_search,N,best_val_loss\n"
+                + "s1,done,lr-search,,1e4,3.3\ns2,done,lr-search,,1e4,3.1\nm1,done,,0.004,1e4,3.1\nm2,done,,0.004,1e5,2.9\n");
+        Table t = Table.csv(csv);
+        assertEquals(List.of("m1", "m2"), t.runs().stream().map(Table.Run::id).toList());
+        assertEquals(java.util.Map.of("lr-search candidates", 2), t.otherStatuses());
+    }
+
     /** A metrics line cut short by a crash is skipped; a non-positive val_loss is an error naming file and line. */
     @Test
     void tornAndBadMetricsLines(@TempDir Path tmp) throws IOException {

@@ -24,11 +24,12 @@ import java.util.Set;
  * zipped lists, the explicit points, the shapes — each applied on top of {@code base} like
  * {@code --set key=value}. A run's id comes from its resolved config, so the same point always maps to
  * the same directory whatever the order of the spec. Everything is checked before any run starts, and
- * an error names the line of the spec at fault.
+ * an error names the line of the spec at fault. With {@code lr: {search: …}} the runs whose learning rate
+ * a search has not chosen yet are expanded later ({@link LrSearch}).
  */
 public final class Expansion {
     /** Coordinates that label a run (shape family, target N) rather than set a config key. */
-    static final Set<String> LABELS = Set.of("family", "target_N", "phase", "D_F");
+    static final Set<String> LABELS = Set.of("family", "target_N", "phase", "D_F", "lr_search");
     /** Keys of {@code transfer:}. */
     static final List<String> TRANSFER_KEYS = List.of("pretrain", "finetune", "budgets", "epochs");
     /** Keys of {@code shapes:}. */
@@ -66,18 +67,50 @@ public final class Expansion {
     }
 
     /**
+     * The runs to train: for a sweep with a learning-rate search ({@link LrSearch}), its candidates and the
+     * runs whose learning rate the search has chosen already.
+     *
      * @param checkFiles check that text corpora exist here; off for sweeps read on another machine than
      *                   the one that trains them (status of a copied directory, a Kubernetes manifest)
      */
     public static List<Point> expand(SweepSpec spec, String runsDir, boolean checkFiles) {
+        return expandAll(spec, runsDir, checkFiles).points();
+    }
+
+    /**
+     * A sweep expanded as far as its finished runs allow.
+     *
+     * @param points   the runs to train: a learning-rate search's candidates, then every run whose
+     *                 learning rate is known
+     * @param waiting  runs whose learning rate a search has not chosen yet: base's lr in their config and
+     *                 an id without its hash ({@link LrSearch#waitingId}), for plans only, never trained
+     * @param searches the learning-rate searches, none without {@code lr: {search: …}}
+     */
+    record Expanded(List<Point> points, List<Point> waiting, List<LrSearch.Search> searches) {
+        /** The points and the waiting runs: every run a plan lists. */
+        List<Point> listed() {
+            List<Point> all = new ArrayList<>(points);
+            all.addAll(waiting);
+            return all;
+        }
+    }
+
+    /** {@link #expand}, with the runs that wait for a learning-rate search and the searches themselves. */
+    static Expanded expandAll(SweepSpec spec, String runsDir, boolean checkFiles) {
         JsonNode base = spec.root.get("base");
         checkBase(spec, base);
         RunConfig baseCfg = bind(spec, base, List.of(), Map.of());
         List<List<Assign>> parts = List.of(grid(spec), zip(spec), points(spec), shapes(spec, baseCfg.model()));
         checkOverlaps(spec, parts);
-        String lrRule = spec.root.path("lr").asText("");
+        JsonNode lrNode = spec.root.get("lr");
+        LrSearch.Settings search = lrNode != null && lrNode.isObject() ? LrSearch.settings(spec) : null;
+        if (lrNode != null && !lrNode.isObject() && !lrNode.isTextual()) {
+            throw spec.error("lr", "lr: must be kaplan or a search, e.g. lr: {search: [1.0e-3, 2.0e-3, 4.0e-3], at: base}");
+        }
+        String lrRule = search != null ? "" : spec.root.path("lr").asText("");
         if (!lrRule.isEmpty() && !lrRule.equals("kaplan")) {
-            throw spec.error("lr", "lr: '" + lrRule + "' is not known; use kaplan (LR(N) = 0.003239 − 0.0001395·ln N) or leave it out");
+            throw spec.error("lr", "lr: '" + lrRule + "' is not known; use kaplan (LR(N) = 0.003239 − 0.0001395·ln N), "
+                    + "a search (lr: {search: [1.0e-3, 2.0e-3, 4.0e-3], at: base}) or leave it out");
         }
         List<Assign> all = List.of(Assign.empty());
         for (List<Assign> p : parts) {
@@ -85,6 +118,7 @@ public final class Expansion {
             for (Assign a : all) for (Assign b : p) next.add(a.plus(b));
             all = next;
         }
+        if (search != null) return LrSearch.expand(spec, base, all, search, runsDir, checkFiles);
         if (lrRule.equals("kaplan")) {
             for (Assign a : all) {
                 if (a.values.containsKey("train.lr")) {
@@ -98,7 +132,7 @@ public final class Expansion {
         JsonNode transfer = spec.root.get("transfer");
         if (transfer == null) {
             for (Assign a : all) add(out, seen, point(spec, base, a, lrRule, runsDir, checkFiles));
-            return out;
+            return new Expanded(out, List.of(), List.of());
         }
         // transfer: per size, one pre-training run, then per fine-tuning budget D_F a run from scratch and a
         // run starting from the pre-trained weights, both on the fine-tuning corpus with data.tokens = D_F
@@ -139,10 +173,10 @@ public final class Expansion {
                 }
             }
         }
-        return out;
+        return new Expanded(out, List.of(), List.of());
     }
 
-    private static void add(List<Point> out, Map<String, Point> seen, Point p) {
+    static void add(List<Point> out, Map<String, Point> seen, Point p) {
         if (seen.putIfAbsent(p.runId(), p) == null) out.add(p);
     }
 
@@ -193,7 +227,7 @@ public final class Expansion {
     }
 
     /** The run of one assignment: its config bound and checked, its id. */
-    private static Point point(SweepSpec spec, JsonNode base, Assign a, String lrRule, String runsDir, boolean checkFiles) {
+    static Point point(SweepSpec spec, JsonNode base, Assign a, String lrRule, String runsDir, boolean checkFiles) {
         List<String> sets = new ArrayList<>();
         a.values.forEach((k, v) -> {
             if (!LABELS.contains(k)) sets.add(k + "=" + v);
@@ -239,7 +273,7 @@ public final class Expansion {
     }
 
     /** The base config with the overrides, or an error at the line of the key at fault. */
-    private static RunConfig bind(SweepSpec spec, JsonNode base, List<String> sets, Map<String, String> where) {
+    static RunConfig bind(SweepSpec spec, JsonNode base, List<String> sets, Map<String, String> where) {
         try {
             return ConfigLoader.fromTree(base, spec.file + " (base)", sets);
         } catch (UserError e) {

@@ -6,10 +6,13 @@ import org.scalelab.trainer.ModelConfig;
 import org.scalelab.trainer.run.Progress;
 
 import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * What a sweep will do, run by run, before it trains: the resolved shape, N (counted non-embedding
@@ -69,6 +72,58 @@ final class PlanTable {
     }
 
     static void print(PrintWriter out, List<Row> rows, TimeModel model, boolean timeCalibrated) {
+        table(out, rows, Set.of());
+        totals(out, rows, model, timeCalibrated);
+    }
+
+    /**
+     * The plan of a sweep as far as it is expanded: with learning-rate searches ({@link LrSearch}) their
+     * candidates first, then the sweep's runs, those whose search has no winner yet with lr "searched" and
+     * an id without its hash; the sweep's totals, and the searches' extra compute on a line of its own.
+     */
+    static void print(PrintWriter out, Expansion.Expanded e, Map<DataSpec, Corpora.Info> data, TimeModel model, boolean timeCalibrated) {
+        if (e.searches().isEmpty()) {
+            print(out, rows(e.points(), data, model), model, timeCalibrated);
+            return;
+        }
+        List<Expansion.Point> search = new ArrayList<>(), main = new ArrayList<>();
+        for (Expansion.Point p : e.points()) (LrSearch.PHASE.equals(p.coords().get("phase")) ? search : main).add(p);
+        main.addAll(e.waiting());
+        List<Row> searchRows = rows(search, data, model), mainRows = rows(main, data, model);
+        List<Row> all = new ArrayList<>(searchRows);
+        all.addAll(mainRows);
+        table(out, all, new HashSet<>(e.waiting()));
+        totals(out, mainRows, model, timeCalibrated);
+        double c = 0, secs = 0, mainC = 0;
+        int n = searchRows.size();
+        for (Row r : searchRows) {
+            c += r.c();
+            secs += r.seconds();
+        }
+        for (Row r : mainRows) mainC += r.c();
+        int shared = 0;
+        for (LrSearch.Search x : e.searches()) {
+            if (!x.shared()) continue;
+            shared++;
+            if (x.winner() >= 0) continue;
+            // one candidate will be a run of the sweep: whichever wins, it costs as much as the others
+            String first = x.candidates().get(0).point().runId();
+            for (Row r : searchRows) {
+                if (r.p().runId().equals(first)) {
+                    c -= r.c();
+                    secs -= r.seconds();
+                    n--;
+                }
+            }
+        }
+        out.printf(Locale.ROOT, "lr search: %d run(s) more (%d search(es) of %d candidates%s); C = %.3g FLOP (%.3g PF-days), %.0f%% on top "
+                        + "of the sweep's; about %s on one worker%n", n, e.searches().size(), e.searches().get(0).candidates().size(),
+                shared == 0 ? "" : "; a winning candidate that is also a run of the sweep (its shape, as many steps) is counted there",
+                c, c / Accounting.PF_DAY, mainC > 0 ? 100 * c / mainC : 0, Progress.duration(secs));
+    }
+
+    /** The table, one line per row; {@code searched}: runs whose learning rate a search has not chosen yet. */
+    private static void table(PrintWriter out, List<Row> rows, Set<Expansion.Point> searched) {
         boolean shapes = rows.stream().anyMatch(r -> r.p().coords().containsKey("family"));
         int idw = Math.max(6, rows.stream().mapToInt(r -> r.p().runId().length()).max().orElse(6));
         String head = String.format(Locale.ROOT, "%-" + idw + "s %s%4s %5s %4s %5s %9s %9s %9s %9s %7s %7s %-14s %8s",
@@ -80,14 +135,14 @@ final class PlanTable {
             double epochs = r.uniqueTokens() > 0 ? r.d() / r.uniqueTokens() : Double.NaN;
             boolean ok = r.distinct() >= r.overfitBound();
             String check = (ok ? "ok" : "no") + String.format(Locale.ROOT, " (%s)", Progress.human(r.overfitBound()));
-            out.printf(Locale.ROOT, "%-" + idw + "s %s%4d %5d %4d %5d %9.3g %9s %9s %9.3g %7.3g %7s %-14s %8s  %s%n", r.p().runId(),
+            out.printf(Locale.ROOT, "%-" + idw + "s %s%4d %5d %4d %5d %9s %9s %9s %9.3g %7.3g %7s %-14s %8s  %s%n", r.p().runId(),
                     shapes ? String.format(Locale.ROOT, "%-10s %8s ", r.p().coords().getOrDefault("family", ""),
                             r.p().coords().getOrDefault("target_N", "")) : "",
-                    m.nLayer(), m.dModel(), m.nHead(), m.ff(), r.p().config().train().lr(), Progress.human(r.n()), Progress.human(r.d()), r.c(), r.d() / r.n(),
+                    m.nLayer(), m.dModel(), m.nHead(), m.ff(), searched.contains(r.p()) ? "searched"
+                            : String.format(Locale.ROOT, "%.3g", r.p().config().train().lr()), Progress.human(r.n()), Progress.human(r.d()), r.c(), r.d() / r.n(),
                     Double.isNaN(epochs) ? "?" : String.format(Locale.ROOT, "%.2f", epochs), check, Progress.duration(r.seconds()),
                     coordinates(r.p(), shapes));
         }
-        totals(out, rows, model, timeCalibrated);
     }
 
     /**

@@ -76,7 +76,13 @@ public final class Runner {
         return out;
     }
 
-    /** Returns the number of runs this worker trained (started or resumed). */
+    /**
+     * Trains this worker's runs and returns how many it trained (started or resumed). It returns only when
+     * every one of them has ended (done, diverged, failed), is left pending behind a parent that failed or
+     * diverged ({@link #notDone}), or {@code stop} is set: after each pass over the grid it waits for the
+     * runs other workers hold, until their locks go stale (then takes them over, resuming from the
+     * checkpoint) or their runs end. A worker on this machine whose process is gone is not waited for.
+     */
     public static int run(Path sweepDir, List<Expansion.Point> points, Options o) {
         Path runs = sweepDir.resolve("runs");
         List<Expansion.Point> mine = shard(points, o.shard(), o.shards());
@@ -84,12 +90,27 @@ public final class Runner {
         List<SweepState.Run> state = SweepState.scan(sweepDir, mine, o.lockTimeoutMs());
         o.log().printf(Locale.ROOT, "%s%s%n", o.shards() > 1 ? "shard " + o.shard() + "/" + o.shards() + ": " : "",
                 mine.size() + " runs: " + SweepState.summary(SweepState.counts(state)));
-        int trained = 0;
         double[] startup = {0, 0}; // seconds each run spent before training (JVM start, data), summed; runs measured
         Ctx ctx = new Ctx(sweepDir, points, mine, o, startup);
-        java.util.Map<String, Expansion.Point> byDir = new java.util.HashMap<>();
-        for (Expansion.Point x : points) byDir.put(runs.resolve(x.runId()).toAbsolutePath().normalize().toString(), x);
-        for (Expansion.Point p : mine) {
+        Map<String, Expansion.Point> byDir = byDir(sweepDir, points);
+        Map<String, String> announced = new java.util.HashMap<>(); // run id -> token of the lock whose wait was announced
+        int trained = 0;
+        while (!o.stop().get()) {
+            trained += pass(ctx, byDir);
+            if (o.stop().get()) break;
+            List<Expansion.Point> open = open(sweepDir, mine, byDir, o);
+            if (open.isEmpty()) break;
+            waitForHolders(runs, open, o, announced);
+        }
+        return trained;
+    }
+
+    /** One pass over this worker's runs in order, training each one that is free; returns how many it trained. */
+    private static int pass(Ctx ctx, Map<String, Expansion.Point> byDir) {
+        Options o = ctx.o();
+        Path runs = ctx.sweepDir().resolve("runs");
+        int trained = 0;
+        for (Expansion.Point p : ctx.mine()) {
             if (o.stop().get()) break;
             Path dir = runs.resolve(p.runId());
             String st = ResultsCsv.status(dir, o.lockTimeoutMs());
@@ -108,12 +129,110 @@ public final class Runner {
         return trained;
     }
 
+    /** The sweep's points by the absolute path of their run directory, to find a run's parent by its train.init. */
+    private static Map<String, Expansion.Point> byDir(Path sweepDir, List<Expansion.Point> points) {
+        Map<String, Expansion.Point> byDir = new java.util.HashMap<>();
+        for (Expansion.Point x : points) {
+            byDir.put(sweepDir.resolve("runs").resolve(x.runId()).toAbsolutePath().normalize().toString(), x);
+        }
+        return byDir;
+    }
+
+    /**
+     * Runs of {@code mine} that have not ended and can still be trained: pending, interrupted or held by a
+     * worker (whose lock may go stale), but not those behind a parent that failed or diverged.
+     */
+    private static List<Expansion.Point> open(Path sweepDir, List<Expansion.Point> mine, Map<String, Expansion.Point> byDir, Options o) {
+        List<Expansion.Point> out = new ArrayList<>();
+        for (Expansion.Point p : mine) {
+            String st = ResultsCsv.status(sweepDir.resolve("runs").resolve(p.runId()), o.lockTimeoutMs());
+            if (List.of("pending", "interrupted", "running").contains(st) && blockedBy(sweepDir, p, byDir, o) == null) out.add(p);
+        }
+        return out;
+    }
+
+    /** The ancestor (train.init, transitively) that failed or diverged and so keeps {@code p} from training, or null. */
+    private static Expansion.Point blockedBy(Path sweepDir, Expansion.Point p, Map<String, Expansion.Point> byDir, Options o) {
+        Expansion.Point q = p;
+        for (int depth = 0; depth < byDir.size(); depth++) {   // bounded: train.init cannot form a cycle of distinct runs
+            Expansion.Point parent = parentOf(q, byDir);
+            if (parent == null) return null;
+            String ps = ResultsCsv.status(sweepDir.resolve("runs").resolve(parent.runId()), o.lockTimeoutMs());
+            if (ps.equals("failed") || ps.equals("diverged")) return parent;
+            q = parent;
+        }
+        return null;
+    }
+
+    /**
+     * Runs of this worker that have not ended, each with why ("pending: starts from X, which failed"); empty
+     * when every run ended. For the last line of {@code sweep run}.
+     */
+    public static List<String> notDone(Path sweepDir, List<Expansion.Point> points, Options o) {
+        Map<String, Expansion.Point> byDir = byDir(sweepDir, points);
+        List<String> out = new ArrayList<>();
+        for (Expansion.Point p : shard(points, o.shard(), o.shards())) {
+            Path dir = sweepDir.resolve("runs").resolve(p.runId());
+            String st = ResultsCsv.status(dir, o.lockTimeoutMs());
+            if (!List.of("pending", "interrupted", "running").contains(st)) continue;
+            Expansion.Point b = blockedBy(sweepDir, p, byDir, o);
+            String why;
+            if (b != null) {
+                why = "starts from " + b.runId() + ", which " + ResultsCsv.status(sweepDir.resolve("runs").resolve(b.runId()), o.lockTimeoutMs())
+                        + "; retry that run with --retry-failed";
+            } else if (st.equals("running")) {
+                Locks.Holder h = Locks.holder(dir);
+                why = "held by " + (h == null ? "another worker" : h.worker());
+            } else {
+                why = o.stop().get() ? "this worker was stopped; it resumes on the next sweep run" : "not claimed";
+            }
+            out.add(p.runId() + " (" + st + ": " + why + ")");
+        }
+        return out;
+    }
+
+    /**
+     * Waits for one of the held runs among {@code open} to become free (its lock stale, its worker on this
+     * machine gone) or to end, announcing each wait once per lock; returns at once when one is free already.
+     */
+    private static void waitForHolders(Path runs, List<Expansion.Point> open, Options o, Map<String, String> announced) {
+        long poll = Math.max(200, Math.min(5_000, o.lockTimeoutMs() / 4));
+        long sleep = poll;
+        for (Expansion.Point p : open) {
+            Path dir = runs.resolve(p.runId());
+            if (!Locks.isHeld(dir, o.lockTimeoutMs())) {
+                sleep = Math.min(sleep, 200);   // free (a take-over guard may have been in the way): claim it on the next pass
+                continue;
+            }
+            Locks.Holder h = Locks.holder(dir);
+            long staleIn = Locks.staleInMs(dir, o.lockTimeoutMs());
+            sleep = Math.min(sleep, Math.max(50, staleIn + 50));
+            String token = h == null ? "" : h.token();
+            if (!token.equals(announced.get(p.runId()))) {
+                announced.put(p.runId(), token);
+                var m = SweepState.lastMetrics(dir.resolve("metrics.jsonl"));
+                o.log().printf(Locale.ROOT, "waiting for %s%s: held by %s, stale in %s unless it is refreshed%n", p.runId(),
+                        m == null ? "" : " (step " + m.path("step").asLong() + "/" + p.config().train().steps() + ")",
+                        h == null ? "another worker" : h.worker(), Progress.duration(Math.max(0, staleIn) / 1e3));
+            }
+        }
+        for (long slept = 0; slept < sleep && !o.stop().get(); slept += 50) {
+            try {
+                Thread.sleep(Math.min(50, sleep - slept));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                o.stop().set(true);
+                return;
+            }
+        }
+    }
+
 
     /** What one worker's runs share while it trains them. */
     private record Ctx(Path sweepDir, List<Expansion.Point> points, List<Expansion.Point> mine, Options o, double[] startup) {}
 
     /** The run of this sweep that {@code p} starts from (train.init), or null (none, or outside the sweep: the trainer checks it). */
-    static Expansion.Point parentOf(Expansion.Point p, java.util.Map<String, Expansion.Point> byDir) {
+    static Expansion.Point parentOf(Expansion.Point p, Map<String, Expansion.Point> byDir) {
         String init = p.config().train().init();
         return init.isEmpty() ? null : byDir.get(Path.of(init).toAbsolutePath().normalize().toString());
     }
@@ -135,7 +254,8 @@ public final class Runner {
         });
         long every = Math.max(50, o.lockTimeoutMs() / 4);
         beat.scheduleAtFixedRate(() -> {
-            if (!lost.get() && !claim.heartbeat()) {
+            // a lock removed because the run is done (a scan after a kill) was not taken by anyone
+            if (!lost.get() && !claim.heartbeat() && !ResultsCsv.status(dir, 0).equals("done")) {
                 lost.set(true);
                 o.log().println("lost the claim on " + p.runId() + " (this worker was silent for longer than the lock timeout "
                         + "and another took the run over); stopping it here");
@@ -152,6 +272,10 @@ public final class Runner {
             String outcome = o.inProcess() ? inProcess(p, dir, o, lost)
                     : child(p, dir, o, lost, () -> progress(sweepDir, points, mine, o, startup));
             double secs = (System.nanoTime() - t0) / 1e9;
+            // the run's files are written: free it now, before the slower bookkeeping below, so that a kill
+            // from here on leaves no lock behind
+            stopBeating(beat);
+            claim.release();
             var result = Json.readOrNull(dir.resolve("result.json"));
             if (outcome.equals("done") && result != null && st.equals("pending")) {
                 startup[0] += Math.max(0, secs - result.path("wall_s").asDouble());
@@ -161,23 +285,35 @@ public final class Runner {
                     bestVal(dir.resolve("result.json")), progress(sweepDir, points, mine, o, startup));
             if (outcome.equals("interrupted") && !lost.get()) o.stop().set(true);
         } finally {
-            beat.shutdownNow();
-            if (!lost.get()) claim.release();
+            stopBeating(beat);
+            claim.release();   // only while the lock is still this claim's: a lost run's new owner keeps it
             ResultsCsv.rebuild(sweepDir, points, o.lockTimeoutMs());
         }
         return true;
     }
 
+    /** Stops the heartbeat and waits for a beat in flight, so that none runs after the release. */
+    private static void stopBeating(ScheduledExecutorService beat) {
+        beat.shutdownNow();
+        try {
+            beat.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /**
      * A run that starts from another run of this sweep ({@code train.init}) waits while that run is being
      * trained by another worker, and is left pending (with a line saying why) when the parent failed or
-     * diverged. (A parent nobody has started is trained by the worker that needs it, see {@link #run}.)
+     * diverged. (A parent nobody has started, or whose worker is gone, is trained by the worker that needs
+     * it on its next pass, see {@link #run}.)
      */
     static boolean parentReady(Expansion.Point p, Path parent, Options o) {
         boolean said = false;
         while (!o.stop().get()) {
             String ps = ResultsCsv.status(parent, o.lockTimeoutMs());
             if (ps.equals("done")) return true;
+            if (ps.equals("pending") || ps.equals("interrupted")) return false; // its worker is gone: the next pass trains it
             if (!ps.equals("running")) {
                 o.log().printf(Locale.ROOT, "%s: left pending: it starts from %s, which is %s; run the sweep again once that run is done%n",
                         p.runId(), parent.getFileName(), ps);

@@ -34,6 +34,9 @@ public final class SweepCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
+    /** Exit code of {@code sweep run} when runs of its shard are left not done (behind a failed parent). */
+    static final int NOT_DONE = 4;
+
     /** How long a silent claim lasts for commands that only read a sweep (status, results). */
     static final long READ_LOCK_TIMEOUT_MS = 120_000;
 
@@ -88,7 +91,8 @@ public final class SweepCommand implements Runnable {
         public Integer call() {
             SweepSpec s = SweepSpec.read(specFile);
             Path d = dirOf(s, dir);
-            List<Expansion.Point> pts = expand(s, d, false);
+            Expansion.Expanded all = Expansion.expandAll(s, d.resolve("runs").toString(), false);
+            List<Expansion.Point> pts = all.listed();
             Map<DataSpec, Corpora.Info> data = Map.of();
             if (!noData) {
                 Set<DataSpec> specs = new LinkedHashSet<>();
@@ -110,7 +114,7 @@ public final class SweepCommand implements Runnable {
                 m = new TimeModel(m.startupS(), 0, gflops * 1e9);
             }
             PrintWriter out = cmd.commandLine().getOut();
-            PlanTable.print(out, PlanTable.rows(pts, data, m), m, !m.equals(TimeModel.defaults()));
+            PlanTable.print(out, all, data, m, !m.equals(TimeModel.defaults()));
             out.flush();
             return 0;
         }
@@ -120,8 +124,10 @@ public final class SweepCommand implements Runnable {
             + "interrupt it any way and run it again to continue.",
             footer = {"", "Examples:", "  scalelab sweep run examples/kaplan-tiny.yaml",
                     "  scalelab sweep run spec.yaml --dir /shared/sweep --shard 3/8     (worker 3 of eight)",
+                    "", "It ends when every run of this worker has ended: runs that other workers hold are waited for "
+                    + "until they end or their lock goes stale (--lock-timeout), then taken over and resumed.",
                     "", "Exit codes: 0 every run of this worker ended (done, diverged or failed: see sweep status), "
-                    + "2 bad spec, 130 interrupted."})
+                    + "2 bad spec, 4 runs left not done (the last line says which and why), 130 interrupted."})
     static final class Run implements Callable<Integer> {
         @Parameters(paramLabel = "SPEC") Path specFile;
         @Option(names = "--dir", description = "Sweep directory (default: experiments/NAME).") Path dir;
@@ -131,7 +137,7 @@ public final class SweepCommand implements Runnable {
         @Option(names = "--run-memory", defaultValue = "3g", description = "Heap per run; ND4J's off-heap memory is capped at the same "
                 + "size and the run's whole process at 3× it (default: ${DEFAULT-VALUE}).") String runMemory;
         @Option(names = "--lock-timeout", defaultValue = "120", description = "Seconds after which a silent worker's claim is taken over "
-                + "(default: ${DEFAULT-VALUE}).") int lockTimeout;
+                + "(default: ${DEFAULT-VALUE}); a claim of a worker on this machine whose process is gone is taken over at once.") int lockTimeout;
 
         @Override
         public Integer call() throws IOException {
@@ -168,14 +174,16 @@ public final class SweepCommand implements Runnable {
             }, "sweep-stop");
             Runtime.getRuntime().addShutdownHook(hook);
             try {
-                Runner.run(d, pts, o);
+                pts = LrSearch.run(s, d, pts, o);
             } finally {
                 finished.countDown();
             }
             if (!o.stop().get()) Runtime.getRuntime().removeShutdownHook(hook);
             var state = SweepState.scan(d, pts, lockTimeout * 1000L);
             System.err.println("sweep " + s.name() + ": " + SweepState.summary(SweepState.counts(state)) + " -> " + d.resolve("results.csv"));
-            return o.stop().get() ? 130 : 0;
+            List<String> open = LrSearch.notDone(s, d, pts, o);
+            if (!open.isEmpty()) System.err.println("sweep " + s.name() + ": not done: " + String.join(", ", open));
+            return o.stop().get() ? 130 : open.isEmpty() ? 0 : NOT_DONE;
         }
     }
 
@@ -221,6 +229,7 @@ public final class SweepCommand implements Runnable {
             Map<String, Integer> c = SweepState.counts(runs);
             PrintWriter out = cmd.commandLine().getOut();
             out.printf(Locale.ROOT, "%s: %d runs: %s%n", dir, pts.size(), SweepState.summary(c));
+            for (String l : LrSearch.statusLines(specOf(dir), dir, READ_LOCK_TIMEOUT_MS)) out.println(l);
             for (SweepState.Run r : runs) {
                 if (all || List.of("running", "diverged", "failed").contains(r.status())) out.println("  " + line(r));
             }

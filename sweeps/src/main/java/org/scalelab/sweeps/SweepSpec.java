@@ -22,7 +22,8 @@ import java.util.List;
 /**
  * A sweep spec as written: {@code name}, {@code base} (a run config), and the axes {@code grid}
  * (cartesian product), {@code zip} (lists varied together), {@code points} (explicit assignments),
- * {@code shapes} (a shape family at target sizes) and {@code lr} (per-N learning-rate rule). Keeps
+ * {@code shapes} (a shape family at target sizes) and {@code lr} (the per-N learning-rate rule
+ * {@code kaplan}, or a learning-rate search whose winner every run trains with: {@link LrSearch}). Keeps
  * the line of every key so that errors can name it. {@code transfer} turns the sizes into a transfer
  * study (pre-training, fine-tuning and from-scratch runs; see {@link Expansion}).
  */

@@ -55,7 +55,9 @@ final class SweepState {
         return out;
     }
 
+    /** One run directory read back; a lock left in a done run (a kill after its result) is removed on the way. */
     static Run read(Path dir, Expansion.Point p, long lockTimeoutMs) {
+        Locks.removeIfDone(dir);
         String status = ResultsCsv.status(dir, lockTimeoutMs);
         JsonNode last = lastMetrics(dir.resolve("metrics.jsonl"));
         JsonNode spec = Json.readOrNull(dir.resolve("spec.json"));

@@ -1,14 +1,17 @@
 package org.scalelab.sweeps;
 
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -94,5 +97,121 @@ class LocksTest {
         age(run.resolve(Locks.TAKEOVER), 2 * TIMEOUT);
         assertNull(Locks.claim(run, TIMEOUT), "the stale guard is removed on this attempt");
         assertNotNull(Locks.claim(run, TIMEOUT), "and the next attempt takes the run");
+    }
+
+    /** A lock as a worker writes it: token, pid@host, time written, and the space line when there is one. */
+    static void lock(Path run, String worker, Instant written, String space) throws Exception {
+        Files.createDirectories(run);
+        Files.writeString(run.resolve(Locks.LOCK), "tok-" + worker + " " + worker + " " + written + "\n" + (space == null ? "" : "space " + space + "\n"));
+    }
+
+    /** The pid of a process of this machine that has exited (and been reaped). */
+    static long deadPid() throws Exception {
+        Process p = new ProcessBuilder("true").start();
+        assertTrue(p.waitFor(10, TimeUnit.SECONDS));
+        return p.pid();
+    }
+
+    static String host() {
+        return Locks.WORKER.substring(Locks.WORKER.indexOf('@') + 1);
+    }
+
+    /**
+     * A fresh lock whose worker ran on this machine and is gone (kill -9 of the sweep, then a restart)
+     * is taken over at once, not after the timeout; the same lock written in another process namespace,
+     * on another host, or without a space line (older versions) is waited for.
+     */
+    @Test
+    void aFreshLockOfAGoneProcessOnThisMachineIsTakenOverAtOnce(@TempDir Path tmp) throws Exception {
+        Assumptions.assumeTrue(Locks.SPACE != null, "needs /proc (Linux)");
+        long dead = deadPid();
+        Path run = tmp.resolve("r");
+        lock(run, dead + "@" + host(), Instant.now(), Locks.SPACE);
+        assertFalse(Locks.isHeld(run, 120_000), "the worker is gone");
+        assertEquals("pending", ResultsCsv.status(run, 120_000), "shown as free, not as running");
+        Locks.Claim c = Locks.claim(run, 120_000);
+        assertNotNull(c, "taken over without waiting for the timeout");
+        assertTrue(c.isMine());
+        assertFalse(Files.exists(run.resolve(Locks.TAKEOVER)), "the take-over guard is removed");
+
+        for (String other : new String[]{"elsewhere 97cd7280-0000-0000-0000-000000000000 pid:[1]",
+                Locks.SPACE.replace("pid:[", "pid:[9"), null}) {
+            Path r = tmp.resolve("r" + Math.abs(String.valueOf(other).hashCode()));
+            lock(r, dead + "@" + (other == null ? host() : other.split(" ")[0]), Instant.now(), other);
+            assertTrue(Locks.isHeld(r, 120_000), "a pid of another machine or namespace says nothing here: " + other);
+            assertNull(Locks.claim(r, 120_000));
+            age(r.resolve(Locks.LOCK), 121_000);
+            assertNotNull(Locks.claim(r, 120_000), "taken over once stale: " + other);
+        }
+    }
+
+    /** A live pid holds its lock, unless that process started after the lock was written (a reused pid). */
+    @Test
+    void aLivePidHoldsTheLockUnlessItWasReused(@TempDir Path tmp) throws Exception {
+        Assumptions.assumeTrue(Locks.SPACE != null, "needs /proc (Linux)");
+        Instant started = ProcessHandle.current().info().startInstant().orElseThrow();
+        Path run = tmp.resolve("r");
+        lock(run, ProcessHandle.current().pid() + "@" + host(), Instant.now(), Locks.SPACE);
+        assertTrue(Locks.isHeld(run, 120_000), "this JVM is alive");
+        lock(run, ProcessHandle.current().pid() + "@" + host(), started.minusSeconds(3600), Locks.SPACE);
+        assertFalse(Locks.isHeld(run, 120_000), "written an hour before this JVM started: its writer had this pid before");
+    }
+
+    /**
+     * The sweep process is gone but the run's training process is still checkpointing (a sweep killed
+     * alone, {@link TrainChild}): the run is not free until that process exits. Its --out is relative
+     * to its working directory.
+     */
+    @Test
+    void aRunWhoseTrainingProcessLivesOnIsNotTakenOver(@TempDir Path tmp) throws Exception {
+        Assumptions.assumeTrue(Locks.SPACE != null, "needs /proc (Linux)");
+        Path run = tmp.resolve("runs/r");
+        lock(run, deadPid() + "@" + host(), Instant.now(), Locks.SPACE);
+        Process child = new ProcessBuilder("bash", "-c", "sleep 60; true", TrainChild.class.getName(), "train", "--out", "runs/r")
+                .directory(tmp.toFile()).start();
+        Process unrelated = new ProcessBuilder("bash", "-c", "sleep 60; true", TrainChild.class.getName(), "train", "--out", "runs/other")
+                .directory(tmp.toFile()).start();
+        try {
+            Thread.sleep(300);  // bash has its arguments in /proc
+            assertTrue(Locks.trainingProcessAlive(run));
+            assertTrue(Locks.isHeld(run, 120_000), "its training process is alive");
+            assertNull(Locks.claim(run, 120_000));
+            child.destroyForcibly().waitFor();
+            assertFalse(Locks.trainingProcessAlive(run), "another run's process does not count");
+            assertNotNull(Locks.claim(run, 120_000), "free once it exited");
+        } finally {
+            child.destroyForcibly();
+            unrelated.destroyForcibly();
+        }
+    }
+
+    /** The lock of a run whose result says done is removed; that of a run without a final result is not. */
+    @Test
+    void aLockInADoneRunIsRemoved(@TempDir Path tmp) throws Exception {
+        Path run = tmp.resolve("r");
+        lock(run, "4242@elsewhere", Instant.now(), null);
+        Files.writeString(run.resolve("result.json"), "{\"status\": \"interrupted\"}");
+        assertFalse(Locks.removeIfDone(run));
+        assertTrue(Files.exists(run.resolve(Locks.LOCK)), "an interrupted run may be resuming under it");
+        Files.writeString(run.resolve("result.json"), "{\"status\": \"done\"}");
+        assertTrue(Locks.removeIfDone(run));
+        assertFalse(Files.exists(run.resolve(Locks.LOCK)));
+    }
+
+    /** Locks written before the space line are still read: their token is released only by their owner. */
+    @Test
+    void locksOfTheOlderFormatAreRead(@TempDir Path tmp) throws Exception {
+        Path run = tmp.resolve("r");
+        Files.createDirectories(run);
+        Files.writeString(run.resolve(Locks.LOCK), "0b6f 77@old-host 2025-01-02T03:04:05Z\n");
+        assertEquals("0b6f", Locks.tokenOf(run.resolve(Locks.LOCK)));
+        Locks.Holder h = Locks.holder(run);
+        assertEquals("77@old-host", h.worker());
+        assertEquals(77, h.pid());
+        assertNull(h.space());
+        new Locks.Claim(run, "other").release();
+        assertTrue(Files.exists(run.resolve(Locks.LOCK)), "not this claim's");
+        new Locks.Claim(run, "0b6f").release();
+        assertFalse(Files.exists(run.resolve(Locks.LOCK)));
     }
 }

@@ -4,7 +4,10 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.scalelab.datasets.Json;
+import org.scalelab.trainer.run.Progress;
+import org.scalelab.trainer.run.Trainer;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -12,11 +15,13 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.time.Instant;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class RunnerTest {
@@ -124,6 +129,108 @@ class RunnerTest {
         Set<String> pids = Set.of(a.pid() + "@", b.pid() + "@");
         assertEquals(2, workers.size(), "both workers trained runs: " + workers);
         assertTrue(workers.stream().allMatch(w -> pids.stream().anyMatch(w::startsWith)), "claimed by the two processes: " + workers + " " + pids);
+    }
+
+    /**
+     * What a worker killed with SIGKILL in the middle of a run leaves: a checkpoint at step 4 of 6,
+     * metrics up to there, no result.json, and its lock, still fresh.
+     */
+    static void killedAtStep4(Expansion.Point p, Path runDir, String worker, String space) throws Exception {
+        Trainer.train(Trainer.prepare(Runner.trainConfig(p, runDir)), runDir, new Trainer.Options(true, Progress.silent(), new AtomicBoolean(), 4));
+        Files.delete(runDir.resolve("result.json"));
+        Files.writeString(runDir.resolve("claims.log"), worker + " " + Instant.now() + " start\n");
+        LocksTest.lock(runDir, worker, Instant.now(), space);
+    }
+
+    static Runner.Options logging(ByteArrayOutputStream log, long lockTimeoutMs) {
+        return new Runner.Options(true, 0, 1, false, "1g", lockTimeoutMs, new PrintStream(log, true), new AtomicBoolean());
+    }
+
+    /** The metrics.jsonl lines of a run without their timings: what a resumed run must reproduce. */
+    static List<String> curve(Path runDir) throws IOException {
+        List<String> out = new ArrayList<>();
+        for (String line : Files.readAllLines(runDir.resolve("metrics.jsonl"))) {
+            var j = (com.fasterxml.jackson.databind.node.ObjectNode) Json.MAPPER.readTree(line);
+            for (String k : List.of("tokens_per_s", "tokens_per_s_avg", "time", "elapsed_s")) j.remove(k);
+            out.add(j.toString());
+        }
+        return out;
+    }
+
+    /**
+     * Worker A, on another machine, was killed in the middle of a run; worker B, running the sweep, finds
+     * A's lock fresh. B does not end with that run unclaimed: it trains the free run, waits (saying for
+     * what) until A's lock goes stale, takes the run over and resumes it from A's checkpoint. The result
+     * is the uninterrupted run's, line for line.
+     */
+    @Test
+    void aRunOfAWorkerThatDiedIsTakenOverInTheSameInvocation(@TempDir Path tmp) throws Exception {
+        Path f = SweepTestSupport.spec(tmp, "grid:\n  train.seed: [1, 2]\n");
+        Path dir = tmp.resolve("sweep"), ref = tmp.resolve("reference");
+        List<Expansion.Point> pts = Expansion.expand(SweepSpec.read(f), dir.resolve("runs").toString());
+        assertEquals(2, Runner.run(ref, Expansion.expand(SweepSpec.read(f), ref.resolve("runs").toString()), inProcess()));
+        Path held = dir.resolve("runs").resolve(pts.get(0).runId());
+        killedAtStep4(pts.get(0), held, "4242@elsewhere", "elsewhere 97cd7280-0000-0000-0000-000000000000 pid:[1]");
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        long t0 = System.nanoTime();
+        assertEquals(2, Runner.run(dir, pts, logging(log, 1_500)), "both runs trained by this invocation:\n" + log);
+        assertTrue((System.nanoTime() - t0) / 1e9 >= 1.0, "it waited for the lock to go stale");
+        assertEquals(List.of("done", "done"), statuses(dir));
+        String out = log.toString();
+        assertTrue(out.contains("waiting for " + pts.get(0).runId() + " (step 4/6): held by 4242@elsewhere, stale in "), out);
+        assertTrue(out.contains("resuming " + pts.get(0).runId()), out);
+        assertEquals(List.of("start", "resume"), Files.readAllLines(held.resolve("claims.log")).stream().map(l -> l.substring(l.lastIndexOf(' ') + 1)).toList());
+        for (Expansion.Point p : pts) {
+            assertEquals(curve(ref.resolve("runs").resolve(p.runId())), curve(dir.resolve("runs").resolve(p.runId())), p.runId());
+            assertEquals(Json.readOrNull(ref.resolve("runs").resolve(p.runId()).resolve("result.json")).get("best_val_loss").asDouble(),
+                    Json.readOrNull(dir.resolve("runs").resolve(p.runId()).resolve("result.json")).get("best_val_loss").asDouble(), 1e-9);
+        }
+        assertFalse(Files.exists(held.resolve(Locks.LOCK)), "released");
+    }
+
+    /**
+     * A restart right after kill -9 on the same machine: the killed worker's lock is fresh but its process
+     * is gone, so the run is resumed at once, not after the (here two-minute) lock timeout.
+     */
+    @Test
+    void aRestartAfterAKillOnThisMachineResumesAtOnce(@TempDir Path tmp) throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Locks.SPACE != null, "needs /proc (Linux)");
+        Path f = SweepTestSupport.spec(tmp, "grid:\n  train.seed: [1]\n");
+        Path dir = tmp.resolve("sweep");
+        List<Expansion.Point> pts = Expansion.expand(SweepSpec.read(f), dir.resolve("runs").toString());
+        Path held = dir.resolve("runs").resolve(pts.get(0).runId());
+        killedAtStep4(pts.get(0), held, LocksTest.deadPid() + "@" + LocksTest.host(), Locks.SPACE);
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        long t0 = System.nanoTime();
+        assertEquals(1, Runner.run(dir, pts, logging(log, 120_000)), log.toString());
+        assertTrue((System.nanoTime() - t0) / 1e9 < 60, "not the lock timeout");
+        assertEquals(List.of("done"), statuses(dir));
+        assertTrue(log.toString().contains("resuming " + pts.get(0).runId()) && !log.toString().contains("waiting for"), log.toString());
+    }
+
+    /**
+     * A worker killed between writing a run's result.json and releasing its claim leaves a lock in a
+     * done run; the next pass (or `sweep status`) removes it, and nothing is trained again.
+     */
+    @Test
+    void aLockLeftInADoneRunIsRemovedOnTheNextScan(@TempDir Path tmp) throws Exception {
+        Path f = SweepTestSupport.spec(tmp, "grid:\n  train.seed: [1, 2]\n");
+        Path dir = tmp.resolve("sweep");
+        List<Expansion.Point> pts = Expansion.expand(SweepSpec.read(f), dir.resolve("runs").toString());
+        assertEquals(2, Runner.run(dir, pts, inProcess()));
+        Path a = dir.resolve("runs").resolve(pts.get(0).runId()), b = dir.resolve("runs").resolve(pts.get(1).runId());
+        LocksTest.lock(a, "4242@elsewhere", Instant.now(), null);
+        LocksTest.lock(b, "4242@elsewhere", Instant.now(), null);
+        assertEquals(0, Runner.run(dir, pts, inProcess()));
+        assertFalse(Files.exists(a.resolve(Locks.LOCK)), "removed by the pass");
+        Files.copy(f, dir.resolve("sweep.yaml"));
+        LocksTest.lock(a, "4242@elsewhere", Instant.now(), null);
+        SweepCommandTest.Out st = SweepCommandTest.cli("sweep", "status", dir.toString());
+        assertEquals(0, st.code(), st.err());
+        assertTrue(st.out().contains("2 done"), st.out());
+        assertFalse(Files.exists(a.resolve(Locks.LOCK)), "removed by sweep status");
+        assertEquals(1, claims(a));
+        assertEquals(1, claims(b));
     }
 
     /** A worker that crashed while writing results.csv leaves a temporary file; the next rebuild removes it. */

@@ -119,6 +119,37 @@ class TransferSweepTest {
         for (Expansion.Point p : pts) assertEquals(1, RunnerTest.claims(dir.resolve("runs").resolve(p.runId())), p.runId());
     }
 
+    /**
+     * A pre-training run that diverges leaves its fine-tuning runs pending: `sweep run` trains everything
+     * else, does not wait for them, and exits 4 with one line naming each of them and its parent.
+     */
+    @Test
+    void runsBehindADivergedParentEndTheSweepWithExit4(@TempDir Path tmp) throws IOException {
+        Path f = SweepTestSupport.spec(tmp, "transfer:\n  pretrain: {train.steps: 8, train.lr: 1.0e30, train.gradClip: 0, train.warmupSteps: 0}\n"
+                + "  finetune: {train.lr: 0.002, train.steps: 4}\n  budgets: [64, 512]\n  epochs: 2\n");
+        Path dir = tmp.resolve("sweep");
+        List<Expansion.Point> pts = Expansion.expand(SweepSpec.read(f), dir.resolve("runs").toString());
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream was = System.err;
+        SweepCommandTest.Out r;
+        System.setErr(new java.io.PrintStream(err, true));   // sweep run reports on stderr
+        try {
+            r = SweepCommandTest.cli("sweep", "run", f.toString(), "--dir", dir.toString(), "--in-process", "--lock-timeout", "2");
+        } finally {
+            System.setErr(was);
+        }
+        assertEquals(SweepCommand.NOT_DONE, r.code(), err + r.err());
+        Expansion.Point parent = pts.stream().filter(p -> p.coords().get("phase").equals("pretrain")).findFirst().orElseThrow();
+        List<String> last = err.toString().lines().filter(l -> l.contains("not done: ")).toList();
+        assertEquals(1, last.size(), err.toString());
+        for (Expansion.Point p : pts) {
+            String phase = p.coords().get("phase");
+            String want = p.runId() + " (pending: starts from " + parent.runId() + ", which diverged";
+            assertEquals(phase.equals("finetune"), last.get(0).contains(want), want + " in " + last.get(0));
+            if (phase.equals("scratch")) assertTrue(Files.isRegularFile(dir.resolve("runs").resolve(p.runId()).resolve("result.json")), p.runId());
+        }
+    }
+
     /** Parents of this shard's fine-tuning runs that belong to another shard. */
     private static long borrowedParents(List<Expansion.Point> mine) {
         return mine.stream().map(p -> p.config().train().init()).filter(i -> !i.isEmpty()).distinct()

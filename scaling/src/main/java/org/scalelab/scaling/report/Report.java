@@ -28,9 +28,11 @@ public final class Report {
     public static Path write(Path sweepDir, Path out) {
         System.setProperty("java.awt.headless", "true");
         SweepData all = SweepData.read(sweepDir);
-        // a transfer sweep: the scaling charts are about the pre-training runs; fine-tuning has its own charts
-        boolean transferSweep = all.columns().contains("phase");
-        SweepData data = transferSweep ? all.filter(r -> r.row().getOrDefault("phase", "").equals("pretrain")) : all;
+        // a transfer sweep: the scaling charts are about the pre-training runs; fine-tuning has its own charts.
+        // A learning-rate search's candidates (phase lr-search) tune the sweep's runs and stay out of them too.
+        boolean transferSweep = all.runs().stream().anyMatch(r -> r.row().getOrDefault("phase", "").equals("pretrain"));
+        SweepData data = all.filter(r -> transferSweep ? r.row().getOrDefault("phase", "").equals("pretrain")
+                : !r.row().getOrDefault("phase", "").equals("lr-search"));
         Map<String, XYChart> charts = new LinkedHashMap<>();
         com.fasterxml.jackson.databind.JsonNode fits = readFits(sweepDir.resolve("fits.json"));
         if (!data.done().isEmpty()) charts.put("loss_vs_N", Plots.lossVsN(data, fits));
@@ -51,7 +53,8 @@ public final class Report {
             charts.put("compute_optimal", Plots.computeOptimal(fits, "N", range));
             charts.put("compute_optimal_D", Plots.computeOptimal(fits, "D", range));
         }
-        if (Plots.distinctLr(data) >= 3) charts.put("loss_vs_lr", Plots.lossVsLr(data));
+        SweepData byLr = transferSweep ? data : all;   // with a search's candidates, loss against lr at the shape searched
+        if (Plots.distinctLr(byLr) >= 3) charts.put("loss_vs_lr", Plots.lossVsLr(byLr));
         String family = data.columns().contains("family") ? "family" : data.columns().contains("shape_family") ? "shape_family" : null;
         if (family != null && data.done().stream().map(r -> r.row().get(family)).distinct().count() > 1) {
             charts.put("families", Plots.byFamily(data, family));
