@@ -25,9 +25,10 @@ import java.util.concurrent.Callable;
 
 /** {@code scalelab coord-check}: μP's coordinate check for a run config (docs/parameterization.md). */
 @Command(name = "coord-check", mixinStandardHelpOptions = true,
-        description = {"Trains the config's model at several widths for a few steps (constant learning rate) and records "
-                + "the mean |x| of every layer's output before each step: flat against width under mup/completep, "
-                + "growing under sp. Writes coord.csv, slopes.csv and coord_step1.png / coord_stepN.png."},
+        description = {"μP's coordinate check: each layer's activation size against width over the first steps.", "",
+                "Trains the config's model at several widths for a few steps (constant learning rate) and records "
+                        + "the mean |x| of every layer's output before each step: flat against width under mup/completep, "
+                        + "growing under sp. Writes coord.csv, slopes.csv and coord_step1.png / coord_stepN.png."},
         footer = {"", "Examples:",
                 "  scalelab coord-check --set model.parameterization=mup --set model.baseWidth=64 --widths 64,128,256,512",
                 "  scalelab coord-check --config run.yaml --widths 64,128,256,512 --steps 10 --out coord-sp"})

@@ -9,10 +9,14 @@ import java.util.concurrent.Callable;
 
 /** {@code scalelab export}: a run's latest checkpoint as files transformers or nanoGPT load. */
 @Command(name = "export", mixinStandardHelpOptions = true,
-        description = {"Writes a run's latest checkpoint for other tools: --format hf gives config.json, model.safetensors and, "
-                + "for the gpt2 and byte tokenizers, the tokenizer files of transformers' GPT2LMHeadModel (layernorm+gelu+learned) "
-                + "or LlamaForCausalLM (rmsnorm+swiglu+rope); --format nanogpt gives nanoGPT's state dict as model.safetensors "
-                + "and its model_args.json. docs/interop.md has the tensor names and a loader."})
+        description = {"Export a run's latest checkpoint for transformers (GPT-2 or Llama layout) or nanoGPT.", "",
+                "--format hf gives config.json, model.safetensors and, for the gpt2 and byte tokenizers, the tokenizer files of "
+                        + "transformers' GPT2LMHeadModel (layernorm+gelu+learned) or LlamaForCausalLM (rmsnorm+swiglu+rope); "
+                        + "--format nanogpt gives nanoGPT's state dict as model.safetensors, its model_args.json and, for char runs, "
+                        + "meta.pkl. docs/interop.md has the tensor names and a loader."},
+        footer = {"", "Examples:",
+                "  scalelab export --run runs/<id> --format hf --out export/<id>",
+                "  scalelab export --run runs/<id> --format nanogpt --out export/<id>-nano --reference"})
 public final class ExportCommand implements Callable<Integer> {
     @Option(names = "--run", required = true, paramLabel = "DIR", description = "Run directory (runs/<id>).")
     Path run;
