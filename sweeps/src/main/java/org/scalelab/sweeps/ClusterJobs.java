@@ -20,14 +20,17 @@ final class ClusterJobs {
      * @param workers  array size / completions
      * @param cpus     CPUs per worker (also OMP_NUM_THREADS)
      * @param memMiB   memory per worker in MiB
-     * @param gpus     GPUs per worker (0: none)
+     * @param gpus     GPUs per worker (0: none); a worker trains one run per GPU at once ({@code sweep run --gpus})
      * @param exe      the scalelab command on the workers
      * @param time     Slurm time limit ("" = the partition's default)
      */
     record Settings(String name, int workers, int cpus, long memMiB, int gpus, String exe, String time) {
-        /** Each run's heap: about a quarter of the worker's memory (the run's process is capped at 3× its heap). */
+        /**
+         * Each run's heap: about a quarter of the worker's memory (the run's process is capped at 3× its heap),
+         * shared by the runs it trains at once, one per GPU.
+         */
         String runMemory() {
-            return Math.max(256, (long) (memMiB * 0.8 / 3)) + "m";
+            return Math.max(256, (long) (memMiB * 0.8 / 3 / Math.max(1, gpus))) + "m";
         }
     }
 
@@ -77,7 +80,8 @@ final class ClusterJobs {
                 "export SCALELAB_JAVA_OPTS=\"${SCALELAB_JAVA_OPTS:--Xmx1g}\"   # the sweep process; each run gets --run-memory",
                 "mkdir -p " + shellQuote(abDir),
                 "exec " + s.exe() + " sweep run " + shellQuote(abSpec) + " --dir " + shellQuote(abDir)
-                        + " --shard \"${SLURM_ARRAY_TASK_ID}/" + s.workers() + "\" --run-memory " + s.runMemory(),
+                        + " --shard \"${SLURM_ARRAY_TASK_ID}/" + s.workers() + "\" --run-memory " + s.runMemory()
+                        + (s.gpus() > 0 ? " --gpus auto   # one run per GPU of the allocation (CUDA_VISIBLE_DEVICES)" : ""),
                 ""));
         return String.join("\n", l);
     }
@@ -93,7 +97,8 @@ final class ClusterJobs {
         name = name.replaceAll("-+$", "");
         String mem = s.memMiB() + "Mi";
         String cmd = "exec " + s.exe() + " sweep run /etc/scalelab/sweep.yaml --dir " + shellQuote(abDir)
-                + " --shard $JOB_COMPLETION_INDEX/" + s.workers() + " --run-memory " + s.runMemory();
+                + " --shard $JOB_COMPLETION_INDEX/" + s.workers() + " --run-memory " + s.runMemory()
+                + (s.gpus() > 0 ? " --gpus " + devices(s.gpus()) : "");
         List<String> l = new ArrayList<>(List.of(
                 "# ScaleLab sweep '" + s.name() + "': " + s.workers() + " workers of a Kubernetes Indexed Job on one shared volume.",
                 "#   apply: kubectl apply -f THIS_FILE     logs: kubectl logs -l job-name=" + name + " --prefix -f",
@@ -145,6 +150,13 @@ final class ClusterJobs {
                 "          persistentVolumeClaim: {claimName: " + pvc + "}",
                 ""));
         return String.join("\n", l);
+    }
+
+    /** "0,1,2": the devices a pod given {@code g} GPUs sees (the device plugin numbers them from 0 in the container). */
+    static String devices(int g) {
+        List<String> l = new ArrayList<>();
+        for (int i = 0; i < g; i++) l.add(Integer.toString(i));
+        return String.join(",", l);
     }
 
     static String jsonString(String s) {

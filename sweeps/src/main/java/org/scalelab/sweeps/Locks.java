@@ -37,8 +37,9 @@ import java.util.UUID;
  * machines need clocks within a small fraction of the timeout of each other (NTP gives milliseconds).
  *
  * <p>A lock file is {@code <token> <pid@host> <created>} and, where this machine can say which process
- * namespace it is in (Linux), a second line {@code space <host> <boot id> <pid namespace>}. Locks of
- * older versions have the first line only; they are taken over after the timeout.
+ * namespace it is in (Linux), a second line {@code space <host> <boot id> <pid namespace>}, and for a
+ * process that trains several runs at once ({@code sweep run --workers}) a line {@code slot <worker i/K,
+ * threads, GPU>}. Locks of older versions have the first line only; they are taken over after the timeout.
  */
 final class Locks {
     /** pid@host of this JVM, written into locks and logs for people reading them. */
@@ -100,8 +101,9 @@ final class Locks {
      * @param worker  pid@host of the worker that wrote it
      * @param created when it was written, null when the file does not say
      * @param space   the writer's {@link #SPACE}, null in files of older versions
+     * @param slot    which of its process's workers holds it ("worker 2/4, 1 thread, GPU 1"), "" when not said
      */
-    record Holder(String token, String worker, Instant created, String space) {
+    record Holder(String token, String worker, Instant created, String space, String slot) {
         /** The writer's pid, or -1 when the file does not name one. */
         long pid() {
             int at = worker.indexOf('@');
@@ -142,25 +144,31 @@ final class Locks {
 
     /** Tries to claim the run; the claim when this worker now owns it, else null. */
     static Claim claim(Path runDir, long timeoutMs) {
+        return claim(runDir, timeoutMs, "");
+    }
+
+    /** {@link #claim(Path, long)}, naming in the lock which of this process's workers holds it. */
+    static Claim claim(Path runDir, long timeoutMs, String slot) {
         try {
             Files.createDirectories(runDir);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create " + runDir, e);
         }
-        Claim c = create(runDir);
+        Claim c = create(runDir, slot);
         if (c != null || isHeld(runDir, timeoutMs)) return c;
-        return takeOver(runDir, timeoutMs);
+        return takeOver(runDir, timeoutMs, slot);
     }
 
     /** The first line (the token and who wrote it) and, where known, the space line. */
-    private static String header(String token) {
-        return token + " " + WORKER + " " + Instant.now() + "\n" + (SPACE == null ? "" : "space " + SPACE + "\n");
+    private static String header(String token, String slot) {
+        return token + " " + WORKER + " " + Instant.now() + "\n" + (SPACE == null ? "" : "space " + SPACE + "\n")
+                + (slot.isEmpty() ? "" : "slot " + slot.replace('\n', ' ') + "\n");
     }
 
-    private static Claim create(Path runDir) {
+    private static Claim create(Path runDir, String slot) {
         String token = UUID.randomUUID().toString();
         try {
-            Files.writeString(runDir.resolve(LOCK), header(token), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            Files.writeString(runDir.resolve(LOCK), header(token, slot), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
             return new Claim(runDir, token);
         } catch (FileAlreadyExistsException held) {
             return null;
@@ -170,11 +178,11 @@ final class Locks {
     }
 
     /** Replaces a stale lock, or one whose worker is gone, one worker at a time. */
-    private static Claim takeOver(Path runDir, long timeoutMs) {
+    private static Claim takeOver(Path runDir, long timeoutMs, String slot) {
         Path guard = runDir.resolve(TAKEOVER);
         try {
             try {
-                Files.writeString(guard, header("takeover"), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                Files.writeString(guard, header("takeover", ""), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
             } catch (FileAlreadyExistsException busy) {
                 // Another worker is taking it over; if that worker died doing so, its guard goes stale.
                 if (!isFresh(guard, timeoutMs) || ownerGone(runDir, read(guard), false)) Files.deleteIfExists(guard);
@@ -183,7 +191,7 @@ final class Locks {
             try {
                 if (isHeld(runDir, timeoutMs)) return null; // revived meanwhile, or taken over by another worker
                 Files.deleteIfExists(runDir.resolve(LOCK));
-                return create(runDir);
+                return create(runDir, slot);
             } finally {
                 Files.deleteIfExists(guard);
             }
@@ -317,9 +325,12 @@ final class Locks {
                 created = null;
             }
         }
-        String space = null;
-        for (String l : lines.subList(1, lines.size())) if (l.startsWith("space ")) space = l.substring(6).trim();
-        return new Holder(first[0], first.length >= 2 ? first[1] : "?", created, space);
+        String space = null, slot = "";
+        for (String l : lines.subList(1, lines.size())) {
+            if (l.startsWith("space ")) space = l.substring(6).trim();
+            if (l.startsWith("slot ")) slot = l.substring(5).trim();
+        }
+        return new Holder(first[0], first.length >= 2 ? first[1] : "?", created, space, slot);
     }
 
     /** Where this JVM's pids are valid: host name, boot id and pid namespace (Linux), else null. */

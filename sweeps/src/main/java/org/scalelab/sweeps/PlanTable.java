@@ -175,6 +175,38 @@ final class PlanTable {
         totals(out, rows, model, timeCalibrated);
     }
 
+    /**
+     * The wall time of these runs on {@code slots.workers()} workers of one process, each taking the next
+     * run in claim order ({@link Runner#shard}) when it is free. The time model has no term for threads:
+     * its per-run times are those of a run with every core, and running K at once is assumed to divide the
+     * wall time by K up to the core count (each run as fast with cores/K threads as with all of them, which
+     * holds where the per-layer overhead dominates; not measured here beyond README's one sweep). Beyond the
+     * core count the runs share cores and each slows by K/cores.
+     */
+    static double packedSeconds(List<Row> rows, int workers, int cores) {
+        double share = Math.max(1.0, (double) workers / Math.max(1, cores));
+        double[] busy = new double[workers];
+        for (Row r : rows) {
+            int next = 0;
+            for (int i = 1; i < workers; i++) if (busy[i] < busy[next]) next = i;
+            busy[next] += r.seconds() * share;
+        }
+        double end = 0;
+        for (double b : busy) end = Math.max(end, b);
+        return end;
+    }
+
+    /** "packing: 2 runs at once, 1 thread each …; about 1m05s wall time": what {@code sweep run --workers K} would do. */
+    static void packing(PrintWriter out, List<Row> rows, Runner.Slots slots, int cores) {
+        double one = 0;
+        for (Row r : rows) one += r.seconds();
+        int k = slots.workers();
+        out.printf(Locale.ROOT, "packing: %d run(s) at once, %s each (%d core(s) here); about %s wall time for %d runs, %s on one "
+                        + "worker (assumes a linear speed-up in the number of runs at once up to the core count: the time model has "
+                        + "no thread term)%n", k, slots.threads() > 0 ? slots.threads() + " thread(s)" : "every core", cores,
+                Progress.duration(packedSeconds(rows, k, cores)), rows.size(), Progress.duration(one));
+    }
+
     private static void totals(PrintWriter out, List<Row> rows, TimeModel model, boolean timeCalibrated) {
         double totalC = 0, totalS = 0;
         int below = 0;

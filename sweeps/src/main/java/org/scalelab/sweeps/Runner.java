@@ -29,7 +29,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Trains a sweep's runs one after another: skips finished ones, resumes interrupted ones from their
+ * Trains a sweep's runs one after another, or {@link Slots#workers} at a time: skips finished ones, resumes interrupted ones from their
  * checkpoints, records diverged and failed ones (retried, from scratch, only with {@code retryFailed}),
  * claims each run with a lock so that several workers can share a directory, and rebuilds results.csv
  * after every run. By default each run trains in its own JVM ({@link TrainChild}), so an out-of-memory
@@ -45,19 +45,67 @@ public final class Runner {
      * @param lockTimeoutMs after this long without a heartbeat a claim is taken over
      * @param log           where progress goes
      * @param stop          set from another thread (a shutdown hook) to checkpoint the current run and return
+     * @param slots         how many runs this process trains at once, and with which threads and devices
      */
     public record Options(boolean inProcess, int shard, int shards, boolean retryFailed, String runMemory,
-                          long lockTimeoutMs, PrintStream log, AtomicBoolean stop) {
+                          long lockTimeoutMs, PrintStream log, AtomicBoolean stop, Slots slots) {
+        public Options(boolean inProcess, int shard, int shards, boolean retryFailed, String runMemory,
+                       long lockTimeoutMs, PrintStream log, AtomicBoolean stop) {
+            this(inProcess, shard, shards, retryFailed, runMemory, lockTimeoutMs, log, stop, Slots.ONE);
+        }
+
         public static Options defaults() {
             return new Options(false, 0, 1, false, "3g", 120_000, System.err, new AtomicBoolean());
         }
 
         public Options inProcess(boolean v) {
-            return new Options(v, shard, shards, retryFailed, runMemory, lockTimeoutMs, log, stop);
+            return new Options(v, shard, shards, retryFailed, runMemory, lockTimeoutMs, log, stop, slots);
         }
 
         public Options shard(int i, int n) {
-            return new Options(inProcess, i, n, retryFailed, runMemory, lockTimeoutMs, log, stop);
+            return new Options(inProcess, i, n, retryFailed, runMemory, lockTimeoutMs, log, stop, slots);
+        }
+
+        public Options slots(Slots v) {
+            return new Options(inProcess, shard, shards, retryFailed, runMemory, lockTimeoutMs, log, stop, v);
+        }
+    }
+
+    /**
+     * The worker threads of one {@code sweep run}: each trains one run at a time, in a child JVM of its
+     * own, claiming runs through the same locks as separate processes do.
+     *
+     * @param workers runs trained at once by this process (≥ 1)
+     * @param threads threads of each run's process (the kernels' threads, OpenMP's and OpenBLAS's); 0 leaves
+     *                the child's default, every core this machine gives it ({@link org.scalelab.trainer.kernels.Kernels#THREADS})
+     * @param gpus    devices the workers are pinned to, worker i to {@code gpus[i % size]} through
+     *                CUDA_VISIBLE_DEVICES; empty: the environment is left as it is
+     * @param worker  which worker this is (0-based), once {@link #run} has split the slots into workers
+     */
+    public record Slots(int workers, int threads, List<String> gpus, int worker) {
+        public static final Slots ONE = new Slots(1, 0, List.of(), 0);
+
+        public Slots {
+            gpus = List.copyOf(gpus);
+        }
+
+        /** The device of this worker, or null when none is pinned. */
+        String gpu() {
+            return gpus.isEmpty() ? null : gpus.get(worker % gpus.size());
+        }
+
+        Slots as(int i) {
+            return new Slots(workers, threads, gpus, i);
+        }
+
+        /** "worker 2/4, 1 thread, GPU 1" for logs and locks; "" for the one worker of a default run. */
+        String describe() {
+            if (workers == 1 && threads == 0 && gpus.isEmpty()) return "";
+            List<String> parts = new ArrayList<>();
+            parts.add("worker " + (worker + 1) + "/" + workers);
+            if (threads > 0) parts.add(threads + (threads == 1 ? " thread" : " threads"));
+            if (gpu() != null) parts.add("GPU " + gpu());
+            return String.join(", ", parts);
         }
     }
 
@@ -81,15 +129,58 @@ public final class Runner {
      * every one of them has ended (done, diverged, failed), is left pending behind a parent that failed or
      * diverged ({@link #notDone}), or {@code stop} is set: after each pass over the grid it waits for the
      * runs other workers hold, until their locks go stale (then takes them over, resuming from the
-     * checkpoint) or their runs end. A worker on this machine whose process is gone is not waited for.
+     * checkpoint) or their runs end. A worker on this machine whose process is gone is not waited for. With
+     * {@code o.slots().workers()} = K > 1, K threads each do this over the same runs, and the sum is returned.
      */
     public static int run(Path sweepDir, List<Expansion.Point> points, Options o) {
-        Path runs = sweepDir.resolve("runs");
         List<Expansion.Point> mine = shard(points, o.shard(), o.shards());
         ResultsCsv.rebuild(sweepDir, points, o.lockTimeoutMs());
         List<SweepState.Run> state = SweepState.scan(sweepDir, mine, o.lockTimeoutMs());
         o.log().printf(Locale.ROOT, "%s%s%n", o.shards() > 1 ? "shard " + o.shard() + "/" + o.shards() + ": " : "",
                 mine.size() + " runs: " + SweepState.summary(SweepState.counts(state)));
+        int k = o.slots().workers();
+        if (k <= 1) return work(sweepDir, points, mine, o);
+        // K workers of one shard: each takes the next run no lock holds, so they spread over the runs as
+        // separate processes would, and each waits at the end for the runs the others still train
+        int[] trained = new int[k];
+        RuntimeException[] failed = new RuntimeException[k];
+        List<Thread> ts = new ArrayList<>();
+        for (int i = 0; i < k; i++) {
+            int w = i;
+            Options mineO = o.slots(o.slots().as(w));
+            Thread t = new Thread(() -> {
+                try {
+                    trained[w] = work(sweepDir, points, mine, mineO);
+                } catch (RuntimeException e) {
+                    failed[w] = e;
+                    o.stop().set(true);   // the others checkpoint and return: the sweep is run again once this is fixed
+                }
+            }, "sweep-worker-" + (w + 1));
+            t.start();
+            ts.add(t);
+        }
+        boolean interrupted = false;
+        for (Thread t : ts) {
+            while (true) {
+                try {
+                    t.join();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;   // the workers checkpoint on stop; wait for them all the same
+                    o.stop().set(true);
+                }
+            }
+        }
+        if (interrupted) Thread.currentThread().interrupt();
+        for (RuntimeException e : failed) if (e != null) throw e;
+        int total = 0;
+        for (int n : trained) total += n;
+        return total;
+    }
+
+    /** One worker's loop: passes over the runs, then waits for those that others hold, until every one has ended. */
+    private static int work(Path sweepDir, List<Expansion.Point> points, List<Expansion.Point> mine, Options o) {
+        Path runs = sweepDir.resolve("runs");
         double[] startup = {0, 0}; // seconds each run spent before training (JVM start, data), summed; runs measured
         Ctx ctx = new Ctx(sweepDir, points, mine, o, startup);
         Map<String, Expansion.Point> byDir = byDir(sweepDir, points);
@@ -208,7 +299,9 @@ public final class Runner {
             long staleIn = Locks.staleInMs(dir, o.lockTimeoutMs());
             sleep = Math.min(sleep, Math.max(50, staleIn + 50));
             String token = h == null ? "" : h.token();
-            if (!token.equals(announced.get(p.runId()))) {
+            boolean sibling = h != null && h.worker().equals(Locks.WORKER);   // another worker thread of this process
+            if (sibling) sleep = Math.min(sleep, 250);   // its run ends with a result, not a stale lock: see it end soon
+            if (!sibling && !token.equals(announced.get(p.runId()))) {
                 announced.put(p.runId(), token);
                 var m = SweepState.lastMetrics(dir.resolve("metrics.jsonl"));
                 o.log().printf(Locale.ROOT, "waiting for %s%s: held by %s, stale in %s unless it is refreshed%n", p.runId(),
@@ -244,7 +337,7 @@ public final class Runner {
         Options o = ctx.o();
         double[] startup = ctx.startup();
         String st;
-        Locks.Claim claim = Locks.claim(dir, o.lockTimeoutMs());
+        Locks.Claim claim = Locks.claim(dir, o.lockTimeoutMs(), o.slots().describe());
         if (claim == null) return false;
         AtomicBoolean lost = new AtomicBoolean();
         ScheduledExecutorService beat = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -267,7 +360,9 @@ public final class Runner {
             if (!wanted(st, o)) return false;
             if (st.equals("diverged") || st.equals("failed")) restart(dir);
             Locks.logStart(dir, st.equals("interrupted") ? "resume" : "start");
-            o.log().printf(Locale.ROOT, "%s %s %s%n", st.equals("interrupted") ? "resuming" : "training", p.runId(), describe(p));
+            String slot = o.slots().describe();
+            o.log().printf(Locale.ROOT, "%s %s %s%s%n", st.equals("interrupted") ? "resuming" : "training", p.runId(), describe(p),
+                    slot.isEmpty() ? "" : " [" + slot + "]");
             long t0 = System.nanoTime();
             String outcome = o.inProcess() ? inProcess(p, dir, o, lost)
                     : child(p, dir, o, lost, () -> progress(sweepDir, points, mine, o, startup));
@@ -431,13 +526,13 @@ public final class Runner {
         Path cfg = dir.resolve("run-config.json");
         Files2.writeAtomic(cfg, Json.pretty(trainConfig(p, dir)));
         String mem = o.runMemory().toLowerCase(Locale.ROOT);
-        List<String> cmd = TrainChild.command(mem, mem.toUpperCase(Locale.ROOT), Long.toString(3 * bytes(mem)),
+        List<String> cmd = TrainChild.command(mem, mem.toUpperCase(Locale.ROOT), Long.toString(3 * bytes(mem)), o.slots().threads(),
                 "train", "--config", cfg.toString(), "--out", dir.toString(), "--resume", "--quiet");
         Path log = dir.resolve("train.log");
         try {
             ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-            pb.environment().putIfAbsent("OMP_WAIT_POLICY", "PASSIVE");
+            environment(pb.environment(), o.slots());
             Process proc = pb.start();
             long lastShown = System.nanoTime();
             double every = System.console() != null ? 10 : 30;
@@ -470,6 +565,19 @@ public final class Runner {
             Thread.currentThread().interrupt();
             return "interrupted";
         }
+    }
+
+    /**
+     * A run's process environment: its thread count for OpenMP (ND4J's native ops) and OpenBLAS, and the
+     * worker's device. The kernels' own threads follow the JVM's processor count ({@link TrainChild#command}).
+     */
+    static void environment(Map<String, String> env, Slots slots) {
+        env.putIfAbsent("OMP_WAIT_POLICY", "PASSIVE");
+        if (slots.threads() > 0) {
+            env.put("OMP_NUM_THREADS", Integer.toString(slots.threads()));
+            env.put("OPENBLAS_NUM_THREADS", Integer.toString(slots.threads()));
+        }
+        if (slots.gpu() != null) env.put("CUDA_VISIBLE_DEVICES", slots.gpu());
     }
 
     /** Why a child failed, in one line: its exit code's meaning and the end of its log. */

@@ -86,6 +86,9 @@ public final class SweepCommand implements Runnable {
         @Option(names = "--no-data", description = "Do not open the corpora (vocabulary, distinct tokens and epochs stay unknown for text files).") boolean noData;
         @Option(names = "--gflops", description = "Time the runs at this achieved training rate (GFLOP/s) instead of the model of "
                 + "this project's CPU step or the sweep's finished runs, e.g. 20000 for a GPU at 40% of 50 TFLOP/s.") Double gflops;
+        @Option(names = "--workers", paramLabel = "K", description = "Also show the packing of `sweep run --workers K` (K runs at once) "
+                + "and its estimated wall time.") Integer workers;
+        @Option(names = "--threads-per-run", paramLabel = "T", description = "With --workers: the threads per run to show (default max(1, cores / K)).") Integer threadsPerRun;
 
         @Override
         public Integer call() {
@@ -115,6 +118,11 @@ public final class SweepCommand implements Runnable {
             }
             PrintWriter out = cmd.commandLine().getOut();
             PlanTable.print(out, all, data, m, !m.equals(TimeModel.defaults()));
+            if (workers != null || threadsPerRun != null) {
+                int cores = Runtime.getRuntime().availableProcessors();
+                Runner.Slots sl = slots(workers, threadsPerRun, null, Map.of(), cores);
+                PlanTable.packing(out, PlanTable.rows(Runner.shard(pts, 0, 1), data, m), sl, cores);
+            }
             out.flush();
             return 0;
         }
@@ -124,6 +132,8 @@ public final class SweepCommand implements Runnable {
             + "interrupt it any way and run it again to continue.",
             footer = {"", "Examples:", "  scalelab sweep run examples/kaplan-tiny.yaml",
                     "  scalelab sweep run spec.yaml --dir /shared/sweep --shard 3/8     (worker 3 of eight)",
+                    "  scalelab sweep run spec.yaml --workers 2                         (two runs at once, cores / 2 threads each)",
+                    "  scalelab sweep run spec.yaml --gpus 0,0,1,1                      (four runs at once, two per GPU)",
                     "", "It ends when every run of this worker has ended: runs that other workers hold are waited for "
                     + "until they end or their lock goes stale (--lock-timeout), then taken over and resumed.",
                     "", "Exit codes: 0 every run of this worker ended (done, diverged or failed: see sweep status), "
@@ -138,6 +148,12 @@ public final class SweepCommand implements Runnable {
                 + "size and the run's whole process at 3× it (default: ${DEFAULT-VALUE}).") String runMemory;
         @Option(names = "--lock-timeout", defaultValue = "120", description = "Seconds after which a silent worker's claim is taken over "
                 + "(default: ${DEFAULT-VALUE}); a claim of a worker on this machine whose process is gone is taken over at once.") int lockTimeout;
+        @Option(names = "--workers", paramLabel = "K", description = "Train K runs at once, each in its own process (default: 1, or one "
+                + "per entry of --gpus). They claim runs through the same locks as separate workers, so this composes with --shard.") Integer workers;
+        @Option(names = "--threads-per-run", paramLabel = "T", description = "Threads of each run's process (default: every core with one "
+                + "worker, else max(1, cores / K)).") Integer threadsPerRun;
+        @Option(names = "--gpus", paramLabel = "LIST", description = "Pin worker i to device LIST[i mod length] (CUDA_VISIBLE_DEVICES of its "
+                + "runs), e.g. 0,1 or 0,0,1,1 for two workers per GPU; auto: the devices in this process's CUDA_VISIBLE_DEVICES.") String gpus;
 
         @Override
         public Integer call() throws IOException {
@@ -145,6 +161,10 @@ public final class SweepCommand implements Runnable {
             Path d = dirOf(s, dir);
             List<Expansion.Point> pts = expand(s, d);
             int[] sh = parseShard(shard);
+            Runner.Slots slots = slots(workers, threadsPerRun, gpus, System.getenv(), Runtime.getRuntime().availableProcessors());
+            if (inProcess && (threadsPerRun != null || gpus != null)) {
+                throw new UserError("--threads-per-run and --gpus set the runs' own processes; drop them or drop --in-process");
+            }
             if (!runMemory.matches("[0-9]+[mMgG]")) throw new UserError("--run-memory '" + runMemory + "': use e.g. 2g or 1500m");
             if (lockTimeout < 1) throw new UserError("--lock-timeout must be ≥ 1 second, got " + lockTimeout);
             Files.createDirectories(d);
@@ -161,8 +181,14 @@ public final class SweepCommand implements Runnable {
             PrintWriter err = new PrintWriter(System.err, true);
             showShapes(err, d, pts, mine);
             err.flush();
+            if (slots.workers() > 1 || slots.threads() > 0 || !slots.gpus().isEmpty()) {
+                System.err.printf(Locale.ROOT, "%d run(s) at once%s%s%n", slots.workers(),
+                        slots.threads() > 0 ? ", " + slots.threads() + " thread(s) each" : "",
+                        slots.gpus().isEmpty() ? "" : ", on GPUs " + String.join(",", slots.gpus()) + " (worker i on entry i mod "
+                                + slots.gpus().size() + ")");
+            }
             Runner.Options o = new Runner.Options(inProcess, sh[0], sh[1], retryFailed, runMemory.toLowerCase(Locale.ROOT),
-                    lockTimeout * 1000L, System.err, new AtomicBoolean());
+                    lockTimeout * 1000L, System.err, new AtomicBoolean(), slots);
             CountDownLatch finished = new CountDownLatch(1);
             Thread hook = new Thread(() -> {
                 o.stop().set(true);
@@ -201,6 +227,41 @@ public final class SweepCommand implements Runnable {
         }
     }
 
+    /**
+     * The worker threads of {@code sweep run} from its options: K (default 1, or one per device of
+     * {@code gpus}), threads per run (default max(1, cores / K) when K > 1, else the child's default) and
+     * the device list, {@code auto} reading it from CUDA_VISIBLE_DEVICES.
+     */
+    static Runner.Slots slots(Integer workers, Integer threads, String gpus, Map<String, String> env, int cores) {
+        List<String> devices = gpus == null ? List.of() : parseGpus(gpus, env);
+        int k = workers != null ? workers : Math.max(1, devices.size());
+        if (k < 1) throw new UserError("--workers must be ≥ 1, got " + k);
+        if (threads != null && threads < 1) throw new UserError("--threads-per-run must be ≥ 1, got " + threads);
+        int t = threads != null ? threads : k > 1 ? Math.max(1, cores / k) : 0;
+        return new Runner.Slots(k, t, devices, 0);
+    }
+
+    /** "0,1", "0,0,1,1", GPU UUIDs, or auto (this process's CUDA_VISIBLE_DEVICES) as a list of devices. */
+    static List<String> parseGpus(String gpus, Map<String, String> env) {
+        String list = gpus.trim();
+        if (list.equals("auto")) {
+            list = env.getOrDefault("CUDA_VISIBLE_DEVICES", "").trim();
+            if (list.isEmpty()) {
+                throw new UserError("--gpus auto: CUDA_VISIBLE_DEVICES is not set or empty; name the devices instead, e.g. --gpus 0,1");
+            }
+        }
+        List<String> out = new ArrayList<>();
+        for (String g : list.split(",", -1)) {
+            String x = g.trim();
+            if (!x.matches("[0-9]{1,4}|(GPU|MIG)-[A-Za-z0-9/-]+")) {
+                throw new UserError("--gpus '" + gpus + "'" + (gpus.trim().equals("auto") ? " (CUDA_VISIBLE_DEVICES='" + list + "')" : "")
+                        + ": expected device ids separated by commas, e.g. 0,1 or 0,0,1,1 (two workers per GPU), or auto");
+            }
+            out.add(x);
+        }
+        return out;
+    }
+
     static int[] parseShard(String s) {
         if (s == null) return new int[]{0, 1};
         String[] p = s.split("/");
@@ -233,6 +294,8 @@ public final class SweepCommand implements Runnable {
             for (SweepState.Run r : runs) {
                 if (all || List.of("running", "diverged", "failed").contains(r.status())) out.println("  " + line(r));
             }
+            String active = activeWorkers(runs);
+            if (!active.isEmpty()) out.println(active);
             int w = workers != null ? Math.max(1, workers) : Math.max(1, c.get("running"));
             TimeModel m = SweepState.model(runs);
             double left = SweepState.remainingSeconds(runs, m);
@@ -250,12 +313,31 @@ public final class SweepCommand implements Runnable {
             return 0;
         }
 
+        /**
+         * "active workers: 3 in 2 processes (1234@a ×2, 99@b)": every live claim is one worker training one
+         * run (a process with {@code --workers K} has up to K); "" when none is live.
+         */
+        static String activeWorkers(List<SweepState.Run> runs) {
+            Map<String, Integer> byProcess = new java.util.LinkedHashMap<>();
+            for (SweepState.Run r : runs) {
+                if (!r.status().equals("running")) continue;
+                Locks.Holder h = Locks.holder(r.dir());
+                byProcess.merge(h == null ? "another worker" : h.worker(), 1, Integer::sum);
+            }
+            if (byProcess.isEmpty()) return "";
+            int n = byProcess.values().stream().mapToInt(Integer::intValue).sum();
+            List<String> parts = new ArrayList<>();
+            byProcess.forEach((w, k) -> parts.add(k > 1 ? w + " ×" + k : w));
+            return String.format(Locale.ROOT, "active workers: %d in %d process(es) (%s)", n, byProcess.size(), String.join(", ", parts));
+        }
+
         static String line(SweepState.Run r) {
             int steps = r.point().config().train().steps();
             String what = switch (r.status()) {
-                case "running", "interrupted" -> String.format(Locale.ROOT, "step %d/%d%s%s", r.step(), steps,
+                case "running", "interrupted" -> String.format(Locale.ROOT, "step %d/%d%s%s%s", r.step(), steps,
                         Double.isNaN(r.trainLoss()) ? "" : String.format(Locale.ROOT, ", train loss %.4f", r.trainLoss()),
-                        Double.isNaN(r.tokensPerS()) || !r.status().equals("running") ? "" : ", " + Progress.human(r.tokensPerS()) + " tok/s");
+                        Double.isNaN(r.tokensPerS()) || !r.status().equals("running") ? "" : ", " + Progress.human(r.tokensPerS()) + " tok/s",
+                        r.status().equals("running") ? heldBy(Locks.holder(r.dir())) : "");
                 case "done" -> r.result() == null ? "" : String.format(Locale.ROOT, "best val loss %.4f, %s",
                         r.result().path("best_val_loss").asDouble(Double.NaN), Progress.duration(r.result().path("wall_s").asDouble()));
                 case "diverged" -> r.result() == null ? "" : String.format(Locale.ROOT, "at step %d; last good train loss %s",
@@ -265,6 +347,12 @@ public final class SweepCommand implements Runnable {
             };
             return String.format(Locale.ROOT, "%-11s %s %s%s", r.status(), r.point().runId(),
                     r.point().coords().isEmpty() ? "" : r.point().coords() + " ", what);
+        }
+
+        /** ", held by 1234@host (worker 1/2, 1 thread, GPU 0)": who trains a running run. */
+        static String heldBy(Locks.Holder h) {
+            if (h == null) return "";
+            return ", held by " + h.worker() + (h.slot().isEmpty() ? "" : " (" + h.slot() + ")");
         }
     }
 
@@ -347,7 +435,9 @@ public final class SweepCommand implements Runnable {
         @Option(names = "--scalelab", defaultValue = "scalelab", description = "The scalelab command on the workers (default: ${DEFAULT-VALUE}).") String exe;
         @Option(names = "--cpus", defaultValue = "2", description = "CPUs per worker (default: ${DEFAULT-VALUE}).") int cpus;
         @Option(names = "--mem", defaultValue = "8G", description = "Memory per worker; each run gets about a quarter as heap (default: ${DEFAULT-VALUE}).") String mem;
-        @Option(names = "--gpus", defaultValue = "0", description = "GPUs per worker (default: ${DEFAULT-VALUE}).") int gpus;
+        @Option(names = {"--gpus-per-worker", "--gpus"}, paramLabel = "G", defaultValue = "0", description = "GPUs per worker (Slurm "
+                + "--gres=gpu:G, Kubernetes nvidia.com/gpu: G); the worker trains G runs at once, one per device it was given "
+                + "(default: ${DEFAULT-VALUE}).") int gpus;
         @Option(names = "--time", defaultValue = "", description = "slurm: time limit per task, e.g. 12:00:00 (default: the partition's).") String time;
         @Option(names = "--image", defaultValue = "scalelab:latest", description = "k8s: container image with scalelab on its PATH (default: ${DEFAULT-VALUE}).") String image;
         @Option(names = "--pvc", defaultValue = "scalelab-sweeps", description = "k8s: a ReadWriteMany PersistentVolumeClaim shared by the pods (default: ${DEFAULT-VALUE}).") String pvc;
@@ -358,7 +448,7 @@ public final class SweepCommand implements Runnable {
             SweepSpec s = SweepSpec.read(specFile);
             if (workers < 1) throw new UserError("--workers must be ≥ 1, got " + workers);
             if (cpus < 1) throw new UserError("--cpus must be ≥ 1, got " + cpus);
-            if (gpus < 0) throw new UserError("--gpus must be ≥ 0, got " + gpus);
+            if (gpus < 0) throw new UserError("--gpus-per-worker must be ≥ 0, got " + gpus);
             ClusterJobs.Settings st = new ClusterJobs.Settings(s.name(), workers, cpus, ClusterJobs.mebibytes(mem), gpus, exe, time);
             String text = switch (kind) {
                 case "slurm" -> {

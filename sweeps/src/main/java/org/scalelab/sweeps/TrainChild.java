@@ -1,6 +1,7 @@
 package org.scalelab.sweeps;
 
 import org.scalelab.cli.Main;
+import org.scalelab.trainer.kernels.Kernels;
 
 import java.util.Arrays;
 import java.util.Optional;
@@ -24,7 +25,21 @@ public final class TrainChild {
 
     public static void main(String[] args) {
         watchParent(ProcessHandle.current().parent());
+        System.err.println(resources(System.getenv()));
         Main.main(args);
+    }
+
+    /**
+     * The first line of a run's train.log, as this process sees it: the threads its kernels use and the
+     * environment the sweep gave it, so that a run's log says what it trained with.
+     */
+    static String resources(java.util.Map<String, String> env) {
+        StringBuilder sb = new StringBuilder("train process: ").append(Kernels.THREADS).append(" kernel thread(s) of ")
+                .append(Runtime.getRuntime().availableProcessors()).append(" processor(s)");
+        for (String k : java.util.List.of("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "CUDA_VISIBLE_DEVICES")) {
+            sb.append(", ").append(k).append('=').append(env.getOrDefault(k, "unset"));
+        }
+        return sb.toString();
     }
 
     static void watchParent(Optional<ProcessHandle> parent) {
@@ -55,12 +70,17 @@ public final class TrainChild {
         t.start();
     }
 
-    /** The child's command line: the same java binary and class path as this process. */
-    static java.util.List<String> command(String heap, String offHeap, String physical, String... trainArgs) {
+    /**
+     * The child's command line: the same java binary and class path as this process. With
+     * {@code threads > 0} the JVM is told it has that many processors, which is what the kernels' thread
+     * pool ({@link Kernels#THREADS}, at most 8), the JIT and the GC size themselves by.
+     */
+    static java.util.List<String> command(String heap, String offHeap, String physical, int threads, String... trainArgs) {
         String java = ProcessHandle.current().info().command().orElse("java");
         java.util.List<String> cmd = new java.util.ArrayList<>(Arrays.asList(java, "-Xmx" + heap,
-                "-Dorg.bytedeco.javacpp.maxbytes=" + offHeap, "-Dorg.bytedeco.javacpp.maxphysicalbytes=" + physical,
-                "-cp", System.getProperty("java.class.path"), TrainChild.class.getName()));
+                "-Dorg.bytedeco.javacpp.maxbytes=" + offHeap, "-Dorg.bytedeco.javacpp.maxphysicalbytes=" + physical));
+        if (threads > 0) cmd.add("-XX:ActiveProcessorCount=" + threads);
+        cmd.addAll(Arrays.asList("-cp", System.getProperty("java.class.path"), TrainChild.class.getName()));
         cmd.addAll(Arrays.asList(trainArgs));
         return cmd;
     }
