@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Wall time and throughput of a whole sweep, by execution mode: the quickstart's sweep
+# (examples/kaplan-tiny.yaml, 8 runs, what `scalelab quickstart` trains) run from scratch into a fresh
+# temporary directory once per mode:
+#   sequential           `sweep run SPEC`: one run at a time, each in its own JVM
+#   workers2             `sweep run SPEC --workers 2`   (only if `sweep run --help` lists --workers)
+#   reuse-jvm            `sweep run SPEC --reuse-jvm`   (only if it lists --reuse-jvm)
+#   workers2+reuse-jvm   both                           (only if it lists both)
+# A mode whose option is absent is skipped with a note. Per mode it prints:
+#   wall_s        seconds from starting `sweep run` to its exit
+#   tokens        training tokens, Σ_runs steps_done · tokens_per_step (results.csv)
+#   tok_s         tokens / wall_s
+#   train_s       Σ_runs wall_s: each run's own training-loop seconds (results.csv, else result.json)
+#   overhead      1 − train_s / (wall_s · workers), workers = runs trained at once (1 unless --workers):
+#                 the share of the available run slots not spent in a training loop (JVM starts, data
+#                 and model set-up, results bookkeeping, idle slots at the end of a packed sweep)
+#   startup_*     per run, from the sweep writing the run's run-config.json (just before it starts the
+#                 run's JVM) to the start of its training loop, taken as result.json's mtime − wall_s:
+#                 median, min, max over the runs. A mode that writes no run-config.json per run (runs
+#                 in one JVM) has no such time stamp: "-" there.
+#   max_dloss     max over run_id of |best_val_loss − the sequential mode's| (the modes must agree)
+# Column names have no spaces: the table loads with pandas.read_csv(f, sep=r"\s+").
+#   bash bench/sweep-throughput.sh
+#   SPEC=examples/other.yaml SCALELAB="java -jar sweeps/target/scalelab.jar" bash bench/sweep-throughput.sh
+#   KEEP=1 keeps the temporary sweep directories (their paths go to stderr).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+SCALELAB=${SCALELAB:-./scalelab}   # the launcher, or another command taking the same arguments
+SPEC=${SPEC:-examples/kaplan-tiny.yaml}
+KEEP=${KEEP:-}
+$SCALELAB --version >/dev/null
+help=$($SCALELAB sweep run --help 2>&1)
+has() { grep -q -- "$1" <<<"$help"; }
+
+modes=(sequential); workers=(1); margs=("")
+if has --workers; then modes+=(workers2); workers+=(2); margs+=("--workers 2")
+else echo "sweep-throughput.sh: sweep run has no --workers option: mode workers2 skipped" >&2; fi
+if has --reuse-jvm; then modes+=(reuse-jvm); workers+=(1); margs+=("--reuse-jvm")
+else echo "sweep-throughput.sh: sweep run has no --reuse-jvm option: mode reuse-jvm skipped" >&2; fi
+if has --workers && has --reuse-jvm; then modes+=(workers2+reuse-jvm); workers+=(2); margs+=("--workers 2 --reuse-jvm"); fi
+
+root=$(mktemp -d)
+[[ -n $KEEP ]] || trap 'rm -rf "$root"' EXIT
+summary=$root/modes.tsv   # mode <TAB> workers <TAB> wall seconds <TAB> sweep directory
+: > "$summary"
+for k in "${!modes[@]}"; do
+  dir=$root/${modes[$k]}
+  read -r -a extra <<<"${margs[$k]}"
+  echo "sweep-throughput.sh: ${modes[$k]}: sweep run $SPEC --dir $dir ${margs[$k]}" >&2
+  t0=$(date +%s.%N)
+  if ! $SCALELAB sweep run "$SPEC" --dir "$dir" "${extra[@]}" > "$root/${modes[$k]}.log" 2>&1; then
+    echo "sweep-throughput.sh: ${modes[$k]} failed; its output:" >&2; tail -20 "$root/${modes[$k]}.log" >&2; exit 1
+  fi
+  t1=$(date +%s.%N)
+  printf '%s\t%s\t%s\t%s\n' "${modes[$k]}" "${workers[$k]}" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" "$dir" >> "$summary"
+done
+
+python3 - "$summary" <<'PY'
+import csv, json, os, statistics, sys
+
+def runs(d):
+    """run_id -> {tokens, train_s, best_val_loss, startup_s (None without run-config.json)}"""
+    out = {}
+    with open(os.path.join(d, "results.csv"), newline="") as fh:
+        for row in csv.DictReader(fh):
+            rid = row["run_id"]
+            rdir = os.path.join(d, "runs", rid)
+            res = {}
+            rj = os.path.join(rdir, "result.json")
+            if os.path.exists(rj):
+                with open(rj) as f:
+                    res = json.load(f)
+            pick = lambda k: float(row[k]) if row.get(k) not in (None, "") else float(res[k])
+            train_s = pick("wall_s")
+            startup = None
+            cfg = os.path.join(rdir, "run-config.json")
+            if os.path.exists(cfg) and os.path.exists(rj):
+                startup = os.path.getmtime(rj) - train_s - os.path.getmtime(cfg)
+            out[rid] = {"status": row.get("status", res.get("status")),
+                        "tokens": pick("steps_done") * pick("tokens_per_step"),
+                        "train_s": train_s, "best": pick("best_val_loss"), "startup": startup}
+    return out
+
+modes = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+ref = None
+cols = [("mode", 18, "s"), ("workers", 7, "d"), ("runs", 4, "d"), ("wall_s", 7, ".1f"), ("tokens", 9, ".0f"),
+        ("tok_s", 8, ".0f"), ("train_s", 7, ".1f"), ("overhead", 8, ".1%"), ("startup_med_s", 13, ".2f"),
+        ("startup_min_s", 13, ".2f"), ("startup_max_s", 13, ".2f"), ("max_dloss", 9, ".2e")]
+print(" ".join(f"{n:<{w}}" if t == "s" else f"{n:>{w}}" for n, w, t in cols))
+notes = []
+for mode, w, wall, d in modes:
+    w, wall = int(w), float(wall)
+    r = runs(d)
+    bad = sorted(k for k, v in r.items() if v["status"] != "done")
+    if bad:
+        notes.append(f"{mode}: runs not done: {', '.join(bad)}")
+    if ref is None:
+        ref = r
+    if set(r) != set(ref):
+        notes.append(f"{mode}: run ids differ from sequential's: {sorted(set(r) ^ set(ref))}")
+    common = set(r) & set(ref)
+    dl = max((abs(r[k]["best"] - ref[k]["best"]) for k in common), default=float("nan"))
+    tokens = sum(v["tokens"] for v in r.values())
+    train_s = sum(v["train_s"] for v in r.values())
+    st = [v["startup"] for v in r.values() if v["startup"] is not None]
+    row = {"mode": mode, "workers": w, "runs": len(r), "wall_s": wall, "tokens": tokens, "tok_s": tokens / wall,
+           "train_s": train_s, "overhead": 1 - train_s / (wall * w),
+           "startup_med_s": statistics.median(st) if len(st) == len(r) and st else None,
+           "startup_min_s": min(st) if len(st) == len(r) and st else None,
+           "startup_max_s": max(st) if len(st) == len(r) and st else None, "max_dloss": dl}
+    print(" ".join(f"{row[n]:<{wd}}" if t == "s" else (f"{'-':>{wd}}" if row[n] is None else f"{row[n]:>{wd}{t}}")
+                   for n, wd, t in cols))
+for n in notes:
+    print("note: " + n, file=sys.stderr)
+PY
+[[ -z $KEEP ]] || echo "sweep-throughput.sh: sweep directories kept under $root" >&2
