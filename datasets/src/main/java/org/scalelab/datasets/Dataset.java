@@ -172,12 +172,7 @@ public final class Dataset {
     public static Dataset open(DataSpec spec, Tokenizer tokenizer) {
         if (tokenizer != null) spec = new DataSpec(spec.corpus(), "auto", spec.valFraction(), spec.tokens(), spec.seed());
         checkSplitAndBudget(spec);
-        Tokenizers.Spec tok;
-        try {
-            tok = Tokenizers.parse(spec.tokenizer());
-        } catch (UserError e) {
-            throw new UserError("data." + e.getMessage());
-        }
+        Tokenizers.Spec tok = tokenizerSpec(spec);
         CorpusRef ref = CorpusRef.parse(spec.corpus());
         switch (ref.kind()) {
             case SYNTHETIC -> {
@@ -213,13 +208,17 @@ public final class Dataset {
     /** A store opened beforehand (for {@code data info --verify}, which opens it without the id check), as {@link #open(DataSpec)} reads it. */
     static Dataset ofStore(DataSpec spec, TokenStore.Opened store) {
         checkSplitAndBudget(spec);
-        Tokenizers.Spec tok;
+        Tokenizers.Spec tok = tokenizerSpec(spec);
+        return fromStore(spec.corpus(), store, tok, spec);
+    }
+
+    /** spec.tokenizer() parsed; a bad value is a UserError naming data.tokenizer. */
+    private static Tokenizers.Spec tokenizerSpec(DataSpec spec) {
         try {
-            tok = Tokenizers.parse(spec.tokenizer());
+            return Tokenizers.parse(spec.tokenizer());
         } catch (UserError e) {
             throw new UserError("data." + e.getMessage());
         }
-        return fromStore(spec.corpus(), store, tok, spec);
     }
 
     private static void checkSplitAndBudget(DataSpec spec) {

@@ -33,6 +33,22 @@ public final class Files2 {
     }
 
     public static void writeAtomic(Path target, byte[] bytes) {
+        writeAtomic(target, ch -> {
+            ByteBuffer buf = ByteBuffer.wrap(bytes);
+            while (buf.hasRemaining()) ch.write(buf);
+        });
+    }
+
+    /** What a streamed atomic write puts into the temporary file's channel. */
+    public interface ChannelWriter {
+        void write(FileChannel ch) throws IOException;
+    }
+
+    /**
+     * Writes {@code target} atomically from {@code body}, which writes the contents into the temporary
+     * file's channel (for files too large to hold in memory as one array).
+     */
+    public static void writeAtomic(Path target, ChannelWriter body) {
         try {
             Path dir = target.toAbsolutePath().getParent();
             Files.createDirectories(dir);
@@ -40,8 +56,7 @@ public final class Files2 {
             boolean moved = false;
             try {
                 try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                    ByteBuffer buf = ByteBuffer.wrap(bytes);
-                    while (buf.hasRemaining()) ch.write(buf);
+                    body.write(ch);
                     ch.force(true);
                 }
                 moveAtomic(tmp, target);
@@ -75,7 +90,7 @@ public final class Files2 {
      * (0755 under 022), unlike {@link Files#createTempDirectory}, which makes it 0700: a store written
      * through such a folder would be unreadable to other users of a shared directory.
      */
-    static Path createUniqueDirectory(Path parent, String prefix) throws IOException {
+    public static Path createUniqueDirectory(Path parent, String prefix) throws IOException {
         for (int attempt = 0; ; attempt++) {
             Path d = parent.resolve(uniqueName(prefix, ""));
             try {

@@ -63,6 +63,13 @@ public record TrainConfig(int steps, int batchSize, int microBatch, double lr, d
                 earlyStopPatience, seed, init, noiseScaleEma);
     }
 
+    /** This config with another seed (initialisation, data order, dropout). */
+    public TrainConfig withSeed(long seed) {
+        return new TrainConfig(steps, batchSize, microBatch, lr, minLrRatio, warmupSteps, schedule, decayFraction, weightDecay,
+                decayEmbeddings, decayNormsAndBiases, beta1, beta2, eps, gradClip, evalEvery, evalBatches, logEvery, checkpointEvery,
+                earlyStopPatience, seed, init, noiseScaleEma);
+    }
+
     public int micro() {
         return microBatch > 0 ? microBatch : batchSize;
     }

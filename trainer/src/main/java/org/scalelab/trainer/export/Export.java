@@ -108,7 +108,7 @@ public final class Export {
         Weights w = Weights.init(ParamLayout.of(c), DataType.FLOAT, 0);
         JsonNode state = Checkpoint.load(ck, w.byName(), null);
         Map<String, float[]> byName = new LinkedHashMap<>();
-        w.byName().forEach((k, v) -> byName.put(k, floats(v)));
+        w.byName().forEach((k, v) -> byName.put(k, Weights.values(v)));
         Tokenizer tok = Files.isRegularFile(runDir.resolve("tokenizer.json")) ? Tokenizers.load(runDir.resolve("tokenizer.json")) : null;
 
         List<Path> files = new ArrayList<>();
@@ -318,13 +318,6 @@ public final class Export {
         float[] b = a.clone();
         for (int i = 0; i < b.length; i++) b[i] *= s;
         w.put(name, b);
-    }
-
-    /** A copy of a (row-major, contiguous) weight array's values. */
-    static float[] floats(org.nd4j.linalg.api.ndarray.INDArray a) {
-        float[] out = new float[Math.toIntExact(a.length())];
-        a.data().asNioFloat().get(out);
-        return out;
     }
 
     /** (rows, cols) row-major → (cols, rows). */

@@ -10,9 +10,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -79,38 +77,28 @@ public final class Safetensors {
     public static void write(Path file, LinkedHashMap<String, Tensor> tensors, Map<String, String> metadata) {
         byte[] json = header(tensors, metadata).getBytes(StandardCharsets.UTF_8);
         int padded = (json.length + 7) / 8 * 8;
-        try {
-            Path dir = file.toAbsolutePath().getParent();
-            Files.createDirectories(dir);
-            // created without explicit permissions, so the file gets the umask's (createTempFile would give 0600)
-            Path tmp = dir.resolve("." + file.getFileName() + "." + Long.toHexString(System.nanoTime()) + ".tmp");
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
-                head.putLong(padded).put(json);
-                while (head.hasRemaining()) head.put((byte) ' ');
-                head.flip();
-                while (head.hasRemaining()) ch.write(head);
-                ByteBuffer buf = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
-                for (Tensor t : tensors.values()) {
-                    if (t.data() != null) {
-                        for (float x : t.data()) {
-                            if (buf.remaining() < 4) drain(ch, buf);
-                            buf.putFloat(x);
-                        }
-                    } else {
-                        for (long x : t.ints()) {
-                            if (buf.remaining() < 8) drain(ch, buf);
-                            buf.putLong(x);
-                        }
+        Files2.writeAtomic(file, ch -> {
+            ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
+            head.putLong(padded).put(json);
+            while (head.hasRemaining()) head.put((byte) ' ');
+            head.flip();
+            while (head.hasRemaining()) ch.write(head);
+            ByteBuffer buf = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+            for (Tensor t : tensors.values()) {
+                if (t.data() != null) {
+                    for (float x : t.data()) {
+                        if (buf.remaining() < 4) drain(ch, buf);
+                        buf.putFloat(x);
+                    }
+                } else {
+                    for (long x : t.ints()) {
+                        if (buf.remaining() < 8) drain(ch, buf);
+                        buf.putLong(x);
                     }
                 }
-                drain(ch, buf);
-                ch.force(true);
             }
-            Files2.moveAtomic(tmp, file);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file, e);
-        }
+            drain(ch, buf);
+        });
     }
 
     private static void drain(FileChannel ch, ByteBuffer buf) throws IOException {

@@ -72,6 +72,13 @@ public final class Weights {
         for (INDArray a : arrays) wroteOnHost(a);
     }
 
+    /** A copy of a (row-major, contiguous) weight array's values, as checkpoints and exports write them. */
+    public static float[] values(INDArray a) {
+        float[] out = new float[Math.toIntExact(a.length())];
+        a.data().asNioFloat().get(out);
+        return out;
+    }
+
     /** {@link #wroteOnHost()} for one array. */
     public static void wroteOnHost(INDArray a) {
         Nd4j.getAffinityManager().tagLocation(a, AffinityManager.Location.HOST);

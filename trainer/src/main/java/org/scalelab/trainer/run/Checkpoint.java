@@ -43,9 +43,8 @@ public final class Checkpoint {
         try {
             Files.createDirectories(dir);
             String name = String.format("step-%08d", state.get("step").asInt());
-            // created without explicit permissions, so the folder gets the umask's (createTempDirectory's is 0700)
-            tmp = Files.createDirectory(dir.resolve(".tmp-" + name + "-" + Long.toHexString(System.nanoTime())));
-            String pSha = writeFloats(tmp.resolve("params.bin"), params.values().stream().map(Checkpoint::floats).toList());
+            tmp = Files2.createUniqueDirectory(dir, ".tmp-" + name + "-");   // the umask's permissions, unlike createTempDirectory
+            String pSha = writeFloats(tmp.resolve("params.bin"), params.values().stream().map(org.scalelab.trainer.model.Weights::values).toList());
             List<float[]> moments = new java.util.ArrayList<>(List.of(adam.m));
             moments.addAll(List.of(adam.v));
             String aSha = writeFloats(tmp.resolve("adam.bin"), moments);
@@ -152,13 +151,6 @@ public final class Checkpoint {
                     + f.getParent().getParent() + " to restart the run from scratch");
         }
         return ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-    }
-
-    /** A copy of a float tensor's values. */
-    private static float[] floats(INDArray a) {
-        float[] out = new float[(int) a.length()];
-        a.data().asNioFloat().get(out);
-        return out;
     }
 
     private static String writeFloats(Path f, List<float[]> arrays) throws IOException {

@@ -9,7 +9,6 @@ import org.scalelab.trainer.TrainConfig;
 import org.scalelab.trainer.engine.CpuEngine;
 import org.scalelab.trainer.engine.Engines;
 import org.scalelab.trainer.model.ParamLayout;
-import org.scalelab.trainer.model.Parameterization;
 import org.scalelab.trainer.model.Pass;
 import org.scalelab.trainer.model.Transformer;
 import org.scalelab.trainer.model.Weights;
@@ -37,20 +36,16 @@ public final class CoordCheck {
      * {@code seeds} seeds (train.seed, train.seed + 1, …: initial weights and batches).
      */
     public static List<Point> run(RunConfig cfg, int[] widths, int steps, int seeds, java.util.function.IntConsumer onWidth) {
-        java.util.Map<String, double[]> sum = new java.util.LinkedHashMap<>();
+        record Key(int width, int step, String layer) {}
+        Map<Key, Double> mean = new java.util.LinkedHashMap<>();
         for (int s = 0; s < seeds; s++) {
-            var tree = org.scalelab.datasets.Json.MAPPER.<com.fasterxml.jackson.databind.node.ObjectNode>valueToTree(cfg);
-            ((com.fasterxml.jackson.databind.node.ObjectNode) tree.get("train")).put("seed", cfg.train().seed() + s);
-            RunConfig c = org.scalelab.trainer.ConfigLoader.bind(tree, "coord-check");
+            RunConfig c = cfg.withTrain(cfg.train().withSeed(cfg.train().seed() + s));
             for (Point p : run(c, widths, steps, s == seeds - 1 ? onWidth : null)) {
-                sum.computeIfAbsent(p.width() + "|" + p.step() + "|" + p.layer(), k -> new double[1])[0] += p.meanAbs() / seeds;
+                mean.merge(new Key(p.width(), p.step(), p.layer()), p.meanAbs() / seeds, Double::sum);
             }
         }
         List<Point> out = new ArrayList<>();
-        for (var e : sum.entrySet()) {
-            String[] k = e.getKey().split("\\|", 3);
-            out.add(new Point(Integer.parseInt(k[0]), Integer.parseInt(k[1]), k[2], e.getValue()[0]));
-        }
+        mean.forEach((k, v) -> out.add(new Point(k.width(), k.step(), k.layer(), v)));
         return out;
     }
 
@@ -65,9 +60,8 @@ public final class CoordCheck {
             Transformer m = Transformer.of(mc);
             ParamLayout layout = m.layout();
             CpuEngine e = (CpuEngine) Engines.create(Engines.Kind.CPU, m, Weights.init(layout, DataType.FLOAT, tc.seed()), Pass.Options.defaults());
-            Parameterization pz = Parameterization.of(mc);
-            double[] decay = Trainer.decayRates(layout, tc), decayMult = pz.weightDecayMultipliers(layout);
-            AdamW adam = new AdamW(layout.sizes(), tc.beta1(), tc.beta2(), tc.eps() * pz.adamEpsMultiplier(), pz.learningRateMultipliers(layout));
+            double[] decay = Trainer.decayRates(layout, tc, mc);
+            AdamW adam = Trainer.adamW(layout, tc, mc);
             Rng rng = new Rng(tc.seed() * 0x9E3779B97F4A7C15L + 1);
             TokenSource train = prep.train();
             for (int step = 1; step <= steps; step++) {
@@ -78,7 +72,7 @@ public final class CoordCheck {
                 e.zeroGrads();
                 e.accumulate(b.inputs, b.targets, new Rng(step));
                 for (int i = 0; i < layout.size(); i++) {
-                    adam.update(i, e.param(i), e.grad(i), 1f, step, tc.lr(), decay[i] * decayMult[i]);
+                    adam.update(i, e.param(i), e.grad(i), 1f, step, tc.lr(), decay[i]);
                 }
                 e.paramsWritten();
             }

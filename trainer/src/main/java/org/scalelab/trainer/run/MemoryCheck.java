@@ -19,7 +19,10 @@ final class MemoryCheck {
 
     /** Bytes training {@code c} allocates at least, with micro-batches of {@code micro} sequences. */
     static long lowerBoundBytes(ModelConfig c, int micro) {
-        ParamLayout layout = ParamLayout.of(c);
+        return lowerBoundBytes(c, ParamLayout.of(c), micro);
+    }
+
+    private static long lowerBoundBytes(ModelConfig c, ParamLayout layout, int micro) {
         double params = layout.count(false);
         double N = (double) micro * c.nCtx(), d = c.dModel(), L = c.nLayer();
         int mlpIn = c.mlp() == ModelConfig.Mlp.SWIGLU ? 2 * c.ff() : c.ff();
@@ -30,17 +33,18 @@ final class MemoryCheck {
 
     /** Throws a UserError naming the numbers and the settings to change when {@code c} cannot be trained here. */
     static void check(ModelConfig c, int micro, long physicalBytes) {
-        for (ParamLayout.Tensor t : ParamLayout.of(c).tensors()) {
+        ParamLayout layout = ParamLayout.of(c);
+        for (ParamLayout.Tensor t : layout.tensors()) {
             if (t.size() > Integer.MAX_VALUE - 8) {
                 throw new UserError(String.format(Locale.ROOT, "model: tensor %s has %,d values, more than one array holds (2^31 − 1); "
                         + "lower model.dModel, model.dFf or model.nVocab", t.name(), t.size()));
             }
         }
-        long need = lowerBoundBytes(c, micro);
+        long need = lowerBoundBytes(c, layout, micro);
         if (physicalBytes > 0 && need > physicalBytes) {
             throw new UserError(String.format(Locale.ROOT, "model: training needs at least %s (%,d parameters × 16 bytes for weights, "
                             + "gradients and AdamW's moments, plus activations of %d sequence(s) × nCtx %d), this machine has %s of memory; "
-                            + "lower model.dModel or model.nLayer, or train.microBatch", gb(need), ParamLayout.of(c).count(false),
+                            + "lower model.dModel or model.nLayer, or train.microBatch", gb(need), layout.count(false),
                     micro, c.nCtx(), gb(physicalBytes)));
         }
     }

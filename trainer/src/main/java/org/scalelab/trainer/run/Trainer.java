@@ -118,12 +118,8 @@ public final class Trainer {
         Engine engine = Engines.fresh(mc, DataType.FLOAT, tc.seed(), Pass.Options.defaults());
         ParamLayout layout = engine.weights().layout();
         Map<String, INDArray> params = engine.weights().byName();
-        // a parameterization's per-tensor rules (all 1 in SP): learning rates, weight decay, AdamW's ε
-        Parameterization pz = Parameterization.of(mc);
-        double[] decay = decayRates(layout, tc), decayMult = pz.weightDecayMultipliers(layout);
-        for (int i = 0; i < decay.length; i++) decay[i] *= decayMult[i];
-        AdamW adam = new AdamW(layout.sizes(), tc.beta1(), tc.beta2(), tc.eps() * pz.adamEpsMultiplier(),
-                mc.parameterization() == ModelConfig.Parameterization.SP ? null : pz.learningRateMultipliers(layout));
+        double[] decay = decayRates(layout, tc, mc);
+        AdamW adam = adamW(layout, tc, mc);
         LrSchedule schedule = LrSchedule.of(tc);
         Rng dataRng = new Rng(tc.seed() * 0x9E3779B97F4A7C15L + 1);
         Rng dropRng = new Rng(tc.seed() * 0x9E3779B97F4A7C15L + 2);
@@ -259,6 +255,20 @@ public final class Trainer {
                 wall, step == 0 ? 0 : D / wall);
         files.writeResult(r);
         return r;
+    }
+
+    /** {@link #decayRates(ParamLayout, TrainConfig)} times the parameterization's decay multipliers (1 in SP). */
+    static double[] decayRates(ParamLayout layout, TrainConfig tc, ModelConfig mc) {
+        double[] decay = decayRates(layout, tc), mult = Parameterization.of(mc).weightDecayMultipliers(layout);
+        for (int i = 0; i < decay.length; i++) decay[i] *= mult[i];
+        return decay;
+    }
+
+    /** The run's AdamW: the config's betas, and ε and per-tensor learning rates from the parameterization (none in SP). */
+    static AdamW adamW(ParamLayout layout, TrainConfig tc, ModelConfig mc) {
+        Parameterization pz = Parameterization.of(mc);
+        return new AdamW(layout.sizes(), tc.beta1(), tc.beta2(), tc.eps() * pz.adamEpsMultiplier(),
+                mc.parameterization() == ModelConfig.Parameterization.SP ? null : pz.learningRateMultipliers(layout));
     }
 
     /**

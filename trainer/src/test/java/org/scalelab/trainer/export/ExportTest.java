@@ -69,7 +69,7 @@ class ExportTest {
 
     static Map<String, float[]> weights(CpuEngine e) {
         Map<String, float[]> out = new LinkedHashMap<>();
-        e.weights().byName().forEach((k, v) -> out.put(k, Export.floats(v)));
+        e.weights().byName().forEach((k, v) -> out.put(k, Weights.values(v)));
         return out;
     }
 
