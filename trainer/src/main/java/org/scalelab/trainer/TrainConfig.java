@@ -2,6 +2,7 @@ package org.scalelab.trainer;
 
 import org.scalelab.datasets.UserError;
 
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -38,36 +39,53 @@ import java.util.Locale;
  *                          {@link org.scalelab.trainer.run.TrainStep.NoiseScale}): 0.95 weighs about the last 20
  *                          steps, as the per-step estimates are noisy; 0 turns the measurement off. Left out (an
  *                          older spec.json): 0.95
+ * @param keepCheckpoints   steps at which a copy of the checkpoint is kept in {@code checkpoints/step-NNNNNNN/}
+ *                          (the points cooldown branches start from); empty keeps none
+ * @param branch            {@code RUN_DIR@STEP}: start from the whole training state (weights, optimizer
+ *                          moments, data order, step, best loss) that run RUN_DIR kept at STEP
+ *                          ({@code keepCheckpoints}) and go on with this config's schedule: a cooldown
+ *                          branch, equal to an uninterrupted run of this config when the learning rates of
+ *                          the first STEP steps agree (checked). Empty: none
  */
 public record TrainConfig(int steps, int batchSize, int microBatch, double lr, double minLrRatio, int warmupSteps,
                           String schedule, double decayFraction, double weightDecay, boolean decayEmbeddings,
                           boolean decayNormsAndBiases, double beta1, double beta2, double eps, double gradClip,
                           int evalEvery, int evalBatches, int logEvery, int checkpointEvery, int earlyStopPatience,
-                          long seed, String init, Double noiseScaleEma) {
+                          long seed, String init, Double noiseScaleEma, List<Integer> keepCheckpoints,
+                          String branch) {
 
     /** The default of {@code noiseScaleEma}. */
     public static final double NOISE_SCALE_EMA = 0.95;
 
     public static final TrainConfig DEFAULT = new TrainConfig(2000, 16, 0, 1e-3, 0.1, 100, "cosine", 0.2,
-            0.1, false, false, 0.9, 0.95, 1e-8, 1.0, 200, 8, 10, 500, 0, 1, "", NOISE_SCALE_EMA);
+            0.1, false, false, 0.9, 0.95, 1e-8, 1.0, 200, 8, 10, 500, 0, 1, "", NOISE_SCALE_EMA, List.of(), "");
 
     public TrainConfig {
         if (init == null) init = "";
         if (noiseScaleEma == null) noiseScaleEma = NOISE_SCALE_EMA;
+        keepCheckpoints = keepCheckpoints == null ? List.of() : List.copyOf(keepCheckpoints);
+        if (branch == null) branch = "";
     }
 
     /** This config starting from {@code init} instead. */
     public TrainConfig withInit(String init) {
         return new TrainConfig(steps, batchSize, microBatch, lr, minLrRatio, warmupSteps, schedule, decayFraction, weightDecay,
                 decayEmbeddings, decayNormsAndBiases, beta1, beta2, eps, gradClip, evalEvery, evalBatches, logEvery, checkpointEvery,
-                earlyStopPatience, seed, init, noiseScaleEma);
+                earlyStopPatience, seed, init, noiseScaleEma, keepCheckpoints, branch);
+    }
+
+    /** This config branching from {@code branch} ({@code RUN_DIR@STEP}) instead. */
+    public TrainConfig withBranch(String branch) {
+        return new TrainConfig(steps, batchSize, microBatch, lr, minLrRatio, warmupSteps, schedule, decayFraction, weightDecay,
+                decayEmbeddings, decayNormsAndBiases, beta1, beta2, eps, gradClip, evalEvery, evalBatches, logEvery, checkpointEvery,
+                earlyStopPatience, seed, init, noiseScaleEma, keepCheckpoints, branch);
     }
 
     /** This config with another seed (initialisation, data order, dropout). */
     public TrainConfig withSeed(long seed) {
         return new TrainConfig(steps, batchSize, microBatch, lr, minLrRatio, warmupSteps, schedule, decayFraction, weightDecay,
                 decayEmbeddings, decayNormsAndBiases, beta1, beta2, eps, gradClip, evalEvery, evalBatches, logEvery, checkpointEvery,
-                earlyStopPatience, seed, init, noiseScaleEma);
+                earlyStopPatience, seed, init, noiseScaleEma, keepCheckpoints, branch);
     }
 
     public int micro() {
@@ -111,7 +129,35 @@ public record TrainConfig(int steps, int batchSize, int microBatch, double lr, d
         if (!(noiseScaleEma >= 0 && noiseScaleEma < 1)) {
             throw new UserError("train.noiseScaleEma must be in [0, 1) (0 turns the noise scale off), got " + noiseScaleEma);
         }
+        for (int k : keepCheckpoints) {
+            if (k <= 0 || k > steps) throw new UserError("train.keepCheckpoints: step " + k + " is outside 1 … train.steps (" + steps + ")");
+        }
+        if (!branch.isEmpty() && !init.isEmpty()) {
+            throw new UserError("train.branch and train.init are both set; a branch continues a run's whole state, init loads only "
+                    + "weights: set one of them");
+        }
+        if (!branch.isEmpty()) {
+            int at = branch.lastIndexOf('@');
+            int k = -1;
+            try {
+                if (at > 0) k = Integer.parseInt(branch.substring(at + 1));
+            } catch (NumberFormatException e) {
+                k = -1;
+            }
+            if (k <= 0) throw new UserError("train.branch '" + branch + "': write RUN_DIR@STEP, e.g. runs/L2-d32-h2-T64-0123456789@1200");
+            if (k >= steps) throw new UserError("train.branch '" + branch + "': the branch step " + k + " must be below train.steps (" + steps + ")");
+        }
         return this;
+    }
+
+    /** The run directory of {@code branch} (the part before the last '@'). */
+    public String branchRun() {
+        return branch.isEmpty() ? "" : branch.substring(0, branch.lastIndexOf('@'));
+    }
+
+    /** The step of {@code branch} (after the last '@'); 0 without a branch. */
+    public int branchStep() {
+        return branch.isEmpty() ? 0 : Integer.parseInt(branch.substring(branch.lastIndexOf('@') + 1));
     }
 
     String scheduleLower() {

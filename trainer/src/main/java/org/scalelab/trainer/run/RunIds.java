@@ -23,11 +23,13 @@ public final class RunIds {
     /**
      * What the id hashes: the config without its name and output folder (they do not change what is
      * trained), and with {@code train.init} relative to the output folder ({@link Lineage#idKey}), so that
-     * a fine-tuned run keeps its id when its sweep directory moves or is spelled another way.
+     * a fine-tuned run keeps its id when its sweep directory moves or is spelled another way; the same for
+     * the run of {@code train.branch}.
      */
     public static RunConfig hashed(RunConfig c) {
         TrainConfig t = c.train();
         if (!t.init().isEmpty()) t = t.withInit(Lineage.idKey(t.init(), c.out()));
+        if (!t.branch().isEmpty()) t = t.withBranch(Lineage.idKey(t.branchRun(), c.out()) + "@" + t.branchStep());
         return new RunConfig("", "", c.model(), c.data(), t);
     }
 
@@ -56,6 +58,11 @@ public final class RunIds {
         if (mc.baseDepth() == 0) m.remove("baseDepth");
         // a measurement setting, left out at its default (0.95) so that runs configured before it keep their ids
         if (hashed.train().noiseScaleEma() == TrainConfig.NOISE_SCALE_EMA) ((ObjectNode) tree.get("train")).remove("noiseScaleEma");
+        ObjectNode train = (ObjectNode) tree.get("train");
+        // which checkpoints are kept does not change what is trained (a sweep that adds a budget keeps its
+        // main runs); a branch is hashed only when there is one, so that runs from before branches keep their ids
+        train.remove("keepCheckpoints");
+        if (hashed.train().branch().isEmpty()) train.remove("branch");
         return Json.line(tree);
     }
 

@@ -53,9 +53,11 @@ public final class Trainer {
 
     /**
      * What {@link #prepare} resolves before training: the data, the model shape, the run id and, for a run
-     * started from another run ({@code train.init}), that parent (null otherwise).
+     * started from another run's weights ({@code train.init}), that parent, for a cooldown branch
+     * ({@code train.branch}) the run it continues (each null otherwise).
      */
-    public record Prepared(RunConfig config, Dataset data, TokenSource train, String runId, Accounting acc, Lineage.Parent parent) {}
+    public record Prepared(RunConfig config, Dataset data, TokenSource train, String runId, Accounting acc, Lineage.Parent parent,
+                           Branch.Parent branch) {}
 
     /** Salt of the evaluation windows' seed (train.seed ^ EVAL_SALT). */
     public static final long EVAL_SALT = 0x5EEDE7A1L;
@@ -91,7 +93,8 @@ public final class Trainer {
                     + " tokens, fewer than model.nCtx+1 = " + need
                     + "; use a larger corpus, a larger data.valFraction or a smaller model.nCtx");
         }
-        return new Prepared(resolved, data, train, RunIds.of(resolved), Accounting.of(m), parent);
+        Branch.Parent branch = cfg.train().branch().isEmpty() ? null : Branch.resolve(cfg.train());
+        return new Prepared(resolved, data, train, RunIds.of(resolved), Accounting.of(m), parent, branch);
     }
 
     /** Trains into {@code runDir}; returns the result also written to result.json. */
@@ -130,9 +133,22 @@ public final class Trainer {
         double bestVal = Double.NaN, lastVal = Double.NaN, lastTrain = Double.NaN, wallBefore = 0;
         int bestStep = 0, evalsSinceBest = 0;
         double noiseGradSq = 0, noiseTrace = 0;   // the noise scale's moving averages (TrainStep.NoiseScale)
+        // a resumed run continues from its own checkpoint, a new cooldown branch from the one its parent kept
+        Path from = null;
         if (opt.resume() && Checkpoint.exists(ckDir)) {
             files.checkSameConfig(cfg);
-            ObjectNode s = Checkpoint.load(ckDir, params, adam);
+            from = ckDir;
+        } else if (prep.branch() != null) {
+            Branch.check(prep.branch(), cfg);
+            files.start(cfg, prep, acc, Branch.lineage(prep.branch()), engine.name());
+            files.writeMetrics(Branch.metricsUpTo(prep.branch()));
+            from = prep.branch().checkpoint();
+        } else {
+            ObjectNode lineage = prep.parent() == null ? null : Lineage.initialise(prep.parent(), prep.data().tokenizer(), mc, params);
+            files.start(cfg, prep, acc, lineage, engine.name());
+        }
+        if (from != null) {
+            ObjectNode s = Checkpoint.load(from, params, adam);
             step = s.get("step").asInt();
             dataRng.setState(s.get("data_rng").asLong());
             dropRng.setState(s.get("dropout_rng").asLong());
@@ -144,10 +160,7 @@ public final class Trainer {
             wallBefore = s.path("wall_s").asDouble();
             noiseGradSq = s.path("noise_grad_sq_ema").asDouble(0);
             noiseTrace = s.path("noise_trace_ema").asDouble(0);
-            files.truncateMetrics(step);
-        } else {
-            ObjectNode lineage = prep.parent() == null ? null : Lineage.initialise(prep.parent(), prep.data().tokenizer(), mc, params);
-            files.start(cfg, prep, acc, lineage, engine.name());
+            if (from == ckDir) files.truncateMetrics(step);
         }
 
         // ---- the loop ----------------------------------------------------------------------------
@@ -212,7 +225,8 @@ public final class Trainer {
             boolean early = evalNow && tc.earlyStopPatience() > 0 && evalsSinceBest >= tc.earlyStopPatience();
             boolean stopping = opt.stop().get() || (opt.stopAtStep() > 0 && step >= opt.stopAtStep());
             boolean last = step == tc.steps() || early || stopping;
-            if (last || (tc.checkpointEvery() > 0 && step % tc.checkpointEvery() == 0)) {
+            boolean keep = tc.keepCheckpoints().contains(step);
+            if (last || keep || (tc.checkpointEvery() > 0 && step % tc.checkpointEvery() == 0)) {
                 ObjectNode s = Json.MAPPER.createObjectNode();
                 s.put("step", step);
                 s.put("tokens", step * tokensPerStep);
@@ -229,6 +243,7 @@ public final class Trainer {
                     s.put("noise_trace_ema", noise.state()[1]);
                 }
                 Checkpoint.save(ckDir, params, adam, s);
+                if (keep) Checkpoint.save(Branch.kept(runDir, step), params, adam, s);   // where cooldown branches start
             }
             double eta = (tc.steps() - step) * elapsed / (step - startStep);
             opt.progress().update(step, loss, lastVal, tps, eta, evalNow);
@@ -365,7 +380,8 @@ public final class Trainer {
         void checkSameConfig(RunConfig cfg) {
             RunConfig old = Specs.readConfig(dir.resolve("spec.json"));
             // where the run and its parent lie is not what is trained: a moved or respelled folder resumes
-            if (!RunIds.hashed(old).equals(RunIds.hashed(cfg)) || !java.util.Objects.equals(old.name(), cfg.name())) {
+            if (!RunIds.hashedText(RunIds.hashed(old)).equals(RunIds.hashedText(RunIds.hashed(cfg)))
+                    || !java.util.Objects.equals(old.name(), cfg.name())) {
                 throw new UserError(dir.resolve("spec.json") + ": the run was started with a different config; "
                         + "resume it with the same config, or train into a new --out directory");
             }
@@ -379,6 +395,11 @@ public final class Trainer {
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
+        }
+
+        /** Replaces metrics.jsonl with {@code lines} (whole lines, each ending in a newline). */
+        void writeMetrics(String lines) {
+            Files2.writeAtomic(dir.resolve("metrics.jsonl"), lines);
         }
 
         /** Drops metrics lines past the checkpoint's step: the resumed run writes them again. */
