@@ -21,7 +21,8 @@ import java.util.TreeMap;
  * A table of runs to fit: the rows of a CSV whose {@code status} is {@code done} (every row when there is
  * no status column) and, for a sweep directory, each run's learning curve from
  * {@code runs/<run_id>/metrics.jsonl}. Rows with another status (failed, diverged, running, …) and the
- * candidates of a learning-rate search (phase lr-search) are counted in {@link #otherStatuses} and never fitted.
+ * candidates of a learning-rate search (phase lr-search) and the undecayed main runs of cooldown branches
+ * (phase main) are counted in {@link #otherStatuses} and never fitted.
  */
 public final class Table {
     /** One validation point of a learning curve: the step, the tokens trained so far and the loss (nats/token). */
@@ -105,6 +106,11 @@ public final class Table {
         // the candidates of a sweep's learning-rate search tune its runs (most at a poor lr): not points of a law
         if ("lr-search".equals(row.getOrDefault("phase", "").trim())) {
             other.merge("lr-search candidates", 1, Integer::sum);
+            return;
+        }
+        // the constant-learning-rate main runs of a budgets sweep never decay; their cooldown branches are the points
+        if ("main".equals(row.getOrDefault("phase", "").trim())) {
+            other.merge("main runs of cooldown branches", 1, Integer::sum);
             return;
         }
         List<Point> curve = sweepDir == null ? List.of()

@@ -29,7 +29,7 @@ import java.util.Set;
  */
 public final class Expansion {
     /** Coordinates that label a run (shape family, target N) rather than set a config key. */
-    static final Set<String> LABELS = Set.of("family", "target_N", "phase", "D_F", "lr_search");
+    static final Set<String> LABELS = Set.of("family", "target_N", "phase", "D_F", "lr_search", "budget");
     /** Keys of {@code transfer:}. */
     static final List<String> TRANSFER_KEYS = List.of("pretrain", "finetune", "budgets", "epochs");
     /** Keys of {@code shapes:}. */
@@ -118,7 +118,8 @@ public final class Expansion {
             for (Assign a : all) for (Assign b : p) next.add(a.plus(b));
             all = next;
         }
-        if (search != null) return LrSearch.expand(spec, base, all, search, runsDir, checkFiles);
+        Budgets.Settings budgets = Budgets.settings(spec);
+        if (search != null) return LrSearch.expand(spec, base, all, search, budgets, runsDir, checkFiles);
         if (lrRule.equals("kaplan")) {
             for (Assign a : all) {
                 if (a.values.containsKey("train.lr")) {
@@ -131,13 +132,16 @@ public final class Expansion {
         Map<String, Point> seen = new LinkedHashMap<>();
         JsonNode transfer = spec.root.get("transfer");
         if (transfer == null) {
-            for (Assign a : all) add(out, seen, point(spec, base, a, lrRule, runsDir, checkFiles));
+            for (Assign a : all) {
+                if (budgets == null) add(out, seen, point(spec, base, a, lrRule, runsDir, checkFiles));
+                else for (Point p : Budgets.expand(spec, budgets, a, runsDir, x -> point(spec, base, x, lrRule, runsDir, checkFiles))) add(out, seen, p);
+            }
             return new Expanded(out, List.of(), List.of());
         }
         // transfer: per size, one pre-training run, then per fine-tuning budget D_F a run from scratch and a
         // run starting from the pre-trained weights, both on the fine-tuning corpus with data.tokens = D_F
         Assign pre = phase(spec, transfer, "pretrain", all), fine = phase(spec, transfer, "finetune", all);
-        List<String> budgets = budgets(spec, transfer);
+        List<String> fineBudgets = budgets(spec, transfer);
         double epochs = 0;
         if (transfer.has("epochs")) {
             epochs = transfer.get("epochs").asDouble(Double.NaN);
@@ -150,12 +154,12 @@ public final class Expansion {
             pa.values.put("phase", "pretrain");
             Point pp = point(spec, base, pa, lrRule, runsDir, checkFiles);
             add(out, seen, pp);
-            for (int i = 0; i < budgets.size(); i++) {
+            for (int i = 0; i < fineBudgets.size(); i++) {
                 for (String ph : List.of("scratch", "finetune")) {
                     Assign fa = a.plus(fine);
                     fa.values.put("phase", ph);
-                    fa.values.put("D_F", budgets.get(i));
-                    fa.values.put("data.tokens", budgets.get(i));
+                    fa.values.put("D_F", fineBudgets.get(i));
+                    fa.values.put("data.tokens", fineBudgets.get(i));
                     fa.where.put("data.tokens", "transfer/budgets/" + i);
                     if (ph.equals("finetune")) {
                         fa.values.put("train.init", runsDir + "/" + pp.runId());
@@ -164,7 +168,7 @@ public final class Expansion {
                     Point fp = point(spec, base, fa, lrRule, runsDir, checkFiles);
                     if (epochs > 0) {   // enough steps for `epochs` passes over D_F; train.steps is the minimum
                         long perStep = (long) fp.config().train().batchSize() * fp.config().model().nCtx();
-                        long steps = Math.max(fp.config().train().steps(), (long) Math.ceil(epochs * Long.parseLong(budgets.get(i)) / perStep));
+                        long steps = Math.max(fp.config().train().steps(), (long) Math.ceil(epochs * Long.parseLong(fineBudgets.get(i)) / perStep));
                         fa.values.put("train.steps", Long.toString(steps));
                         fa.where.putIfAbsent("train.steps", "transfer/epochs");
                         fp = point(spec, base, fa, lrRule, runsDir, checkFiles);

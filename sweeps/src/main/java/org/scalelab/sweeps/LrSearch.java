@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * A learning-rate search whose winner the runs of a sweep train with:
@@ -204,7 +205,8 @@ final class LrSearch {
      * The sweep of {@code all} (the axes' assignments) with its searches: their candidates, the runs whose
      * search has a winner (train.lr = the winner, coordinate lr_search), and the others as waiting.
      */
-    static Expansion.Expanded expand(SweepSpec spec, JsonNode base, List<Expansion.Assign> all, Settings st, String runsDir, boolean checkFiles) {
+    static Expansion.Expanded expand(SweepSpec spec, JsonNode base, List<Expansion.Assign> all, Settings st, Budgets.Settings budgets,
+                                     String runsDir, boolean checkFiles) {
         Map<String, Building> byShape = new LinkedHashMap<>();   // the search assignment, as text
         Map<String, Building> byRun = new LinkedHashMap<>();     // the first candidate's run id
         List<Expansion.Point> mains = new ArrayList<>(), waiting = new ArrayList<>();
@@ -224,13 +226,22 @@ final class LrSearch {
             }
             if (b.winner >= 0) {
                 Candidate w = b.candidates.get(b.winner);
-                Expansion.Point p = withLr(spec, base, a, w.text(), b.winner, runsDir, checkFiles);
-                Map<String, String> coords = new LinkedHashMap<>(p.coords());
-                coords.remove("train.lr");
-                coords.put("lr_search", w.text());
-                mains.add(new Expansion.Point(coords, p.config(), p.runId()));
-                if (b.has(p.runId())) b.shared = true;
-                b.runs.add(p.runId());
+                Building bb = b;
+                Function<Expansion.Assign, Expansion.Point> make = x -> withLr(spec, base, x, w.text(), bb.winner, runsDir, checkFiles);
+                for (Expansion.Point p : budgets == null ? List.of(make.apply(a)) : Budgets.expand(spec, budgets, a, runsDir, make)) {
+                    Map<String, String> coords = new LinkedHashMap<>(p.coords());
+                    coords.remove("train.lr");
+                    coords.put("lr_search", w.text());
+                    mains.add(new Expansion.Point(coords, p.config(), p.runId()));
+                    if (b.has(p.runId())) b.shared = true;
+                    b.runs.add(p.runId());
+                }
+            } else if (budgets != null) {
+                // plans list a size's main run and branches, with base's learning rate until the search has chosen
+                for (Expansion.Point p : Budgets.expand(spec, budgets, a, runsDir, x -> Expansion.point(spec, base, x, "", runsDir, checkFiles))) {
+                    if (waitingIds.add(p.runId())) waiting.add(new Expansion.Point(p.coords(), p.config(), waitingId(p.config())));
+                    b.runs.add(p.runId());
+                }
             } else {
                 // the same run with the first candidate's lr is that candidate when the configs agree otherwise
                 Expansion.Point first = withLr(spec, base, a, b.candidates.get(0).text(), 0, runsDir, checkFiles);

@@ -29,8 +29,12 @@ final class PlanTable {
 
     private PlanTable() {}
 
-    /** One run's derived values. */
-    record Row(Expansion.Point p, long n, double d, double c, long uniqueTokens, double seconds) {
+    /**
+     * One run's derived values: {@code d} and {@code c} the tokens and 6·N·D of the model it produces,
+     * {@code spentC} and {@code seconds} what training it costs (less for a cooldown branch, whose first steps
+     * its main run trained).
+     */
+    record Row(Expansion.Point p, long n, double d, double c, long uniqueTokens, double seconds, double spentC) {
         /** Kaplan et al. (2020) eq. 4.4: below this many tokens the data, not N, limits the loss. */
         double overfitBound() {
             return 5e3 * Math.pow(n, 0.74);
@@ -55,9 +59,9 @@ final class PlanTable {
             int vocab = m.nVocab() > 0 ? m.nVocab() : info.vocab() > 0 ? info.vocab() : TimeModel.VOCAB_GUESS;
             Accounting acc = Accounting.of(m.withVocab(vocab));
             var t = p.config().train();
-            double d = (double) t.steps() * t.batchSize() * m.nCtx();
-            double secs = model.runSeconds(d, m.nLayer(), TimeModel.flopsPerToken(m, vocab));
-            return new Row(p, acc.nonEmbedding(), d, acc.trainingFlops(d), info.trainTokens(), secs);
+            double d = (double) t.steps() * t.batchSize() * m.nCtx(), spent = Budgets.newTokens(p.config());
+            double secs = model.runSeconds(spent, m.nLayer(), TimeModel.flopsPerToken(m, vocab));
+            return new Row(p, acc.nonEmbedding(), d, acc.trainingFlops(d), info.trainTokens(), secs, acc.trainingFlops(spent));
         }).toList();
     }
 
@@ -97,10 +101,10 @@ final class PlanTable {
         double c = 0, secs = 0, mainC = 0;
         int n = searchRows.size();
         for (Row r : searchRows) {
-            c += r.c();
+            c += r.spentC();
             secs += r.seconds();
         }
-        for (Row r : mainRows) mainC += r.c();
+        for (Row r : mainRows) mainC += r.spentC();
         int shared = 0;
         for (LrSearch.Search x : e.searches()) {
             if (!x.shared()) continue;
@@ -110,7 +114,7 @@ final class PlanTable {
             String first = x.candidates().get(0).point().runId();
             for (Row r : searchRows) {
                 if (r.p().runId().equals(first)) {
-                    c -= r.c();
+                    c -= r.spentC();
                     secs -= r.seconds();
                     n--;
                 }
@@ -208,15 +212,28 @@ final class PlanTable {
     }
 
     private static void totals(PrintWriter out, List<Row> rows, TimeModel model, boolean timeCalibrated) {
-        double totalC = 0, totalS = 0;
-        int below = 0;
+        double totalC = 0, totalS = 0, separateC = 0, largestC = 0;
+        int below = 0, branches = 0;
+        Map<String, Double> largestPerMain = new java.util.HashMap<>();
         for (Row r : rows) {
-            totalC += r.c();
+            totalC += r.spentC();
             totalS += r.seconds();
             if (r.distinct() < r.overfitBound()) below++;
+            String phase = r.p().coords().getOrDefault("phase", "");
+            if (phase.equals(Budgets.COOLDOWN)) {
+                branches++;
+                separateC += r.c();
+                largestPerMain.merge(r.p().config().train().branchRun(), r.c(), Math::max);
+            }
         }
+        for (double x : largestPerMain.values()) largestC += x;
         out.printf(Locale.ROOT, "%d runs; C = 6·N·D = %.3g FLOP in total (%.3g PF-days; N non-embedding, D tokens trained on); "
                         + "about %s on one worker%n", rows.size(), totalC, totalC / Accounting.PF_DAY, Progress.duration(totalS));
+        if (branches > 0) {
+            out.printf(Locale.ROOT, "budgets: %d cooldown branch(es) continue %d main run(s): C in total %.2f× that of the largest budget "
+                            + "of each size alone, against %.2f× for every budget trained from scratch%n", branches, largestPerMain.size(),
+                    totalC / largestC, separateC / largestC);
+        }
         out.printf(Locale.ROOT, "time: %s (%.1f µs per token and layer + training FLOPs at %.3g FLOP/s, %s start-up per run)%n",
                 timeCalibrated ? "as given, or fitted to this sweep's finished runs" : "the development machine's CPU speed (2 cores); "
                         + "a GPU or a larger CPU is faster (--gflops), and a sweep refits this after its first runs",

@@ -113,11 +113,15 @@ public final class Runner {
 
     /**
      * Runs of this shard: the i-th of every n in run-id order, the same on every machine; runs that start
-     * from another run's weights ({@code train.init}) come after all runs that do not.
+     * from another run's weights ({@code train.init}) come after all runs that do not, and the cooldown
+     * branches of a run ({@code train.branch}) right after it, so that a budgets sweep finishes size by size.
      */
     static List<Expansion.Point> shard(List<Expansion.Point> all, int i, int n) {
         List<Expansion.Point> sorted = new ArrayList<>(all);
         sorted.sort(Comparator.comparing((Expansion.Point x) -> x.config().train().init().isEmpty() ? 0 : 1)
+                .thenComparing(x -> x.config().train().branch().isEmpty() ? x.runId()
+                        : Path.of(x.config().train().branchRun()).getFileName().toString())
+                .thenComparing(x -> x.config().train().branch().isEmpty() ? 0 : 1)
                 .thenComparing(Expansion.Point::runId));
         List<Expansion.Point> out = new ArrayList<>();
         for (int k = 0; k < sorted.size(); k++) if (k % n == i) out.add(sorted.get(k));
@@ -324,9 +328,12 @@ public final class Runner {
     /** What one worker's runs share while it trains them. */
     private record Ctx(Path sweepDir, List<Expansion.Point> points, List<Expansion.Point> mine, Options o, double[] startup) {}
 
-    /** The run of this sweep that {@code p} starts from (train.init), or null (none, or outside the sweep: the trainer checks it). */
+    /**
+     * The run of this sweep that {@code p} starts from (train.init, or the run a cooldown branch continues),
+     * or null (none, or outside the sweep: the trainer checks it).
+     */
     static Expansion.Point parentOf(Expansion.Point p, Map<String, Expansion.Point> byDir) {
-        String init = p.config().train().init();
+        String init = p.config().train().branch().isEmpty() ? p.config().train().init() : p.config().train().branchRun();
         return init.isEmpty() ? null : byDir.get(Path.of(init).toAbsolutePath().normalize().toString());
     }
 

@@ -168,7 +168,7 @@ class WorkersTest {
     }
 
     static PlanTable.Row row(Expansion.Point p, double seconds) {
-        return new PlanTable.Row(p, 1000, 1e4, 6e7, 0, seconds);
+        return new PlanTable.Row(p, 1000, 1e4, 6e7, 0, seconds, 6e7);
     }
 
     /** With G GPUs per worker the job asks for them and the worker trains one run per device it was given. */

@@ -29,10 +29,11 @@ public final class Report {
         System.setProperty("java.awt.headless", "true");
         SweepData all = SweepData.read(sweepDir);
         // a transfer sweep: the scaling charts are about the pre-training runs; fine-tuning has its own charts.
-        // A learning-rate search's candidates (phase lr-search) tune the sweep's runs and stay out of them too.
+        // A learning-rate search's candidates (phase lr-search) tune the sweep's runs and stay out of them too, as do
+        // the constant-learning-rate main runs of cooldown branches (phase main), which never decay.
         boolean transferSweep = all.runs().stream().anyMatch(r -> r.row().getOrDefault("phase", "").equals("pretrain"));
         SweepData data = all.filter(r -> transferSweep ? r.row().getOrDefault("phase", "").equals("pretrain")
-                : !r.row().getOrDefault("phase", "").equals("lr-search"));
+                : !r.row().getOrDefault("phase", "").equals("lr-search") && !r.row().getOrDefault("phase", "").equals("main"));
         Map<String, XYChart> charts = new LinkedHashMap<>();
         com.fasterxml.jackson.databind.JsonNode fits = readFits(sweepDir.resolve("fits.json"));
         if (!data.done().isEmpty()) charts.put("loss_vs_N", Plots.lossVsN(data, fits));
