@@ -132,8 +132,10 @@ public final class Expansion {
         Map<String, Point> seen = new LinkedHashMap<>();
         JsonNode transfer = spec.root.get("transfer");
         if (transfer == null) {
+            Converge.Settings converge = Converge.settings(spec);
             for (Assign a : all) {
-                if (budgets == null) add(out, seen, point(spec, base, a, lrRule, runsDir, checkFiles));
+                if (converge != null) add(out, seen, Converge.expand(spec, converge, a, x -> point(spec, base, x, lrRule, runsDir, checkFiles)));
+                else if (budgets == null) add(out, seen, point(spec, base, a, lrRule, runsDir, checkFiles));
                 else for (Point p : Budgets.expand(spec, budgets, a, runsDir, x -> point(spec, base, x, lrRule, runsDir, checkFiles))) add(out, seen, p);
             }
             return new Expanded(out, List.of(), List.of());

@@ -170,6 +170,10 @@ final class LrSearch {
             }
             steps = (int) x;
         }
+        if (spec.root.has("converge")) {
+            throw spec.error("lr", "lr: a search cannot be combined with converge: yet (its candidates would need a length of their own); "
+                    + "search on a budgets: or fixed-steps sweep and set train.lr per size");
+        }
         if (spec.root.has("transfer")) {
             throw spec.error("lr", "lr: a search cannot be combined with transfer: (it would tune pre-training and fine-tuning alike); "
                     + "set train.lr in transfer: pretrain: and finetune: instead");

@@ -229,6 +229,15 @@ final class PlanTable {
         for (double x : largestPerMain.values()) largestC += x;
         out.printf(Locale.ROOT, "%d runs; C = 6·N·D = %.3g FLOP in total (%.3g PF-days; N non-embedding, D tokens trained on); "
                         + "about %s on one worker%n", rows.size(), totalC, totalC / Accounting.PF_DAY, Progress.duration(totalS));
+        long repeating = rows.stream().filter(r -> Converge.PHASE.equals(r.p().coords().get("phase"))
+                && r.uniqueTokens() > 0 && r.d() > r.uniqueTokens()).count();
+        long converging = rows.stream().filter(r -> Converge.PHASE.equals(r.p().coords().get("phase"))).count();
+        if (converging > 0) {
+            out.printf(Locale.ROOT, "converge: %d run(s) train until their smoothed validation loss stops improving; D and C above are their "
+                    + "caps (maxTokens), the most they may cost%s%n", converging, repeating == 0 ? ""
+                    : String.format(Locale.ROOT, "; %d of them may repeat data (cap above the corpus' distinct training tokens): use a "
+                    + "larger corpus or a lower maxTokens, or their losses are not L(N) on fresh data", repeating));
+        }
         if (branches > 0) {
             out.printf(Locale.ROOT, "budgets: %d cooldown branch(es) continue %d main run(s): C in total %.2f× that of the largest budget "
                             + "of each size alone, against %.2f× for every budget trained from scratch%n", branches, largestPerMain.size(),

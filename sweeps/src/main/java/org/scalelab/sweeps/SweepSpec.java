@@ -26,10 +26,11 @@ import java.util.List;
  * {@code kaplan}, or a learning-rate search whose winner every run trains with: {@link LrSearch}). Keeps
  * the line of every key so that errors can name it. {@code transfer} turns the sizes into a transfer
  * study (pre-training, fine-tuning and from-scratch runs; see {@link Expansion}); {@code budgets} trains each
- * size at several token budgets, as cooldown branches of one run ({@link Budgets}).
+ * size at several token budgets, as cooldown branches of one run ({@link Budgets}); {@code converge} trains each
+ * size until its validation loss stops improving ({@link Converge}).
  */
 public final class SweepSpec {
-    static final List<String> SECTIONS = List.of("name", "description", "base", "grid", "zip", "points", "shapes", "lr", "transfer", "budgets");
+    static final List<String> SECTIONS = List.of("name", "description", "base", "grid", "zip", "points", "shapes", "lr", "transfer", "budgets", "converge");
 
     final Path file;
     final String text;

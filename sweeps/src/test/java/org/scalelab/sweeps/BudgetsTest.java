@@ -127,4 +127,31 @@ class BudgetsTest {
             assertTrue(e.getMessage().contains(c[1]), e.getMessage());
         }
     }
+
+    /** converge: sets each size's cap, patience and smoothing; the plan shows the caps and flags runs that may repeat data. */
+    @Test
+    void convergeTrainsEachSizeUntilItStopsImprovingAndThePlanSaysWhatItMayCost(@TempDir Path tmp) throws IOException {
+        Path f = SweepTestSupport.spec(tmp, SIZES + "converge: {maxTokens: 6.4e5, patience: 3, smoothing: 0.5}\n");
+        List<Expansion.Point> pts = Expansion.expand(SweepSpec.read(f), tmp.resolve("sweep/runs").toString());
+        assertEquals(2, pts.size());
+        for (Expansion.Point p : pts) {
+            TrainConfig t = p.config().train();
+            assertEquals(20_000, t.steps());
+            assertEquals(3, t.earlyStopPatience());
+            assertEquals(0.5, t.earlyStopSmoothing());
+            assertEquals("converge", p.coords().get("phase"));
+        }
+        SweepCommandTest.Out plan = SweepCommandTest.cli("sweep", "plan", f.toString(), "--dir", tmp.resolve("sweep").toString());
+        assertEquals(0, plan.code(), plan.err());
+        // the 20 k-character test corpus has far fewer distinct tokens than the 640 k-token caps
+        assertTrue(plan.out().contains("converge: 2 run(s) train until") && plan.out().contains("2 of them may repeat data"), plan.out());
+        Path g = Files.createDirectories(tmp.resolve("g"));
+        Path bad = SweepTestSupport.spec(g, "grid:\n  train.steps: [4]\nconverge: {maxTokens: 1000}\n");
+        UserError e = assertThrows(UserError.class, () -> Expansion.expand(SweepSpec.read(bad), g.resolve("runs").toString()));
+        assertTrue(e.getMessage().contains("train.steps is set here and by converge:"), e.getMessage());
+        Path h = Files.createDirectories(tmp.resolve("h"));
+        Path both = SweepTestSupport.spec(h, "budgets: {tokens: [320]}\nconverge: {maxTokens: 1000}\n");
+        e = assertThrows(UserError.class, () -> Expansion.expand(SweepSpec.read(both), h.resolve("runs").toString()));
+        assertTrue(e.getMessage().contains("converge: cannot be combined with budgets:"), e.getMessage());
+    }
 }

@@ -28,7 +28,8 @@ import java.util.Locale;
  * @param evalBatches       fixed validation batches per evaluation (drawn once from evalSeed)
  * @param logEvery          steps between metrics.jsonl lines
  * @param checkpointEvery   steps between checkpoints; one is always written at the end; 0 = only at the end
- * @param earlyStopPatience stop after this many evaluations without a new best val loss; 0 disables
+ * @param earlyStopPatience stop after this many evaluations without a new best val loss (of the smoothed curve
+ *                          when {@code earlyStopSmoothing} > 0); 0 disables
  * @param seed              seed of initialisation, data order and dropout
  * @param init              a run directory, or a sweep reference (sweep:DIR#RUN_ID, sweep:DIR#best,
  *                          sweep:DIR#best@N=3e4; see {@link Lineage}), whose latest weights initialise this
@@ -46,46 +47,50 @@ import java.util.Locale;
  *                          ({@code keepCheckpoints}) and go on with this config's schedule: a cooldown
  *                          branch, equal to an uninterrupted run of this config when the learning rates of
  *                          the first STEP steps agree (checked). Empty: none
+ * @param earlyStopSmoothing early stopping watches the exponential moving average s ← β·s + (1 − β)·val of the
+ *                          validation losses with this β (0: the losses themselves), so that the noise of one
+ *                          evaluation neither stops a run nor keeps it going. Left out (an older spec.json): 0
  */
 public record TrainConfig(int steps, int batchSize, int microBatch, double lr, double minLrRatio, int warmupSteps,
                           String schedule, double decayFraction, double weightDecay, boolean decayEmbeddings,
                           boolean decayNormsAndBiases, double beta1, double beta2, double eps, double gradClip,
                           int evalEvery, int evalBatches, int logEvery, int checkpointEvery, int earlyStopPatience,
                           long seed, String init, Double noiseScaleEma, List<Integer> keepCheckpoints,
-                          String branch) {
+                          String branch, Double earlyStopSmoothing) {
 
     /** The default of {@code noiseScaleEma}. */
     public static final double NOISE_SCALE_EMA = 0.95;
 
     public static final TrainConfig DEFAULT = new TrainConfig(2000, 16, 0, 1e-3, 0.1, 100, "cosine", 0.2,
-            0.1, false, false, 0.9, 0.95, 1e-8, 1.0, 200, 8, 10, 500, 0, 1, "", NOISE_SCALE_EMA, List.of(), "");
+            0.1, false, false, 0.9, 0.95, 1e-8, 1.0, 200, 8, 10, 500, 0, 1, "", NOISE_SCALE_EMA, List.of(), "", 0.0);
 
     public TrainConfig {
         if (init == null) init = "";
         if (noiseScaleEma == null) noiseScaleEma = NOISE_SCALE_EMA;
         keepCheckpoints = keepCheckpoints == null ? List.of() : List.copyOf(keepCheckpoints);
         if (branch == null) branch = "";
+        if (earlyStopSmoothing == null) earlyStopSmoothing = 0.0;
     }
 
     /** This config starting from {@code init} instead. */
     public TrainConfig withInit(String init) {
         return new TrainConfig(steps, batchSize, microBatch, lr, minLrRatio, warmupSteps, schedule, decayFraction, weightDecay,
                 decayEmbeddings, decayNormsAndBiases, beta1, beta2, eps, gradClip, evalEvery, evalBatches, logEvery, checkpointEvery,
-                earlyStopPatience, seed, init, noiseScaleEma, keepCheckpoints, branch);
+                earlyStopPatience, seed, init, noiseScaleEma, keepCheckpoints, branch, earlyStopSmoothing);
     }
 
     /** This config branching from {@code branch} ({@code RUN_DIR@STEP}) instead. */
     public TrainConfig withBranch(String branch) {
         return new TrainConfig(steps, batchSize, microBatch, lr, minLrRatio, warmupSteps, schedule, decayFraction, weightDecay,
                 decayEmbeddings, decayNormsAndBiases, beta1, beta2, eps, gradClip, evalEvery, evalBatches, logEvery, checkpointEvery,
-                earlyStopPatience, seed, init, noiseScaleEma, keepCheckpoints, branch);
+                earlyStopPatience, seed, init, noiseScaleEma, keepCheckpoints, branch, earlyStopSmoothing);
     }
 
     /** This config with another seed (initialisation, data order, dropout). */
     public TrainConfig withSeed(long seed) {
         return new TrainConfig(steps, batchSize, microBatch, lr, minLrRatio, warmupSteps, schedule, decayFraction, weightDecay,
                 decayEmbeddings, decayNormsAndBiases, beta1, beta2, eps, gradClip, evalEvery, evalBatches, logEvery, checkpointEvery,
-                earlyStopPatience, seed, init, noiseScaleEma, keepCheckpoints, branch);
+                earlyStopPatience, seed, init, noiseScaleEma, keepCheckpoints, branch, earlyStopSmoothing);
     }
 
     public int micro() {
@@ -126,6 +131,9 @@ public record TrainConfig(int steps, int batchSize, int microBatch, double lr, d
         if (logEvery <= 0) throw new UserError("train.logEvery must be > 0, got " + logEvery);
         if (checkpointEvery < 0) throw new UserError("train.checkpointEvery must be ≥ 0, got " + checkpointEvery);
         if (earlyStopPatience < 0) throw new UserError("train.earlyStopPatience must be ≥ 0, got " + earlyStopPatience);
+        if (!(earlyStopSmoothing >= 0 && earlyStopSmoothing < 1)) {
+            throw new UserError("train.earlyStopSmoothing must be in [0, 1) (0: no smoothing), got " + earlyStopSmoothing);
+        }
         if (!(noiseScaleEma >= 0 && noiseScaleEma < 1)) {
             throw new UserError("train.noiseScaleEma must be in [0, 1) (0 turns the noise scale off), got " + noiseScaleEma);
         }

@@ -88,7 +88,7 @@ public final class Branch {
         return new TrainConfig(d.steps(), t.batchSize(), t.microBatch(), t.lr(), d.minLrRatio(), t.warmupSteps(), d.schedule(),
                 d.decayFraction(), t.weightDecay(), t.decayEmbeddings(), t.decayNormsAndBiases(), t.beta1(), t.beta2(), t.eps(),
                 t.gradClip(), t.evalEvery(), t.evalBatches(), d.logEvery(), d.checkpointEvery(), d.earlyStopPatience(), t.seed(),
-                t.init(), t.noiseScaleEma(), List.of(), "");
+                t.init(), t.noiseScaleEma(), List.of(), "", t.earlyStopSmoothing());
     }
 
     private static String differences(TrainConfig a, TrainConfig b) {

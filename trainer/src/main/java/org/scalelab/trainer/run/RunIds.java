@@ -63,6 +63,7 @@ public final class RunIds {
         // main runs); a branch is hashed only when there is one, so that runs from before branches keep their ids
         train.remove("keepCheckpoints");
         if (hashed.train().branch().isEmpty()) train.remove("branch");
+        if (hashed.train().earlyStopSmoothing() == 0) train.remove("earlyStopSmoothing");
         return Json.line(tree);
     }
 

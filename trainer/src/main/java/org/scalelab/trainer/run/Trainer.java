@@ -132,6 +132,8 @@ public final class Trainer {
         int step = 0;
         double bestVal = Double.NaN, lastVal = Double.NaN, lastTrain = Double.NaN, wallBefore = 0;
         int bestStep = 0, evalsSinceBest = 0;
+        // early stopping's curve: the losses, or their moving average (train.earlyStopSmoothing), and its best
+        double smoothedVal = Double.NaN, bestWatched = Double.NaN;
         double noiseGradSq = 0, noiseTrace = 0;   // the noise scale's moving averages (TrainStep.NoiseScale)
         // a resumed run continues from its own checkpoint, a new cooldown branch from the one its parent kept
         Path from = null;
@@ -157,11 +159,16 @@ public final class Trainer {
             lastVal = s.path("last_val_loss").asDouble(Double.NaN);
             lastTrain = s.path("last_train_loss").asDouble(Double.NaN);
             evalsSinceBest = s.path("evals_since_best").asInt();
+            smoothedVal = s.path("smoothed_val_loss").asDouble(Double.NaN);
+            // a checkpoint from before smoothing watched the losses themselves
+            bestWatched = s.path("best_watched_val_loss").asDouble(bestVal);
             wallBefore = s.path("wall_s").asDouble();
             noiseGradSq = s.path("noise_grad_sq_ema").asDouble(0);
             noiseTrace = s.path("noise_trace_ema").asDouble(0);
             if (from == ckDir) files.truncateMetrics(step);
         }
+
+        EarlyStop stopper = new EarlyStop(tc.earlyStopPatience(), tc.earlyStopSmoothing(), smoothedVal, bestWatched, evalsSinceBest);
 
         // ---- the loop ----------------------------------------------------------------------------
         TrainStep.NoiseScale noise = tc.measuresNoiseScale() ? new TrainStep.NoiseScale(tc.noiseScaleEma()) : null;
@@ -201,6 +208,7 @@ public final class Trainer {
             double tps = (step - startStep) * tokensPerStep / Math.max(elapsed, 1e-9);
             boolean evalNow = step % tc.evalEvery() == 0 || step == tc.steps();
             double val = Double.NaN;
+            boolean stopEarly = false;
             long evalStartNanos = System.nanoTime();
             if (evalNow) {
                 val = evaluate(engine, valData, evalStarts, T);
@@ -208,10 +216,8 @@ public final class Trainer {
                 if (Double.isNaN(bestVal) || val < bestVal) {
                     bestVal = val;
                     bestStep = step;
-                    evalsSinceBest = 0;
-                } else {
-                    evalsSinceBest++;
                 }
+                stopEarly = stopper.observe(val);
             }
             boolean logNow = evalNow || step % tc.logEvery() == 0;
             if (logNow) {
@@ -222,7 +228,7 @@ public final class Trainer {
                         wallBefore + (System.nanoTime() - t0) / 1e9, val));
                 lastLogStep = step;
             }
-            boolean early = evalNow && tc.earlyStopPatience() > 0 && evalsSinceBest >= tc.earlyStopPatience();
+            boolean early = evalNow && stopEarly;
             boolean stopping = opt.stop().get() || (opt.stopAtStep() > 0 && step >= opt.stopAtStep());
             boolean last = step == tc.steps() || early || stopping;
             boolean keep = tc.keepCheckpoints().contains(step);
@@ -236,7 +242,9 @@ public final class Trainer {
                 s.put("best_step", bestStep);
                 s.put("last_val_loss", lastVal);
                 s.put("last_train_loss", lastTrain);
-                s.put("evals_since_best", evalsSinceBest);
+                s.put("evals_since_best", stopper.since());
+                s.put("smoothed_val_loss", stopper.smoothed());
+                s.put("best_watched_val_loss", stopper.best());
                 s.put("wall_s", wallBefore + elapsed);
                 if (noise != null) {
                     s.put("noise_grad_sq_ema", noise.state()[0]);
