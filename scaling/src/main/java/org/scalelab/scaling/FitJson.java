@@ -3,6 +3,7 @@ package org.scalelab.scaling;
 import org.scalelab.scaling.fit.Allocation;
 import org.scalelab.scaling.fit.ComputeOptimal;
 import org.scalelab.scaling.fit.CriticalBatch;
+import org.scalelab.scaling.fit.Determined;
 import org.scalelab.scaling.fit.Fitter;
 import org.scalelab.scaling.fit.Holdout;
 import org.scalelab.scaling.fit.Hyperparameters;
@@ -81,6 +82,7 @@ final class FitJson {
             p.put("value", num(f.params()[i]));
             p.put("ci_low", num(f.low()[i]));
             p.put("ci_high", num(f.high()[i]));
+            verdict(p, "determined", "why", Determined.of(f, i));
             List<Map<String, Object>> refs = new ArrayList<>();
             for (Published.Fit e : pub) {
                 if (e.params().containsKey(name)) refs.add(Map.of("value", e.params().get(name), "source", e.source()));
@@ -148,6 +150,8 @@ final class FitJson {
         m.put("b", num(s.b()));
         m.put("b_ci_low", num(s.bLow()));
         m.put("b_ci_high", num(s.bHigh()));
+        verdict(m, "a_determined", "a_why", Determined.of(s.aLow(), s.aHigh(), Determined.Bounds.FRACTION));
+        verdict(m, "b_determined", "b_why", Determined.of(s.bLow(), s.bHigh(), Determined.Bounds.FRACTION));
         List<Map<String, Object>> at = new ArrayList<>();
         for (Allocation.Row r : s.rows()) {
             Map<String, Object> p = new LinkedHashMap<>();
@@ -191,6 +195,7 @@ final class FitJson {
         n.put("exponent_a", num(c.nOpt().exponent()));
         n.put("ci_low", num(c.nOpt().low()));
         n.put("ci_high", num(c.nOpt().high()));
+        verdict(n, "determined", "why", Determined.of(c.nOpt().low(), c.nOpt().high(), Determined.Bounds.FRACTION));
         n.put("published_a", List.of(
                 Map.of("value", Published.constant(a1 ? "chinchilla_a_approach1" : "chinchilla_a_approach2"), "source", "Hoffmann et al. 2022, table 2"),
                 Map.of("value", Published.constant("kaplan_N_opt_exponent"), "source", "Kaplan et al. 2020, eq. 1.7")));
@@ -200,6 +205,7 @@ final class FitJson {
         d.put("exponent_b", num(c.dOpt().exponent()));
         d.put("ci_low", num(c.dOpt().low()));
         d.put("ci_high", num(c.dOpt().high()));
+        verdict(d, "determined", "why", Determined.of(c.dOpt().low(), c.dOpt().high(), Determined.Bounds.FRACTION));
         d.put("published_b", List.of(
                 Map.of("value", Published.constant(a1 ? "chinchilla_b_approach1" : "chinchilla_b_approach2"), "source", "Hoffmann et al. 2022, table 2"),
                 Map.of("value", 1 - Published.constant("kaplan_N_opt_exponent"), "source", "Kaplan et al. 2020, eq. 1.7 (D = C/6N)")));
@@ -242,6 +248,8 @@ final class FitJson {
         m.put("alpha_B", num(c.alphaB()));
         m.put("alpha_B_ci_low", num(c.alphaBLow()));
         m.put("alpha_B_ci_high", num(c.alphaBHigh()));
+        verdict(m, "B_star_determined", "B_star_why", Determined.of(c.bStarLow(), c.bStarHigh(), Determined.Bounds.POSITIVE));
+        verdict(m, "alpha_B_determined", "alpha_B_why", Determined.of(c.alphaBLow(), c.alphaBHigh(), Determined.Bounds.POSITIVE));
         m.put("bootstrap", c.bootstrap());
         m.put("bootstrap_failed", c.bootstrapFailed());
         m.put("published", Map.of("B_star", Published.constant("B_star"), "alpha_B", Published.constant("alpha_B"),
@@ -294,10 +302,15 @@ final class FitJson {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("formula", formula);
         Hyperparameters.Power p = l.power();
-        m.put(k, ordered("value", p.coefficient(), "ci_low", p.coefficientLow(), "ci_high", p.coefficientHigh(),
-                "published", List.of(Map.of("value", Published.constant(published + "_coefficient"), "source", Published.DEEPSEEK))));
-        m.put(e, ordered("value", p.exponent(), "ci_low", p.exponentLow(), "ci_high", p.exponentHigh(),
-                "published", List.of(Map.of("value", Published.constant(published + "_exponent"), "source", Published.DEEPSEEK))));
+        Map<String, Object> coef = ordered("value", p.coefficient(), "ci_low", p.coefficientLow(), "ci_high", p.coefficientHigh());
+        verdict(coef, "determined", "why", Determined.of(p.coefficientLow(), p.coefficientHigh(), Determined.Bounds.POSITIVE));
+        coef.put("published", List.of(Map.of("value", Published.constant(published + "_coefficient"), "source", Published.DEEPSEEK)));
+        m.put(k, coef);
+        // the exponents' signs are the laws' finding (lr_opt falls with C, B_opt grows): free in sign
+        Map<String, Object> exp = ordered("value", p.exponent(), "ci_low", p.exponentLow(), "ci_high", p.exponentHigh());
+        verdict(exp, "determined", "why", Determined.of(p.exponentLow(), p.exponentHigh(), Determined.Bounds.ANY));
+        exp.put("published", List.of(Map.of("value", Published.constant(published + "_exponent"), "source", Published.DEEPSEEK)));
+        m.put(e, exp);
         List<Map<String, Object>> at = new ArrayList<>();
         for (Hyperparameters.At a : l.at()) at.add(ordered("C", a.c(), what, a.value(), what + "_ci_low", a.low(), what + "_ci_high", a.high()));
         m.put("at", at);
@@ -308,6 +321,15 @@ final class FitJson {
         Map<String, Object> m = new LinkedHashMap<>();
         for (int i = 0; i < kv.length; i += 2) m.put((String) kv[i], kv[i + 1] instanceof Double v ? num(v) : kv[i + 1]);
         return m;
+    }
+
+    /**
+     * The "not determined" verdict ({@link Determined}) beside an interval: {@code dKey} true, false or null
+     * (no interval) and {@code whyKey} the reasons (null when determined).
+     */
+    static void verdict(Map<String, Object> m, String dKey, String whyKey, Determined.Verdict v) {
+        m.put(dKey, v.determined());
+        m.put(whyKey, v.why());
     }
 
     /** A finite double, or null (JSON has no NaN or infinity). */

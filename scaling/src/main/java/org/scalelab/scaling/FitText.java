@@ -3,6 +3,7 @@ package org.scalelab.scaling;
 import org.scalelab.scaling.fit.Allocation;
 import org.scalelab.scaling.fit.ComputeOptimal;
 import org.scalelab.scaling.fit.CriticalBatch;
+import org.scalelab.scaling.fit.Determined;
 import org.scalelab.scaling.fit.Fitter;
 import org.scalelab.scaling.fit.Holdout;
 import org.scalelab.scaling.fit.Hyperparameters;
@@ -12,7 +13,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.stream.Collectors;
 
-/** The readable table of a {@link FitReport}: one block per law, columns aligned to their widest cell. */
+/**
+ * The readable table of a {@link FitReport}: one block per law, columns aligned to their widest cell, each
+ * parameter with its interval and whether the runs determine it ({@link Determined}).
+ */
 final class FitText {
     private FitText() {}
 
@@ -24,7 +28,7 @@ final class FitText {
         sb.append("N: non-embedding parameters, D: tokens, C = 6·N·D FLOP, loss in nats/token; intervals: ")
                 .append(pct(r.options().level())).append(" bootstrap over runs\n\n");
         List<String[]> rows = new ArrayList<>();
-        rows.add(new String[]{"law", "parameter", "value", pct(r.options().level()) + " interval", "published"});
+        rows.add(new String[]{"law", "parameter", "value", pct(r.options().level()) + " interval", "published", "determined"});
         List<Integer> notesAfter = new ArrayList<>();
         List<List<String>> notes = new ArrayList<>();
         for (FitReport.LawFit l : r.laws()) {
@@ -34,17 +38,18 @@ final class FitText {
                 String pub = Published.forLaw(f.law().id().replace("+E", "")).stream().filter(p -> p.params().containsKey(name))
                         .map(p -> num(p.params().get(name)) + " (" + p.source() + ")").collect(Collectors.joining("; "));
                 String ci = Double.isNaN(f.low()[i]) && Double.isNaN(f.high()[i]) ? "" : "[" + num(f.low()[i]) + ", " + num(f.high()[i]) + "]";
-                rows.add(new String[]{i == 0 ? f.law().id() : "", name, num(f.params()[i]), ci, pub});
+                rows.add(new String[]{i == 0 ? f.law().id() : "", name, num(f.params()[i]), ci, pub, Determined.of(f, i).cell()});
             }
             notesAfter.add(rows.size());
             notes.add(lawNotes(l));
         }
-        int[] w = new int[5];
-        for (String[] row : rows) for (int j = 0; j < 5; j++) w[j] = Math.max(w[j], row[j].length());
+        int[] w = new int[6];
+        for (String[] row : rows) for (int j = 0; j < 6; j++) w[j] = Math.max(w[j], row[j].length());
         // no laws (only analyses were fitted): no header of an empty table
         for (int k = rows.size() == 1 ? 1 : 0; k < rows.size(); k++) {
             String[] row = rows.get(k);
-            sb.append(String.format(Locale.ROOT, "%-" + w[0] + "s  %-" + w[1] + "s  %" + w[2] + "s  %" + w[3] + "s  %s", (Object[]) row).stripTrailing()).append('\n');
+            sb.append(String.format(Locale.ROOT, "%-" + w[0] + "s  %-" + w[1] + "s  %" + w[2] + "s  %" + w[3] + "s  %-" + w[4] + "s  %s", (Object[]) row)
+                    .stripTrailing()).append('\n');
             int at = notesAfter.indexOf(k + 1);
             if (at >= 0) {
                 for (String n : notes.get(at)) sb.append(" ".repeat(w[0] + 2)).append(n).append('\n');
@@ -80,17 +85,20 @@ final class FitText {
         Allocation.Summary a = l.allocation();
         if (a != null) {
             Allocation.Row r21 = a.rows().stream().filter(x -> x.c() == 1e21).findFirst().orElse(a.rows().get(0));
-            out.add(String.format(Locale.ROOT, "compute-optimal: N_opt ∝ C^%s %s, D_opt ∝ C^%s; at C = %s: N = %s, D = %s, D/N = %s",
-                    num(a.a()), interval(a.aLow(), a.aHigh()), num(a.b()), num(r21.c()), num(r21.n()), num(r21.d()), num(r21.tokensPerParam())));
+            out.add(String.format(Locale.ROOT, "compute-optimal: N_opt ∝ C^%s %s%s, D_opt ∝ C^%s; at C = %s: N = %s, D = %s, D/N = %s",
+                    num(a.a()), interval(a.aLow(), a.aHigh()), flag("a", Determined.of(a.aLow(), a.aHigh(), Determined.Bounds.FRACTION)),
+                    num(a.b()), num(r21.c()), num(r21.n()), num(r21.d()), num(r21.tokensPerParam())));
         }
         return out;
     }
 
     private static String computeOptimal(ComputeOptimal.Result c, double level) {
         double n21 = c.nOpt().at(1e21), d21 = c.dOpt().at(1e21);
-        return String.format(Locale.ROOT, "%s: N_opt ∝ C^%s %s, D_opt ∝ C^%s %s from %d optimal points; at C = 1e21: N = %s, D = %s, D/N = %s%s%n",
-                c.method(), num(c.nOpt().exponent()), interval(c.nOpt().low(), c.nOpt().high()), num(c.dOpt().exponent()),
-                interval(c.dOpt().low(), c.dOpt().high()), c.points().size(), num(n21), num(d21), num(d21 / n21),
+        return String.format(Locale.ROOT, "%s: N_opt ∝ C^%s %s%s, D_opt ∝ C^%s %s%s from %d optimal points; at C = 1e21: N = %s, D = %s, D/N = %s%s%n",
+                c.method(), num(c.nOpt().exponent()), interval(c.nOpt().low(), c.nOpt().high()),
+                flag("a", Determined.of(c.nOpt().low(), c.nOpt().high(), Determined.Bounds.FRACTION)), num(c.dOpt().exponent()),
+                interval(c.dOpt().low(), c.dOpt().high()), flag("b", Determined.of(c.dOpt().low(), c.dOpt().high(), Determined.Bounds.FRACTION)),
+                c.points().size(), num(n21), num(d21), num(d21 / n21),
                 c.method().startsWith("approach 1") ? "; published a = 0.50 (Hoffmann et al. 2022), 0.73 (Kaplan et al. 2020)"
                         : "; published a = 0.49 (Hoffmann et al. 2022), 0.73 (Kaplan et al. 2020)");
     }
@@ -101,8 +109,10 @@ final class FitText {
         if (Double.isFinite(c.bStar())) {
             sb.append(String.format(Locale.ROOT, "; B_crit(L) = %s/L^(1/%s) (Kaplan et al. 2020: 2e8/L^(1/0.21))", num(c.bStar()), num(c.alphaB())));
             if (c.bootstrap() > 0) {
-                sb.append(String.format(Locale.ROOT, "; %s intervals over %d bootstrap resamples of the runs: B* %s, alpha_B %s%s",
-                        pct(level), c.bootstrap(), interval(c.bStarLow(), c.bStarHigh()), interval(c.alphaBLow(), c.alphaBHigh()),
+                sb.append(String.format(Locale.ROOT, "; %s intervals over %d bootstrap resamples of the runs: B* %s%s, alpha_B %s%s%s",
+                        pct(level), c.bootstrap(), interval(c.bStarLow(), c.bStarHigh()),
+                        flag("B*", Determined.of(c.bStarLow(), c.bStarHigh(), Determined.Bounds.POSITIVE)), interval(c.alphaBLow(), c.alphaBHigh()),
+                        flag("alpha_B", Determined.of(c.alphaBLow(), c.alphaBHigh(), Determined.Bounds.POSITIVE)),
                         c.bootstrapFailed() > 0 ? " (" + c.bootstrapFailed() + " without a fit)" : ""));
             }
         }
@@ -146,10 +156,18 @@ final class FitText {
         if (!l.fitted()) return "  " + name + ": not fitted: " + l.note() + "\n";
         Hyperparameters.Power p = l.power();
         Hyperparameters.At at = l.at().stream().filter(a -> a.c() == 1e21).findFirst().orElse(null);
-        return String.format(Locale.ROOT, "  %s = %s·C^%s: %s = %s %s, %s = %s %s%s; DeepSeek: %s = %s, %s = %s%n", name, k, e,
-                k, num(p.coefficient()), interval(p.coefficientLow(), p.coefficientHigh()), e, num(p.exponent()), interval(p.exponentLow(), p.exponentHigh()),
+        return String.format(Locale.ROOT, "  %s = %s·C^%s: %s = %s %s%s, %s = %s %s%s%s; DeepSeek: %s = %s, %s = %s%n", name, k, e,
+                k, num(p.coefficient()), interval(p.coefficientLow(), p.coefficientHigh()),
+                flag(k, Determined.of(p.coefficientLow(), p.coefficientHigh(), Determined.Bounds.POSITIVE)),
+                e, num(p.exponent()), interval(p.exponentLow(), p.exponentHigh()),
+                flag(e, Determined.of(p.exponentLow(), p.exponentHigh(), Determined.Bounds.ANY)),
                 at == null ? "" : "; at C = 1e21: " + num(at.value()) + " " + interval(at.low(), at.high()),
                 k, num(Published.constant(published + "_coefficient")), e, num(Published.constant(published + "_exponent")));
+    }
+
+    /** " (NAME not determined: WHY)" for a flagged parameter of a one-line summary, else empty. */
+    private static String flag(String name, Determined.Verdict v) {
+        return v.notDetermined() ? " (" + name + " not determined: " + v.why() + ")" : "";
     }
 
     private static String interval(double lo, double hi) {

@@ -94,6 +94,13 @@ class FitCommandTest {
         JsonNode a1 = fits.get("compute_optimal").get(0);
         assertTrue(a1.get("method").asText().startsWith("approach 1"));
         assertEquals(0.5, a1.get("N_opt").get("exponent_a").asDouble(), 0.1);
+        // every interval has its verdict beside it (Determined), the old keys kept
+        for (String k : new String[]{"E", "A", "B", "alpha", "beta"}) {
+            JsonNode p = chin.get("params").get(k);
+            assertTrue(p.get("determined").isBoolean() && p.has("why") && p.has("value") && p.has("ci_low") && p.has("ci_high") && p.has("published"), k + ": " + p);
+        }
+        assertTrue(chin.get("allocation").get("a_determined").isBoolean() && chin.get("allocation").has("b_why"), chin.get("allocation").toString());
+        assertTrue(a1.get("N_opt").get("determined").isBoolean() && a1.get("D_opt").has("why"), a1.toString());
         String skipped = fits.get("skipped").toString();
         assertTrue(skipped.contains("approach 2"), skipped);
         assertTrue(skipped.contains("critical batch"), skipped);
@@ -120,6 +127,33 @@ class FitCommandTest {
         JsonNode l = printed.get("laws").get(0);
         assertEquals(0.08, l.get("params").get("alpha_N").get("value").asDouble(), 1e-6);
         assertEquals(1e10, l.get("params").get("N_c").get("value").asDouble(), 1e4);
+    }
+
+    /**
+     * L(N)+E on 11 sizes of a pure power law, (1e10/N)^0.08 with 0.5% noise: the fit puts E at 0, so the
+     * table flags it "not determined: interval touches bound 0" and fits.json says so beside its old keys;
+     * alpha_N is determined.
+     */
+    @Test
+    void aParameterAtItsBoundIsFlaggedNotDetermined(@TempDir Path tmp) throws IOException {
+        Path f = tmp.resolve("t.csv");
+        SplittableRandom r = new SplittableRandom(9);
+        StringBuilder sb = new StringBuilder("N,loss\n");
+        for (double n = 1e3; n <= 1e8; n *= 3) sb.append(String.format(Locale.ROOT, "%.0f,%.8f%n", n, Synthetic.noisy(r, Math.pow(1e10 / n, 0.08), 0.005)));
+        Files.writeString(f, sb);
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        assertEquals(0, run(out, err, "--csv", f.toString(), "--laws", "n+e", "--bootstrap", "100"), err.toString());
+        JsonNode ps = JSON.readTree(tmp.resolve("fits.json").toFile()).get("laws").get(0).get("params");
+        JsonNode e = ps.get("E");
+        assertFalse(e.get("determined").asBoolean(), e.toString());
+        assertTrue(e.get("why").asText().startsWith("interval touches bound 0"), e.toString());
+        for (String k : new String[]{"value", "ci_low", "ci_high", "published"}) assertTrue(e.has(k), "old key " + k + " kept");
+        assertTrue(ps.get("alpha_N").get("determined").asBoolean(), ps.get("alpha_N").toString());
+        assertTrue(ps.get("alpha_N").get("why").isNull());
+        String row = out.toString().lines().filter(l -> l.startsWith("L(N)+E")).findFirst().orElseThrow();
+        assertTrue(row.contains("not determined: interval touches bound 0"), row);
+        String alpha = out.toString().lines().filter(l -> l.contains("alpha_N")).findFirst().orElseThrow();
+        assertTrue(alpha.endsWith(" yes"), alpha);
     }
 
     /** --huber alone means δ = 1e-3; a zero weight leaves a point out. */

@@ -3,6 +3,7 @@ package org.scalelab.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.scalelab.datasets.Json;
 import org.scalelab.datasets.UserError;
+import org.scalelab.scaling.fit.Determined;
 import org.scalelab.scaling.fit.FitCommand;
 import org.scalelab.scaling.report.Report;
 import org.scalelab.sweeps.Expansion;
@@ -104,9 +105,10 @@ public final class QuickstartCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "  L(N) = (N_c/N)^alpha_N:     alpha_N = %.3f  [%.3f, %.3f] 95%%   (Kaplan et al. 2020: 0.076)%n",
                     a.get("value").asDouble(), a.path("ci_low").asDouble(Double.NaN), a.path("ci_high").asDouble(Double.NaN));
         }
-        if (floorLaw != null && floorLaw.get("params").get("E").get("value").asDouble() < 1e-3 * minLoss) {
-            out.printf(Locale.ROOT, "  L(N) = E + A·N^-alpha:      E is not determined by these runs (the fit puts it at 0): the losses "
-                    + "(down to %.3f) are still far from any floor%n", minLoss);
+        Determined.Verdict ev = floorLaw == null ? null : Determined.of(floorLaw, "E");
+        if (ev != null && ev.notDetermined()) {
+            out.printf(Locale.ROOT, "  L(N) = E + A·N^-alpha:      E is not determined by these runs (%s); the losses go down to %.3f%n",
+                    ev.why(), minLoss);
         } else if (floorLaw != null) {
             JsonNode e = floorLaw.get("params").get("E"), a = floorLaw.get("params").get("alpha_N");
             out.printf(Locale.ROOT, "  L(N) = E + A·N^-alpha:      alpha = %.3f  [%.3f, %.3f],  E = %.3f  [%.3f, %.3f] nats%n",

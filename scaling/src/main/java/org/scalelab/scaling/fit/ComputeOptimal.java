@@ -2,7 +2,6 @@ package org.scalelab.scaling.fit;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
@@ -18,8 +17,8 @@ import java.util.function.ToDoubleFunction;
  * edge of the sweep, not an optimum;</li>
  * <li>approach 2 (IsoFLOP): runs grouped by their final compute, a parabola of final loss in ln N per
  * group with three or more sizes, its minimum → the same power laws;</li>
- * <li>Kaplan's compute frontier: the running minimum of all learning curves at log-spaced C, to which
- * L(C_min) = (C_c/C)^α_C is fitted.</li>
+ * <li>Kaplan's compute frontier ({@link Frontier}): the running minimum over increasing C of the lower
+ * envelope of all learning curves, at log-spaced C, to which L(C_min) = (C_c/C)^α_C is fitted.</li>
  * </ul>
  * Intervals on the exponents come from a bootstrap over runs: the runs are resampled, the whole
  * approach is redone, and replicates where it finds too few optima are dropped (and counted).
@@ -214,28 +213,25 @@ public final class ComputeOptimal {
     }
 
     /**
-     * Kaplan's compute frontier: at {@code points} log-spaced C, the lowest loss any curve reached with
-     * at most that compute, as points for an L(C) fit (labelled by their C).
+     * Kaplan's compute frontier ({@link Frontier}: the running minimum over increasing C of the lower envelope
+     * of the curves) at {@code points} log-spaced C from the least to the largest compute of any curve, as
+     * points for an L(C) fit (labelled by their C); null with fewer than 4 evaluated points in all.
      */
     public static Fitter.Data frontier(List<Curve> curves, int points) {
-        List<double[]> all = new ArrayList<>();
-        for (Curve cv : curves) for (int i = 0; i < cv.c().length; i++) all.add(new double[]{cv.c()[i], cv.loss()[i]});
-        if (all.size() < 4) return null;
-        all.sort(Comparator.comparingDouble(p -> p[0]));
-        double lo = all.get(0)[0], hi = all.get(all.size() - 1)[0];
-        List<double[]> x = new ArrayList<>();
-        List<Double> y = new ArrayList<>();
-        int j = 0;
-        double best = Double.MAX_VALUE;
+        if (curves.stream().mapToInt(c -> c.c().length).sum() < 4) return null;
+        List<Frontier.Vertex> f = Frontier.ofCurves(curves);
+        if (f.isEmpty()) return null;
+        double lo = f.get(0).c(), hi = f.get(f.size() - 1).c();
+        double[][] x = new double[points][];
+        double[] y = new double[points];
         for (int k = 0; k < points; k++) {
-            double c = Math.exp(Math.log(lo) + (Math.log(hi) - Math.log(lo)) * k / (points - 1));
-            while (j < all.size() && all.get(j)[0] <= c * (1 + 1e-12)) best = Math.min(best, all.get(j++)[1]);
-            x.add(new double[]{c});
-            y.add(best);
+            double c = k == 0 ? lo : k == points - 1 ? hi : Math.exp(Math.log(lo) + (Math.log(hi) - Math.log(lo)) * k / (points - 1));
+            x[k] = new double[]{c};
+            y[k] = Frontier.at(f, c);
         }
-        Fitter.Data d = Fitter.Data.of(x.toArray(new double[0][]), y.stream().mapToDouble(Double::doubleValue).toArray());
+        Fitter.Data d = Fitter.Data.of(x, y);
         String[] labels = d.labels();
-        for (int i = 0; i < labels.length; i++) labels[i] = String.format(java.util.Locale.ROOT, "frontier point at C = %.3g", x.get(i)[0]);
+        for (int i = 0; i < labels.length; i++) labels[i] = String.format(java.util.Locale.ROOT, "frontier point at C = %.3g", x[i][0]);
         return d;
     }
 }

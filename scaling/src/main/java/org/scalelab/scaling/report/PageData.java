@@ -171,7 +171,8 @@ final class PageData {
     /**
      * Adds validation-loss learning curves ({@code "val"}) or training-loss curves ({@code "train"}) of
      * the runs with N, against tokens or against compute C = 6·N·tokens, coloured by log N as in
-     * Plots.learningCurves; against compute the validation chart also draws the compute frontier.
+     * Plots.learningCurves; against compute the validation chart also draws the compute frontier and the
+     * exact loss floor the runs share (or says in its title why there is none).
      * Returns false (and adds nothing) when no run has two such points.
      */
     boolean learningCurves(SweepData data, String curve, boolean vsCompute) {
@@ -184,11 +185,16 @@ final class PageData {
         String what = val ? "validation loss" : "training loss";
         String title = (val ? "Learning curves (validation loss)" : "Training loss") + (vsCompute ? " vs compute" : " vs tokens")
                 + (val && vsCompute ? ", with the compute frontier" : "");
+        ExactFloor floor = val && vsCompute ? ExactFloor.of(rs) : null;
+        if (floor != null && !floor.drawn()) title += " (" + floor.note() + ")";
         ObjectNode ch = newChart(id, title, vsCompute ? "C = 6·N·tokens (FLOP)" : "tokens", true,
                 what + " (nats/token)", true, val);
         ArrayNode ss = ch.putArray("series");
         double lo = Math.log(rs.get(0).num("N").getAsDouble()), hi = Math.log(rs.get(rs.size() - 1).num("N").getAsDouble());
-        List<double[]> all = new ArrayList<>();
+        // the frontier's curves, and for each the run and the points it was made of (a vertex names one of them)
+        List<double[][]> all = new ArrayList<>();
+        List<SweepData.Run> allRuns = new ArrayList<>();
+        List<List<SweepData.Point>> allPoints = new ArrayList<>();
         for (SweepData.Run r : rs) {
             double n = r.num("N").getAsDouble();
             Color col = Plots.ramp(hi > lo ? (Math.log(n) - lo) / (hi - lo) : 0.5);
@@ -196,21 +202,39 @@ final class PageData {
             ref(o, index.get(r), curve, "tokens", "loss", vsCompute ? 6 * n : 1);
             ss.add(o);
             if (val && vsCompute) {
-                for (SweepData.Point p : r.curve()) {
-                    if (p.tokens() > 0) all.add(new double[]{6 * n * p.tokens(), p.valLoss(), index.get(r), p.step()});
-                }
+                List<SweepData.Point> pts = r.curve().stream().filter(p -> p.tokens() > 0).toList();
+                if (pts.isEmpty()) continue;
+                all.add(new double[][]{pts.stream().mapToDouble(p -> 6 * n * p.tokens()).toArray(), pts.stream().mapToDouble(SweepData.Point::valLoss).toArray()});
+                allRuns.add(r);
+                allPoints.add(pts);
             }
         }
-        if (all.size() > 1) {
-            List<double[]> front = Plots.frontier(all);
-            ObjectNode o = series("compute frontier (min loss at ≤ C)", Color.BLACK, new BasicStroke(2.5f), true, false, true);
+        if (all.stream().mapToInt(p -> p[0].length).sum() > 1) {
+            List<org.scalelab.scaling.fit.Frontier.Vertex> front = org.scalelab.scaling.fit.Frontier.of(all);
+            ObjectNode o = series(Plots.FRONTIER, Color.BLACK, new BasicStroke(2.5f), true, false, true);
             ArrayNode x = o.putArray("x"), y = o.putArray("y"), run = o.putArray("run"), step = o.putArray("step");
-            for (double[] p : front) {
-                num(x, p[0]);
-                num(y, p[1]);
-                run.add((int) p[2]);
-                num(step, p[3]);
+            for (var p : front) {
+                num(x, p.c());
+                num(y, p.loss());
+                // an evaluated point is its run's (for the tooltip); a crossing or the end of a flat stretch is no run's
+                if (p.measured()) {
+                    run.add(index.get(allRuns.get(p.curve())));
+                    num(step, allPoints.get(p.curve()).get(p.point()).step());
+                } else {
+                    run.addNull();
+                    step.addNull();
+                }
             }
+            ss.add(o);
+        }
+        if (floor != null && floor.drawn() && !all.isEmpty()) {
+            double[] xs = all.stream().flatMapToDouble(p -> java.util.Arrays.stream(p[0])).toArray();
+            ObjectNode o = series(floor.label(), Plots.FLOOR_COLOUR, Plots.FLOOR_STROKE, true, false, true);
+            ArrayNode x = o.putArray("x"), y = o.putArray("y");
+            num(x, java.util.Arrays.stream(xs).min().orElseThrow());
+            num(x, java.util.Arrays.stream(xs).max().orElseThrow());
+            num(y, floor.loss());
+            num(y, floor.loss());
             ss.add(o);
         }
         return true;

@@ -5,6 +5,7 @@ import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.markers.SeriesMarkers;
+import org.scalelab.scaling.fit.Frontier;
 
 import java.awt.BasicStroke;
 import java.awt.Color;
@@ -23,6 +24,8 @@ import java.util.stream.Collectors;
 public final class Plots {
     static final int W = 820, H = 680;
     private static final double KAPLAN_ALPHA_N = 0.076;
+    /** The compute frontier's series name ({@link Frontier}: the lowest loss any run reached with at most C). */
+    static final String FRONTIER = "compute frontier (min loss at ≤ C)";
 
     private Plots() {}
 
@@ -69,7 +72,8 @@ public final class Plots {
 
     /**
      * Loss against N for the finished runs, one series per token budget D (the L(N, D) family), with
-     * Kaplan's published slope α_N = 0.076 drawn through the data's geometric centre for comparison.
+     * Kaplan's published slope α_N = 0.076 drawn through the data's geometric centre for comparison, and
+     * the exact loss floor the runs share ({@link ExactFloor}) as a dashed line.
      */
     public static XYChart lossVsN(SweepData data, com.fasterxml.jackson.databind.JsonNode fits) {
         XYChart c = chart("Loss vs non-embedding parameters N", "N (non-embedding parameters)", "validation loss (nats/token)", true, true);
@@ -145,7 +149,30 @@ public final class Plots {
             ref.setLineColor(Color.GRAY);
             ref.setLineStyle(new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[]{6f, 5f}, 0f));
         }
+        if (n >= 1) floorLine(c, ExactFloor.of(data.done()), minN, maxN);
         return c;
+    }
+
+    /** The exact floor's line style: dashed, dark green. */
+    static final Color FLOOR_COLOUR = new Color(27, 120, 55);
+    static final BasicStroke FLOOR_STROKE = new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[]{9f, 4f}, 0f);
+
+    /**
+     * The exact loss floor the runs share (see {@link ExactFloor}) as a dashed horizontal line from x
+     * {@code lo} to {@code hi}, or, when their floors differ, a note in the chart's title; nothing when no
+     * run records a floor.
+     */
+    static void floorLine(XYChart c, ExactFloor f, double lo, double hi) {
+        if (f == null) return;
+        if (!f.drawn()) {
+            c.setTitle(c.getTitle() + " (" + f.note() + ")");
+            return;
+        }
+        XYSeries s = c.addSeries(f.label(), new double[]{lo, hi}, new double[]{f.loss(), f.loss()});
+        s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+        s.setMarker(SeriesMarkers.NONE);
+        s.setLineColor(FLOOR_COLOUR);
+        s.setLineStyle(FLOOR_STROKE);
     }
 
     /** The fitted single-variable law in {@code x} with a plotted curve: L(x)+E preferred, else L(x). */
@@ -194,7 +221,9 @@ public final class Plots {
 
     /**
      * Every learning curve (validation loss against tokens, or against compute C = 6·N·tokens), coloured
-     * by log N; against compute, also the frontier: the lowest loss any run reached with at most C.
+     * by log N; against compute, also the frontier ({@link Frontier}: the running minimum over C of the
+     * curves' lower envelope, the lowest loss any run reached with at most C) and the exact loss floor the
+     * runs share ({@link ExactFloor}).
      */
     public static XYChart learningCurves(SweepData data, boolean vsCompute) {
         XYChart c = chart(vsCompute ? "Learning curves vs compute, with the compute frontier" : "Learning curves vs tokens",
@@ -206,14 +235,14 @@ public final class Plots {
         if (runs.size() > 12) {
             c.setTitle(c.getTitle() + String.format(Locale.ROOT, " (colour: N from %s, dark, to %s, light)", sci(Math.exp(lo)), sci(Math.exp(hi))));
         }
-        List<double[]> all = new ArrayList<>();
+        List<double[][]> all = new ArrayList<>();
         for (SweepData.Run r : runs) {
             double N = r.num("N").getAsDouble();
             List<SweepData.Point> pts = r.curve().stream().filter(p -> p.tokens() > 0).toList();
             if (pts.isEmpty()) continue;
             double[] xs = pts.stream().mapToDouble(p -> vsCompute ? 6 * N * p.tokens() : p.tokens()).toArray();
             double[] ys = pts.stream().mapToDouble(SweepData.Point::valLoss).toArray();
-            for (int i = 0; i < xs.length; i++) all.add(new double[]{xs[i], ys[i]});
+            all.add(new double[][]{xs, ys});
             XYSeries s = c.addSeries(r.id() + " (N=" + sci(N) + ")", xs, ys);
             s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
             s.setMarker(SeriesMarkers.NONE);
@@ -221,14 +250,18 @@ public final class Plots {
             s.setLineColor(ramp(hi > lo ? (Math.log(N) - lo) / (hi - lo) : 0.5));
             s.setShowInLegend(runs.size() <= 12);
         }
-        if (vsCompute && all.size() > 1) {
-            List<double[]> front = frontier(all);
-            XYSeries f = c.addSeries("compute frontier (min loss at ≤ C)", front.stream().mapToDouble(p -> p[0]).toArray(),
-                    front.stream().mapToDouble(p -> p[1]).toArray());
+        if (vsCompute && all.stream().mapToInt(p -> p[0].length).sum() > 1) {
+            List<Frontier.Vertex> front = Frontier.of(all);
+            XYSeries f = c.addSeries(FRONTIER, front.stream().mapToDouble(Frontier.Vertex::c).toArray(),
+                    front.stream().mapToDouble(Frontier.Vertex::loss).toArray());
             f.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
             f.setMarker(SeriesMarkers.NONE);
             f.setLineColor(Color.BLACK);
             f.setLineStyle(new BasicStroke(2.5f));
+        }
+        if (vsCompute && !all.isEmpty()) {
+            double[] xs = all.stream().flatMapToDouble(p -> java.util.Arrays.stream(p[0])).toArray();
+            floorLine(c, ExactFloor.of(runs), java.util.Arrays.stream(xs).min().orElseThrow(), java.util.Arrays.stream(xs).max().orElseThrow());
         }
         return c;
     }
@@ -481,7 +514,7 @@ public final class Plots {
         for (var e : byF.entrySet()) {
             Color col = palette[k++ % palette.length];
             Color light = new Color(col.getRed(), col.getGreen(), col.getBlue(), 110);
-            List<double[]> all = new ArrayList<>();
+            List<double[][]> all = new ArrayList<>();
             boolean first = true;
             for (SweepData.Run r : e.getValue()) {
                 double perToken = attn && r.num("C_attn").isPresent() && r.num("D").orElse(0) > 0
@@ -490,7 +523,7 @@ public final class Plots {
                 if (pts.size() < 2) continue;
                 double[] xs = pts.stream().mapToDouble(p -> p.tokens() * perToken).toArray();
                 double[] ys = pts.stream().mapToDouble(SweepData.Point::valLoss).toArray();
-                for (int i = 0; i < xs.length; i++) all.add(new double[]{xs[i], ys[i]});
+                all.add(new double[][]{xs, ys});
                 XYSeries s = c.addSeries(first ? e.getKey() + " runs" : e.getKey() + " " + r.id(), xs, ys);
                 s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
                 s.setMarker(SeriesMarkers.NONE);
@@ -499,10 +532,10 @@ public final class Plots {
                 s.setShowInLegend(first);
                 first = false;
             }
-            if (all.size() < 2) continue;
-            List<double[]> front = frontier(all);
-            XYSeries f = c.addSeries(e.getKey() + " frontier (min loss at ≤ C)", front.stream().mapToDouble(p -> p[0]).toArray(),
-                    front.stream().mapToDouble(p -> p[1]).toArray());
+            if (all.isEmpty()) continue;
+            List<Frontier.Vertex> front = Frontier.of(all);
+            XYSeries f = c.addSeries(e.getKey() + " frontier (min loss at ≤ C)", front.stream().mapToDouble(Frontier.Vertex::c).toArray(),
+                    front.stream().mapToDouble(Frontier.Vertex::loss).toArray());
             f.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
             f.setMarker(SeriesMarkers.NONE);
             f.setLineColor(col);
@@ -517,17 +550,4 @@ public final class Plots {
         return Math.round(x / scale) * scale;
     }
 
-    /** The running minimum of (x, loss) points in increasing x: the points that lower the best loss so far (sorts {@code pts}). */
-    static List<double[]> frontier(List<double[]> pts) {
-        pts.sort(Comparator.comparingDouble(p -> p[0]));
-        List<double[]> front = new ArrayList<>();
-        double best = Double.MAX_VALUE;
-        for (double[] p : pts) {
-            if (p[1] < best) {
-                best = p[1];
-                front.add(p);
-            }
-        }
-        return front;
-    }
 }

@@ -3,6 +3,7 @@ package org.scalelab.scaling.report;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.VectorGraphicsEncoder;
 import org.knowm.xchart.XYChart;
+import org.scalelab.scaling.fit.Determined;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -151,10 +152,13 @@ public final class Report {
         }
     }
 
-    /** Every fitted parameter with its interval and the published values beside it. */
+    /**
+     * Every fitted parameter with its interval, whether the runs determine it (fits.json's verdicts; for an
+     * older fits.json without them, the same rule applied to its intervals) and the published values beside it.
+     */
     static String fitsTable(com.fasterxml.jackson.databind.JsonNode fits) {
         StringBuilder sb = new StringBuilder("<table><tr><th>law</th><th>parameter</th><th>value</th><th>95% interval</th>"
-                + "<th>published</th><th>RMSE(log L)</th><th>held-out error</th></tr>\n");
+                + "<th>determined</th><th>published</th><th>RMSE(log L)</th><th>held-out error</th></tr>\n");
         for (var law : fits.path("laws")) {
             var it = law.get("params").fields();
             boolean first = true;
@@ -166,7 +170,8 @@ public final class Report {
                 sb.append("<tr><td style=\"text-align:left\">").append(first ? esc(law.get("law").asText() + ": " + law.get("formula").asText()) : "")
                         .append("</td><td>").append(esc(e.getKey())).append("</td><td>").append(fmt(p.get("value").asDouble()))
                         .append("</td><td>").append(p.get("ci_low").isNumber() || p.get("ci_high").isNumber() ? "[" + fmtNode(p.get("ci_low")) + ", " + fmtNode(p.get("ci_high")) + "]" : "")
-                        .append("</td><td style=\"text-align:left\">").append(pub).append("</td><td>")
+                        .append("</td>").append(determinedCell(Determined.of(law, e.getKey())))
+                        .append("<td style=\"text-align:left\">").append(pub).append("</td><td>")
                         .append(first ? fmt(law.get("rmse_log").asDouble()) : "").append("</td><td>")
                         .append(first && law.has("extrapolation") ? String.format(Locale.ROOT, "%.2f%%", 100 * law.get("extrapolation").get("mean_abs_rel_error").asDouble()) : "")
                         .append("</td></tr>\n");
@@ -183,8 +188,9 @@ public final class Report {
                 sb.append("<tr><td style=\"text-align:left\">").append(first ? esc("compute-optimal, " + m.path("method").asText()
                                 + " (" + m.path("points").asInt() + " optimal points)") : "")
                         .append("</td><td>").append(esc(q[3])).append("</td><td>").append(fmt(p.get(q[1]).asDouble()))
-                        .append("</td><td>").append(interval(p.get("ci_low"), p.get("ci_high")))
-                        .append("</td><td style=\"text-align:left\">").append(pub).append("</td><td></td><td></td></tr>\n");
+                        .append("</td><td>").append(interval(p.get("ci_low"), p.get("ci_high"))).append("</td>")
+                        .append(determinedCell(Determined.of(p, "determined", "why", "ci_low", "ci_high", Determined.Bounds.FRACTION)))
+                        .append("<td style=\"text-align:left\">").append(pub).append("</td><td></td><td></td></tr>\n");
                 first = false;
             }
         }
@@ -198,8 +204,9 @@ public final class Report {
                 }
                 sb.append("<tr><td style=\"text-align:left\">").append(q.equals("a") ? esc("compute-optimal from " + law.get("law").asText() + " (at C = 1e21)") : "")
                         .append("</td><td>").append(q.equals("a") ? "a (N_opt ∝ C^a)" : "b (D_opt ∝ C^b)").append("</td><td>").append(fmt(al.get(q).asDouble()))
-                        .append("</td><td>").append(interval(al.get(q + "_ci_low"), al.get(q + "_ci_high")))
-                        .append("</td><td style=\"text-align:left\">").append(pub).append("</td><td></td><td></td></tr>\n");
+                        .append("</td><td>").append(interval(al.get(q + "_ci_low"), al.get(q + "_ci_high"))).append("</td>")
+                        .append(determinedCell(Determined.of(al, q + "_determined", q + "_why", q + "_ci_low", q + "_ci_high", Determined.Bounds.FRACTION)))
+                        .append("<td style=\"text-align:left\">").append(pub).append("</td><td></td><td></td></tr>\n");
             }
         }
         var cb = fits.path("critical_batch");
@@ -210,14 +217,20 @@ public final class Report {
                 sb.append("<tr><td style=\"text-align:left\">").append(first ? esc("critical batch: B_crit(L) = B*/L^(1/alpha_B) ("
                                 + cb.path("targets").size() + " loss targets)") : "")
                         .append("</td><td>").append(esc(q[1])).append("</td><td>").append(fmtNode(cb.get(q[0])))
-                        .append("</td><td>").append(interval(cb.get(q[0] + "_ci_low"), cb.get(q[0] + "_ci_high")))
-                        .append("</td><td style=\"text-align:left\">")
+                        .append("</td><td>").append(interval(cb.get(q[0] + "_ci_low"), cb.get(q[0] + "_ci_high"))).append("</td>")
+                        .append(determinedCell(Determined.of(cb, q[0] + "_determined", q[0] + "_why", q[0] + "_ci_low", q[0] + "_ci_high", Determined.Bounds.POSITIVE)))
+                        .append("<td style=\"text-align:left\">")
                         .append(pub.path(q[0]).isNumber() ? fmt(pub.get(q[0]).asDouble()) + " (" + esc(pub.path("source").asText()) + ")" : "")
                         .append("</td><td></td><td></td></tr>\n");
                 first = false;
             }
         }
         return sb.append("</table>\n").toString();
+    }
+
+    /** The table's "determined" cell ({@link Determined}): yes, "not determined: why" (marked), or empty without an interval. */
+    static String determinedCell(Determined.Verdict v) {
+        return (v.notDetermined() ? "<td class=\"det nd\">" : "<td class=\"det\">") + esc(v.cell()) + "</td>";
     }
 
     /** "[lo, hi]" when either end is a number, else empty. */

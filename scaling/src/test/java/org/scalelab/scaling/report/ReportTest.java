@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
 import org.scalelab.scaling.FitCommand;
 import org.scalelab.scaling.Synthetic;
+import org.scalelab.scaling.fit.FrontierTest;
 import org.junit.jupiter.api.io.TempDir;
 
 import javax.imageio.ImageIO;
@@ -11,11 +12,14 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -220,7 +224,7 @@ class ReportTest {
         var series = Plots.byFamilyAtEqualCompute(data, "family").getSeriesMap();
         for (String fam : new String[]{"standard", "deepnarrow"}) {
             double[] ys = series.get(fam + " frontier (min loss at ≤ C)").getYData();
-            for (int i = 1; i < ys.length; i++) assertTrue(ys[i] < ys[i - 1], "strictly decreasing frontier");
+            for (int i = 1; i < ys.length; i++) assertTrue(ys[i] <= ys[i - 1], "a frontier never rises");
             double min = data.done().stream().filter(r -> r.row().get("family").equals(fam)).flatMap(r -> r.curve().stream())
                     .filter(p -> p.tokens() > 0).mapToDouble(SweepData.Point::valLoss).min().orElseThrow();
             assertEquals(min, ys[ys.length - 1], 1e-12, fam);
@@ -404,15 +408,23 @@ class ReportTest {
             }
         }
         assertEquals(5 + 5 + 2, tied);
-        // the frontier's points are learning-curve points: each at its run's 6·N·tokens and validation loss at that step
+        // the frontier's evaluated points are learning-curve points: each at its run's 6·N·tokens and validation
+        // loss at that step; its other vertices (crossings of two curves, ends of flat stretches) are no run's
         JsonNode f = series(chart(page, "curves_vs_compute"), "compute frontier (min loss at ≤ C)");
+        int ofRuns = 0;
         for (int i = 0; i < f.get("x").size(); i++) {
+            if (f.get("run").get(i).isNull()) {
+                assertTrue(f.get("step").get(i).isNull());
+                continue;
+            }
+            ofRuns++;
             SweepData.Run r = data.runs().get(f.get("run").get(i).asInt());
             long step = f.get("step").get(i).asLong();
             SweepData.Point p = r.curve().stream().filter(q -> q.step() == step).findFirst().orElseThrow();
             assertEquals(6 * r.num("N").getAsDouble() * p.tokens(), f.get("x").get(i).asDouble(), 1e-5 * f.get("x").get(i).asDouble());
             assertEquals(p.valLoss(), f.get("y").get(i).asDouble(), 1e-5);
         }
+        assertTrue(ofRuns >= 2, ofRuns + " of the frontier's points are runs'");
         // a fitted or reference curve is no run's
         assertTrue(!series(chart(page, "families"), "standard").path("run").isMissingNode(), "family points are runs'");
     }
@@ -478,10 +490,129 @@ class ReportTest {
         SweepData data = SweepData.read(fakeSweep(tmp));
         var chart = Plots.learningCurves(data, true);
         var front = chart.getSeriesMap().get("compute frontier (min loss at ≤ C)");
-        double[] ys = front.getYData();
-        for (int i = 1; i < ys.length; i++) assertTrue(ys[i] < ys[i - 1], "strictly decreasing frontier");
+        double[] ys = front.getYData(), xs = front.getXData();
+        for (int i = 1; i < ys.length; i++) assertTrue(ys[i] <= ys[i - 1] && xs[i] >= xs[i - 1], "a frontier never rises");
+        // at or below every drawn learning curve, at each of its points and midway between them (1e-12 relative)
+        List<double[]> f = new ArrayList<>();
+        for (int i = 0; i < xs.length; i++) f.add(new double[]{xs[i], ys[i]});
+        for (var s : chart.getSeriesMap().values()) {
+            if (s == front || s.getName().startsWith("exact floor")) continue;
+            double[] cx = s.getXData(), cy = s.getYData();
+            for (int i = 0; i < cx.length; i++) {
+                assertTrue(FrontierTest.polyline(f, cx[i]) <= cy[i] * (1 + 1e-12), s.getName() + " at C = " + cx[i]);
+                if (i > 0) {
+                    double mid = Math.sqrt(cx[i - 1] * cx[i]);
+                    assertTrue(FrontierTest.polyline(f, mid) <= FrontierTest.drawn(cx, cy, mid) * (1 + 1e-12), s.getName() + " at C = " + mid);
+                }
+            }
+        }
         double globalMin = data.runs().stream().flatMap(r -> r.curve().stream()).filter(p -> p.tokens() > 0)
                 .mapToDouble(SweepData.Point::valLoss).min().orElseThrow();
         assertEquals(globalMin, ys[ys.length - 1], 1e-12);
+    }
+    /**
+     * The fake sweep with the exact floors results.csv records for the synthetic corpus: per finished run
+     * i, loss_floor = full[i % full.length] and loss_floor_ctx = ctx[i % ctx.length]; the failed run has none.
+     */
+    static Path withFloors(Path dir, double[] full, double[] ctx) throws IOException {
+        fakeSweep(dir);
+        List<String> lines = Files.readAllLines(dir.resolve("results.csv"));
+        StringBuilder csv = new StringBuilder(lines.get(0)).append(",loss_floor,loss_floor_ctx\n");
+        for (int i = 1; i < lines.size(); i++) {
+            String l = lines.get(i);
+            csv.append(l).append(l.contains(",done,") ? String.format(Locale.ROOT, ",%s,%s", full[(i - 1) % full.length], ctx[(i - 1) % ctx.length]) : ",,").append('\n');
+        }
+        Files.writeString(dir.resolve("results.csv"), csv);
+        return dir;
+    }
+
+    static final double FLOOR = 1.1434468634801545, FLOOR_CTX = 1.1748920405618164;   // the synthetic corpus' floors, full context and at n_ctx = 64
+
+    /**
+     * Runs sharing their context-length floor: loss vs N and loss vs C (the learning curves against
+     * compute) draw it as a dashed line "exact floor 1.175" at exactly that loss across the runs' N and C,
+     * in the PNG/SVG charts' series and in the page's data.
+     */
+    @Test
+    void theExactFloorIsADashedLine(@TempDir Path tmp) throws IOException {
+        SweepData data = SweepData.read(withFloors(tmp.resolve("sweep"), new double[]{FLOOR}, new double[]{FLOOR_CTX}));
+        var n = Plots.lossVsN(data, null).getSeriesMap().get("exact floor 1.175");
+        assertNotNull(n, "loss vs N has the floor");
+        assertEquals(FLOOR_CTX, n.getYData()[0], 0);
+        assertEquals(FLOOR_CTX, n.getYData()[1], 0);
+        assertEquals(1e3, n.getXData()[0], 1e-9);
+        assertEquals(1e5, n.getXData()[1], 1e-9);
+        assertNotNull(n.getLineStyle().getDashArray(), "dashed");
+        var curves = Plots.learningCurves(data, true);
+        var c = curves.getSeriesMap().get("exact floor 1.175");
+        assertNotNull(c, "loss vs C has the floor");
+        double cMin = Double.MAX_VALUE, cMax = 0;
+        for (var s : curves.getSeriesMap().values()) {
+            if (s == c) continue;
+            for (double x : s.getXData()) {
+                cMin = Math.min(cMin, x);
+                cMax = Math.max(cMax, x);
+            }
+        }
+        assertEquals(cMin, c.getXData()[0], 0);
+        assertEquals(cMax, c.getXData()[1], 0);
+        assertEquals(FLOOR_CTX, c.getYData()[1], 0);
+
+        JsonNode page = embedded(Files.readString(Report.write(data.dir(), tmp.resolve("report"))));
+        for (String id : new String[]{"loss_vs_N", "curves_vs_compute"}) {
+            JsonNode f = series(chart(page, id), "exact floor 1.175");
+            assertEquals(2, f.get("y").size());
+            for (JsonNode y : f.get("y")) assertEquals(FLOOR_CTX, y.asDouble(), 1e-5, id + " (the page keeps 6 digits)");
+            assertTrue(f.get("dash").size() > 0 && f.get("line").asBoolean(), id + ": a dashed line");
+            assertTrue(f.path("run").isMissingNode(), "no run's point");
+        }
+    }
+
+    /**
+     * Runs at two context lengths (floors 1.175 and 1.201) on one corpus share only its full-context
+     * floor: that is drawn, saying so. Runs of two corpora (no floor in common) get no line but a note in
+     * the title, on the PNG chart and the page.
+     */
+    @Test
+    void differentFloorsDrawTheSharedOneOrNone(@TempDir Path tmp) throws IOException {
+        SweepData two = SweepData.read(withFloors(tmp.resolve("a"), new double[]{FLOOR}, new double[]{FLOOR_CTX, 1.2013}));
+        String label = "exact floor 1.143 (full context; the runs' floors at their context lengths differ, 1.175 to 1.201)";
+        for (var ch : List.of(Plots.lossVsN(two, null), Plots.learningCurves(two, true))) {
+            var s = ch.getSeriesMap().get(label);
+            assertNotNull(s, ch.getTitle() + ": " + ch.getSeriesMap().keySet());
+            assertEquals(FLOOR, s.getYData()[0], 0);
+        }
+
+        SweepData none = SweepData.read(withFloors(tmp.resolve("b"), new double[]{FLOOR, 1.31}, new double[]{FLOOR_CTX, 1.35}));
+        for (var ch : List.of(Plots.lossVsN(none, null), Plots.learningCurves(none, true))) {
+            assertTrue(ch.getSeriesMap().keySet().stream().noneMatch(k -> k.startsWith("exact floor")), ch.getSeriesMap().keySet().toString());
+            assertTrue(ch.getTitle().endsWith("(no exact floor: the runs' floors differ, 1.143 to 1.310)"), ch.getTitle());
+        }
+        JsonNode page = embedded(Files.readString(Report.write(none.dir(), tmp.resolve("report"))));
+        for (String id : new String[]{"loss_vs_N", "curves_vs_compute"}) {
+            JsonNode ch = chart(page, id);
+            assertTrue(ch.get("title").asText().endsWith("(no exact floor: the runs' floors differ, 1.143 to 1.310)"), ch.get("title").asText());
+            ch.get("series").forEach(s -> assertFalse(s.get("label").asText().startsWith("exact floor"), id));
+        }
+    }
+
+    /**
+     * The fitted-laws table's "determined" column: fits.json's verdicts where it has them, marked when not
+     * determined; for an older fits.json without them, the same rule on its intervals.
+     */
+    @Test
+    void fitsTableSaysWhatIsNotDetermined() throws IOException {
+        JsonNode fits = new com.fasterxml.jackson.databind.ObjectMapper().readTree("{\"laws\":["
+                + "{\"law\":\"L(N)+E\",\"formula\":\"L = E + A*N^(-alpha_N)\",\"rmse_log\":0.01,\"params\":{"
+                + "\"E\":{\"value\":1e-12,\"ci_low\":1e-13,\"ci_high\":2e-12,\"determined\":false,\"why\":\"interval touches bound 0\",\"published\":[]},"
+                + "\"A\":{\"value\":5.3,\"ci_low\":5.0,\"ci_high\":5.6,\"determined\":true,\"why\":null,\"published\":[]}}},"
+                + "{\"law\":\"L(N)\",\"formula\":\"L = (N_c/N)^alpha_N\",\"rmse_log\":0.01,\"params\":{"
+                + "\"N_c\":{\"value\":2e14,\"ci_low\":2.77e13,\"ci_high\":3.92e15,\"published\":[]},"
+                + "\"alpha_N\":{\"value\":0.05,\"ci_low\":0.045,\"ci_high\":0.056,\"published\":[]}}}]}");
+        String t = Report.fitsTable(fits);
+        assertTrue(t.contains("<th>95% interval</th><th>determined</th>"), t);
+        assertTrue(t.contains("<td class=\"det nd\">not determined: interval touches bound 0</td>"), t);
+        assertTrue(t.contains("<td class=\"det nd\">not determined: interval spans 142× (more than 10×)</td>"), "older fits.json: N_c by the rule\n" + t);
+        assertEquals(2, t.split("<td class=\"det\">yes</td>", -1).length - 1, "A and alpha_N determined\n" + t);
     }
 }
