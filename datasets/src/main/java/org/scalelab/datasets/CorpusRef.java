@@ -8,7 +8,9 @@ import java.util.Locale;
 /**
  * What a corpus string ({@code data.corpus}, {@code --corpus}) names, resolved in this order:
  * <ol>
- *   <li>{@code synthetic} or {@code synthetic:key=value,…}: the built-in synthetic corpus;</li>
+ *   <li>{@code synthetic} or {@code synthetic:key=value,…} (also {@code synthetic:v1,…}): the built-in synthetic
+ *       corpus; {@code synthetic:v2[,key=value,…]}: its second version, with an unbounded training split
+ *       ({@link SyntheticV2});</li>
  *   <li>{@code -}: standard input ({@code data prepare} only);</li>
  *   <li>an existing path: a token store (a folder with train.meta.json or train.bin, a NAME.meta.json, a
  *       NAME.bin), a folder of text files, a {@code .jsonl} file ({@code FILE.jsonl#field} names the text

@@ -39,7 +39,8 @@ public final class DataCommand implements Runnable {
                     "  scalelab data prepare --corpus 'books/*.txt' --tokenizer bpe:4096 --out data/books",
                     "  scalelab data prepare --corpus stories.jsonl#body --tokenizer gpt2 --split docs --out data/stories",
                     "  zcat dump.txt.gz | scalelab data prepare --corpus - --tokenizer byte --out data/dump",
-                    "  scalelab data prepare --corpus synthetic:tokens=50000000 --out data/synthetic-50M"})
+                    "  scalelab data prepare --corpus synthetic:tokens=50000000 --out data/synthetic-50M",
+                    "  scalelab data prepare --corpus synthetic:v2,tokens=50000000 --out data/synthetic2-50M   # the first 50 M tokens of v2"})
     static final class Prepare_ implements Callable<Integer> {
         @Option(names = "--corpus", required = true, paramLabel = "CORPUS", description = "What to tokenize (see below).") String corpus;
         @Option(names = "--tokenizer", defaultValue = "char", paramLabel = "KIND",
@@ -139,8 +140,11 @@ public final class DataCommand implements Runnable {
     }
 
     @Command(name = "info", mixinStandardHelpOptions = true,
-            description = "Tokenizer, vocabulary, split sizes, text bytes and, for the synthetic corpus, its exact loss floor.",
+            description = "Tokenizer, vocabulary, split sizes, text bytes and, for the synthetic corpus, its exact loss floor "
+                    + "(for synthetic:v2 also the scaling exponent its construction predicts).",
             footer = {"", "Examples:", "  scalelab data info synthetic", "  scalelab data info synthetic:langs=32,vocab=128 --ctx 64,256",
+                    "  scalelab data info synthetic:v2 --ctx 64          # floors, the n-quanta oracle's L_n and its predicted alpha",
+                    "  scalelab data info synthetic:v2,langs=1024,zipf=1.3 --fit-n 4:128",
                     "  scalelab data info data/shakespeare --verify", "  scalelab data info input.txt --val-fraction 0.05 --json"})
     static final class Info implements Callable<Integer> {
         @Parameters(paramLabel = "CORPUS", description = "A token store, a text file/folder/glob/.jsonl, a catalogue name, or synthetic[:settings].") String corpus;
@@ -148,6 +152,9 @@ public final class DataCommand implements Runnable {
         @Option(names = "--val-fraction", defaultValue = "0.1", description = "Validation fraction of a text corpus (default: ${DEFAULT-VALUE}).") double valFraction;
         @Option(names = "--ctx", split = ",", paramLabel = "NCTX", defaultValue = "64,128",
                 description = "Context lengths for the loss floor of a model that sees nCtx tokens (default: ${DEFAULT-VALUE}).") List<Integer> ctx;
+        @Option(names = "--fit-n", paramLabel = "LO:HI",
+                description = "synthetic:v2: the range of n (sub-languages known) the oracle's power law is fitted over "
+                        + "(default: 2:langs/8).") String fitN;
         @Option(names = "--verify", description = "Re-hash a store's token files and check every id against the vocabulary.") boolean verify;
         @Option(names = "--json", description = "Print JSON.") boolean json;
 
@@ -174,15 +181,66 @@ public final class DataCommand implements Runnable {
                 m.put("loss_floor_nats_at_ctx", byCtx);
             }
             if (verify) m.put("verified", problems.isEmpty());
+            Map<String, Object> v2 = null;
+            if (d.generator() != null && SyntheticCorpus.version(d.generator()) == 2 && problems.isEmpty()) {
+                SyntheticV2 g = SyntheticV2.of(SyntheticV2.Params.parse(d.generator()));
+                int lo = SyntheticV2.FIT_LO, hi = g.defaultFitHi();
+                if (fitN != null) {
+                    String[] r = fitN.split(":");
+                    try {
+                        if (r.length != 2) throw new NumberFormatException();
+                        lo = Integer.parseInt(r[0].trim());
+                        hi = Integer.parseInt(r[1].trim());
+                    } catch (NumberFormatException e) {
+                        throw new UserError("--fit-n '" + fitN + "': write LO:HI, e.g. --fit-n 2:64");
+                    }
+                }
+                v2 = g.describe(ctx.isEmpty() ? 64 : ctx.get(0), lo, hi);
+                m.put("synthetic_v2", v2);
+            } else if (fitN != null) {
+                throw new UserError("--fit-n applies to synthetic:v2 only; " + corpus + " is not it");
+            }
             if (json) {
                 if (!problems.isEmpty()) m.put("problems", problems);
                 System.out.print(Json.pretty(m));
             } else {
-                m.forEach((k, v) -> System.out.printf(Locale.ROOT, "%-22s %s%n", k, format(v)));
+                m.forEach((k, v) -> {
+                    if (!k.equals("synthetic_v2")) System.out.printf(Locale.ROOT, "%-22s %s%n", k, format(v));
+                });
+                if (v2 != null) printV2(v2);
                 for (String p : problems) System.out.println("problem: " + p);
             }
             if (!problems.isEmpty()) throw new UserError(problems.get(0) + (problems.size() > 1 ? " (and " + (problems.size() - 1) + " more)" : ""));
             return 0;
+        }
+
+        /** The synthetic:v2 block of data info as lines. */
+        @SuppressWarnings("unchecked")
+        private static void printV2(Map<String, Object> v) {
+            Map<String, Object> o = (Map<String, Object>) v.get("oracle");
+            String f = "%-22s %s%n";
+            System.out.printf(Locale.ROOT, f, "synthetic", String.format(Locale.ROOT, "v2: %d sub-languages with Zipf weights π_k ∝ k^-%s, "
+                    + "vocab %d, %d successors per token, documents of %s tokens on average", v.get("langs"), v.get("zipf"), v.get("vocab"),
+                    v.get("successors"), v.get("doclen")));
+            System.out.printf(Locale.ROOT, f, "train", v.get("train"));
+            System.out.printf(Locale.ROOT, f, "capacity", String.format(Locale.ROOT, "%,d transitions per sub-language",
+                    ((Number) v.get("transitions_per_language")).longValue()));
+            System.out.printf(Locale.ROOT, f, "copying", String.format(Locale.ROOT, "%.1f%% of validation tokens repeat a bigram of "
+                    + "their document", 100 * (Double) v.get("repeated_bigram_fraction")));
+            StringBuilder c = new StringBuilder();
+            for (Map<String, Object> q : (List<Map<String, Object>>) o.get("curve")) {
+                c.append(c.isEmpty() ? "" : "  ").append(q.get("n")).append(": ").append(String.format(Locale.ROOT, "%.4f", (Double) q.get("loss_nats")));
+            }
+            System.out.printf(Locale.ROOT, f, "oracle L_n (ctx " + o.get("ctx") + ")", c);
+            List<Integer> range = (List<Integer>) o.get("fit_n");
+            List<Double> ends = (List<Double>) o.get("local_alpha_at_fit_ends");
+            System.out.printf(Locale.ROOT, f, "predicted alpha_n", String.format(Locale.ROOT, "%.3f (−slope of ln(L_n − E) over n = %d … %d, "
+                    + "%d points; locally %.2f near n = %d and %.2f near n = %d; the Zipf tail mass alone gives %.3f); zipf − 1 = %.3f",
+                    (Double) o.get("alpha_n"), range.get(0), range.get(1), (Integer) o.get("fit_points"), ends.get(0), range.get(0),
+                    ends.get(1), range.get(1), (Double) o.get("tail_mass_alpha"), (Double) o.get("zipf_minus_1")));
+            System.out.printf(Locale.ROOT, f, "predicted alpha_D", String.format(Locale.ROOT, "%.3f (alpha_n/zipf); (zipf − 1)/zipf = %.3f",
+                    (Double) o.get("alpha_d"), (Double) o.get("alpha_d_zipf")));
+            System.out.printf(Locale.ROOT, f, "assumes", o.get("assumes"));
         }
 
         private static String format(Object v) {

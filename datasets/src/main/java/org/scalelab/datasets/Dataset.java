@@ -44,6 +44,7 @@ public final class Dataset {
     private final Path store;
     private final IntToDoubleFunction contextFloor;
     private final Map<Integer, Double> contextFloors = new HashMap<>();
+    private final String generator;
 
     public Dataset(String name, Tokenizer tokenizer, TokenSource train, TokenSource val) {
         this(name, tokenizer, train, val, Double.NaN);
@@ -56,6 +57,12 @@ public final class Dataset {
 
     Dataset(String name, String corpus, Tokenizer tokenizer, TokenSource train, TokenSource val, double lossFloor, String split,
             long seed, Long trainBytes, Long valBytes, Path store, IntToDoubleFunction contextFloor) {
+        this(name, corpus, tokenizer, train, val, lossFloor, split, seed, trainBytes, valBytes, store, contextFloor, null);
+    }
+
+    /** As above; {@code generator} is the full settings of the synthetic corpus the tokens come from, or null. */
+    Dataset(String name, String corpus, Tokenizer tokenizer, TokenSource train, TokenSource val, double lossFloor, String split,
+            long seed, Long trainBytes, Long valBytes, Path store, IntToDoubleFunction contextFloor, String generator) {
         this.name = name;
         this.corpus = corpus;
         this.tokenizer = tokenizer;
@@ -68,7 +75,11 @@ public final class Dataset {
         this.valBytes = valBytes;
         this.store = store;
         this.contextFloor = contextFloor;
+        this.generator = generator;
     }
+
+    /** The full settings of the synthetic corpus these tokens come from (generated or a store of it), else null. */
+    String generator() { return generator; }
 
     public String name() { return name; }
 
@@ -104,10 +115,13 @@ public final class Dataset {
     /**
      * The training tokens a run with budget D sees: all of them when D ≤ 0, else the first D tokens of
      * the seeded block shuffle ({@link BlockShuffle}), so that a smaller budget's tokens are contained
-     * in every larger one's.
+     * in every larger one's. An unbounded generated split ({@link TokenSource#unbounded()}, synthetic:v2)
+     * gives its first D tokens instead: its chunks are independent draws, so the start is as good a sample
+     * as a shuffle, and budgets are nested all the same.
      */
     public TokenSource train(long budget) {
         if (budget <= 0) return train;
+        if (train.unbounded() && budget <= train.size()) return slice(train, 0, budget);
         if (budget > train.size()) {
             throw new UserError(String.format(java.util.Locale.ROOT, "data.tokens = %,d is more than the %,d training tokens of %s; "
                     + "use a larger corpus or a smaller data.tokens (0 = all)", budget, train.size(), corpus));
@@ -126,7 +140,8 @@ public final class Dataset {
         Double bpt = valBytes == null || val.size() == 0 ? null : valBytes / (double) val.size();
         return new DatasetInfo(name, corpus, Tokenizers.specOf(tokenizer), tokenizer.vocabSize(), train.size(), val.size(), unique,
                 budget > 0 ? budget : null, split, seed, trainBytes, valBytes, bpt, Math.log(tokenizer.vocabSize()),
-                lossFloorNats().isPresent() ? lossFloor : null, store == null ? null : store.toString());
+                lossFloorNats().isPresent() ? lossFloor : null, store == null ? null : store.toString(),
+                budget <= 0 && train.unbounded() ? Boolean.TRUE : null);
     }
 
     /** A corpus string that names no file, folder, token store, glob, catalogue entry or synthetic corpus. */
@@ -313,7 +328,7 @@ public final class Dataset {
             }
             if (all) {
                 return new Dataset(name, corpus, t, mapped(train, map), mapped(val, map), lossFloor, split, seed, trainBytes, valBytes,
-                        store, contextFloor);
+                        store, contextFloor, generator);
             }
             throw new UserError(corpus + ": " + what + " has tokenizer " + describeTokenizer(tokenizer) + ", with " + missing(mine, theirs)
                     + " that the tokenizer of " + from + ", " + describeTokenizer(t) + ", lacks. Pre-train the parent on a corpus with all "
@@ -351,6 +366,7 @@ public final class Dataset {
     static TokenSource mapped(TokenSource s, int[] map) {
         return new TokenSource() {
             @Override public long size() { return s.size(); }
+            @Override public boolean unbounded() { return s.unbounded(); }
             @Override public int get(long i) { return map[s.get(i)]; }
             @Override public void read(long start, int[] dst, int off, int len) {
                 s.read(start, dst, off, len);
@@ -381,14 +397,14 @@ public final class Dataset {
         }
         double floor = Double.NaN;
         IntToDoubleFunction ctx = null;
+        String generator = null;
         if (o.val() != null && o.val().lossFloorNats() != null) floor = o.val().lossFloorNats();
         if (o.val() != null && o.val().synthetic() != null) {
-            SyntheticCorpus gen = new SyntheticCorpus(SyntheticCorpus.Params.parse(o.val().synthetic()));
-            TokenSource v = val;
-            ctx = nCtx -> gen.floorAtContext(toArray(v), nCtx, null);
+            generator = o.val().synthetic();
+            ctx = SyntheticCorpus.contextFloor(generator, val);
         }
         String name = o.dir().getFileName().toString();
-        return new Dataset(name, corpus, o.tokenizer(), train, val, floor, split, spec.seed(), trainBytes, valBytes, o.dir(), ctx);
+        return new Dataset(name, corpus, o.tokenizer(), train, val, floor, split, spec.seed(), trainBytes, valBytes, o.dir(), ctx, generator);
     }
 
     static int[] toArray(TokenSource s) {

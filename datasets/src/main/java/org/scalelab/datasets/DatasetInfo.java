@@ -27,6 +27,9 @@ import java.util.Map;
  * @param uniformLossNats  ln(vocabSize), the loss of a uniform guess
  * @param lossFloorNats    the exact Bayes-optimal validation loss when the generator is known (synthetic)
  * @param store            the token store folder, when the data comes from one
+ * @param trainUnbounded   true when the training split is generated on demand without end (synthetic:v2):
+ *                         trainTokens and uniqueTokens are then a nominal 2^40 and no token is read twice;
+ *                         null otherwise
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record DatasetInfo(
@@ -45,7 +48,8 @@ public record DatasetInfo(
         @JsonProperty("val_bytes_per_token") Double valBytesPerToken,
         @JsonProperty("uniform_loss_nats") double uniformLossNats,
         @JsonProperty("loss_floor_nats") Double lossFloorNats,
-        @JsonProperty("store") String store) {
+        @JsonProperty("store") String store,
+        @JsonProperty("train_unbounded") Boolean trainUnbounded) {
 
     /** The fields as an ordered map (JSON names), e.g. to copy into another JSON object. */
     public Map<String, Object> toMap() {

@@ -24,16 +24,53 @@ import java.util.SplittableRandom;
  * token by token (the forward algorithm of a static latent). Its mean −log on the validation split is
  * {@link #floor}; no model can beat it in expectation, and a model seeing only nCtx tokens can at best
  * approach it.
+ *
+ * <p>Versions: this is version 1, named {@code synthetic}, {@code synthetic:key=value,…} or, explicitly,
+ * {@code synthetic:v1[,key=value,…]} (the same corpus, the same floors and the same canonical name, so
+ * runs and stores made before versions existed keep their meaning). {@code synthetic:v2[,…]} is
+ * {@link SyntheticV2}, built for predictable scaling exponents with an unbounded training split.
  */
 public final class SyntheticCorpus {
-    /** Generator settings: {@code synthetic:seed=1,tokens=2000000,langs=64,vocab=128,...}. */
+    /**
+     * The version a synthetic corpus name asks for: 2 for {@code synthetic:v2[,…]}, else 1 (a malformed
+     * name is reported when its settings are parsed).
+     */
+    static int version(String spec) {
+        String s = spec.trim();
+        if (!s.startsWith("synthetic:")) return 1;
+        return s.substring("synthetic:".length()).split(",", 2)[0].trim().equals("v2") ? 2 : 1;
+    }
+
+    /**
+     * Generator settings: {@code synthetic:seed=1,tokens=2000000,langs=64,vocab=128,...}.
+     *
+     * <p>{@link #parse} also accepts {@code synthetic:v2[,…]} and then gives a summary of that corpus'
+     * settings in these fields (tokens = 2^40 when its training split is unbounded), for callers that
+     * only check a name or need its vocabulary and size; the corpus itself is built by {@link #dataset}.
+     */
     public record Params(long seed, long tokens, int valTokens, int langs, int vocab, int successors, double zipf, double docLen) {
         public static Params parse(String spec) {
+            if (version(spec) == 2) {
+                SyntheticV2.Params v = SyntheticV2.Params.parse(spec);
+                return new Params(v.seed(), v.trainTokens(), v.valTokens(), v.langs(), v.vocab(), v.successors(), v.zipf(), v.docLen());
+            }
             Map<String, String> kv = new LinkedHashMap<>();
             int colon = spec.indexOf(':');
             if (colon > 0) {
+                boolean firstPart = true;
                 for (String part : spec.substring(colon + 1).split(",")) {
                     if (part.isBlank()) continue;
+                    boolean leading = firstPart;
+                    firstPart = false;
+                    String version = part.trim();
+                    if (version.matches("[vV]\\d+")) {
+                        if (!leading || !(version.equals("v1") || version.equals("v2"))) {
+                            throw new UserError("data.corpus '" + spec + "': '" + version + "' "
+                                    + (leading ? "is not a version of the synthetic corpus; use v1 or v2" : "must come first")
+                                    + ", e.g. synthetic:v2,seed=2 or synthetic:v1,seed=2");
+                        }
+                        continue; // v1: this corpus, under its explicit name
+                    }
                     String[] p = part.split("=", 2);
                     if (p.length != 2) throw new UserError("data.corpus '" + spec + "': '" + part + "' is not key=value");
                     kv.put(p[0].trim(), p[1].trim());
@@ -342,6 +379,7 @@ public final class SyntheticCorpus {
 
     /** As {@link #dataset(String)}; {@code budgetSeed} orders the blocks of a token budget. */
     static Dataset dataset(String spec, long budgetSeed) {
+        if (version(spec) == 2) return SyntheticV2.dataset(spec, budgetSeed);
         Params p = Params.parse(spec);
         if (p.tokens > Integer.MAX_VALUE - 8) {
             throw new UserError("data.corpus '" + spec + "': more than 2^31 tokens do not fit in memory; prepare it once with "
@@ -353,11 +391,25 @@ public final class SyntheticCorpus {
         double floor = c.floor(val, null);
         String name = p.canonical();
         return new Dataset(name, spec, tokenizer(p.vocab), TokenSource.of(train), TokenSource.of(val), floor, "generated", budgetSeed,
-                null, null, null, nCtx -> c.floorAtContext(val, nCtx, null));
+                null, null, null, nCtx -> c.floorAtContext(val, nCtx, null), name);
+    }
+
+    /**
+     * The context floor of a store's validation tokens, from the generator settings in its metadata
+     * ({@code synthetic} of val.meta.json): either version.
+     */
+    static java.util.function.IntToDoubleFunction contextFloor(String generator, TokenSource val) {
+        if (version(generator) == 2) {
+            SyntheticV2 gen = SyntheticV2.of(SyntheticV2.Params.parse(generator));
+            return nCtx -> gen.mixture().floorAtContext(Dataset.toArray(val), nCtx, null);
+        }
+        SyntheticCorpus gen = new SyntheticCorpus(Params.parse(generator));
+        return nCtx -> gen.floorAtContext(Dataset.toArray(val), nCtx, null);
     }
 
     /** Generates the corpus into a token store folder, streaming, so any size fits. */
     static Prepare.Report toStore(String spec, Prepare.Options o, Path dir, Path out, long t0) {
+        if (version(spec) == 2) return SyntheticV2.toStore(spec, o, dir, out, t0);
         Params p = Params.parse(spec);
         SyntheticCorpus c = new SyntheticCorpus(p);
         CharTokenizer tok = tokenizer(p.vocab);

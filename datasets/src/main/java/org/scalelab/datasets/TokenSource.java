@@ -8,6 +8,15 @@ public interface TokenSource {
     /** The token at position {@code i}, 0 ≤ i &lt; size(). */
     int get(long i);
 
+    /**
+     * Whether the tokens are generated on demand from a source that does not run out ({@code synthetic:v2}):
+     * {@link #size()} is then a nominal 2^40 and no run reads a token twice, so a run's unique tokens are
+     * the tokens it trains on. False for stored and in-memory tokens.
+     */
+    default boolean unbounded() {
+        return false;
+    }
+
     /** Copies tokens [from, from + len) into {@code dst[off …]}. */
     default void read(long from, int[] dst, int off, int len) {
         for (int k = 0; k < len; k++) dst[off + k] = get(from + k);

@@ -203,4 +203,148 @@ class SyntheticCorpusTest {
         UserError e = assertThrows(UserError.class, () -> Dataset.open(new DataSpec("synthetic", "gpt2", 0.1, 0, 1)));
         assertTrue(e.getMessage().contains("the synthetic corpus has its own vocabulary"), e.getMessage());
     }
+
+    // ---- version 1 stays what it was ---------------------------------------------------------------------
+
+    private static final String SMALL_V1 = "synthetic:seed=3,tokens=20000,val=5000,langs=5,vocab=12,successors=3,doclen=20";
+
+    /**
+     * A small version-1 corpus, by its old name and by its explicit one: the canonical name (part of what
+     * runs record) is the same text as before, the tokens are the first version's generator, and both floors
+     * equal their definitions computed here by brute force, not by the forward algorithm.
+     */
+    @Test
+    void versionOneIsUnchangedUnderBothNames() {
+        Dataset old = Dataset.open(new DataSpec(SMALL_V1, "char", 0.1, 0, 1));
+        Dataset named = Dataset.open(new DataSpec(SMALL_V1.replace("synthetic:", "synthetic:v1,"), "char", 0.1, 0, 1));
+        String canonical = "synthetic:seed=3,tokens=20000,val=5000,langs=5,vocab=12,successors=3,zipf=1.0,doclen=20.0";
+        assertEquals(canonical, old.name());
+        assertEquals(canonical, named.name());
+        assertEquals(canonical, SyntheticCorpus.Params.parse("synthetic:v1,seed=3,tokens=20000,val=5000,langs=5,vocab=12,successors=3,doclen=20").canonical());
+        assertEquals(SyntheticCorpus.Params.parse("synthetic").canonical(), SyntheticCorpus.Params.parse("synthetic:v1").canonical());
+
+        SyntheticCorpus c = new SyntheticCorpus(SyntheticCorpus.Params.parse(SMALL_V1));
+        int[] train = TokenStoreTest.all(old.train()), val = TokenStoreTest.all(old.val());
+        assertArrayEquals(firstVersionGenerate(c, 3 * 31 + 1, 20000), train);
+        assertArrayEquals(firstVersionGenerate(c, 3 * 31 + 2, 5000), val);
+        assertArrayEquals(train, TokenStoreTest.all(named.train()));
+        assertArrayEquals(val, TokenStoreTest.all(named.val()));
+
+        double brute = -(logLikelihood(c, val) - Math.log(c.firstMix[val[0]])) / (val.length - 1);
+        assertEquals(brute, old.lossFloorNats().getAsDouble(), 1e-9);
+        assertEquals(old.lossFloorNats().getAsDouble(), named.lossFloorNats().getAsDouble(), 0);
+        for (int ctx : new int[]{7, 64}) {
+            assertEquals(bruteContextFloor(c, val, ctx), old.lossFloorNats(ctx).getAsDouble(), 1e-9, "ctx " + ctx);
+            assertEquals(old.lossFloorNats(ctx).getAsDouble(), named.lossFloorNats(ctx).getAsDouble(), 0);
+        }
+        // and the values the code gave before synthetic:v2 existed, to the last digits
+        assertEquals(1.0485635427058950, old.lossFloorNats().getAsDouble(), 1e-12);
+        assertEquals(1.0639353396318307, old.lossFloorNats(64).getAsDouble(), 1e-12);
+    }
+
+    /** The default corpus' tokens, hashed as they were before synthetic:v2 existed (SHA-256 of one byte per token). */
+    @Test
+    void theDefaultCorpusKeepsItsTokens() throws Exception {
+        Dataset d = Dataset.open(new DataSpec("synthetic", "char", 0.1, 0, 1));
+        assertEquals("084df8f3c151786b", sha(TokenStoreTest.all(d.train())));
+        assertEquals("9604fd6b3fafe904", sha(TokenStoreTest.all(d.val())));
+        assertEquals(1.1434468634801545, d.lossFloorNats().getAsDouble(), 1e-12);
+        assertEquals(1.1748920405618164, d.lossFloorNats(64).getAsDouble(), 1e-12);
+        assertEquals(2_000_000, d.describe().trainTokens());
+        assertEquals(null, d.describe().trainUnbounded());
+    }
+
+    private static String sha(int[] ids) throws Exception {
+        java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+        for (int x : ids) md.update((byte) x);
+        return java.util.HexFormat.of().formatHex(md.digest()).substring(0, 16);
+    }
+
+    /**
+     * The context floor by its definition: windows of ctx+1 tokens every ctx tokens; within a window each
+     * token's probability is the ratio of the window's likelihoods up to it and up to the token before,
+     * summed over the sub-language of every document in the window (the first one weighted by π_k·ρ_k of
+     * the window's first token, ρ_k solved here as a linear system).
+     */
+    static double bruteContextFloor(SyntheticCorpus c, int[] s, int ctx) {
+        int K = c.prior.length, V = c.first[0].length;
+        double[][] rho = new double[K][];
+        for (int k = 0; k < K; k++) {
+            double[][] a = new double[V][V];
+            for (int i = 0; i < V; i++) a[i][i] = 1;
+            for (int x = 1; x < V; x++) for (int y = 1; y < V; y++) a[y][x] -= (1 - c.stop) * c.prob(k, x, y);
+            rho[k] = solve(a, c.first[k].clone());
+        }
+        double sum = 0;
+        long n = 0;
+        for (int start = 0; start + 1 < s.length; start += ctx) {
+            int end = Math.min(s.length, start + ctx + 1);
+            for (int t = start + 1; t < end; t++) {
+                sum -= Math.log(windowLikelihood(c, rho, s, start, t + 1) / windowLikelihood(c, rho, s, start, t));
+                n++;
+            }
+        }
+        return sum / n;
+    }
+
+    /** The likelihood of s[from+1 … to) given s[from], documents by brute force over their sub-language. */
+    private static double windowLikelihood(SyntheticCorpus c, double[][] rho, int[] s, int from, int to) {
+        double total = 1;
+        int a = from;
+        boolean firstDoc = s[from] != 0;
+        if (!firstDoc) a = from + 1;
+        while (a < to) {
+            int b = a;
+            while (b < to && s[b] != 0) b++;
+            double p = 0;
+            for (int k = 0; k < c.prior.length; k++) {
+                double q = firstDoc ? c.prior[k] * rho[k][s[a]] : c.prior[k] * c.first[k][s[a]];
+                for (int j = a + 1; j < b; j++) q *= (1 - c.stop) * c.prob(k, s[j - 1], s[j]);
+                if (b < to) q *= c.stop;
+                p += q;
+            }
+            if (firstDoc) {
+                double z = 0;
+                for (int k = 0; k < c.prior.length; k++) z += c.prior[k] * rho[k][s[a]];
+                p /= z;  // s[from] itself is given, not predicted
+            }
+            total *= p;
+            firstDoc = false;
+            a = b + 1;
+        }
+        return total;
+    }
+
+    /** Gaussian elimination with partial pivoting: a·x = b. */
+    static double[] solve(double[][] a, double[] b) {
+        int n = b.length;
+        for (int col = 0; col < n; col++) {
+            int piv = col;
+            for (int r = col + 1; r < n; r++) if (Math.abs(a[r][col]) > Math.abs(a[piv][col])) piv = r;
+            double[] tr = a[col]; a[col] = a[piv]; a[piv] = tr;
+            double tb = b[col]; b[col] = b[piv]; b[piv] = tb;
+            for (int r = col + 1; r < n; r++) {
+                double f = a[r][col] / a[col][col];
+                for (int k = col; k < n; k++) a[r][k] -= f * a[col][k];
+                b[r] -= f * b[col];
+            }
+        }
+        double[] x = new double[n];
+        for (int r = n - 1; r >= 0; r--) {
+            double v = b[r];
+            for (int k = r + 1; k < n; k++) v -= a[r][k] * x[k];
+            x[r] = v / a[r][r];
+        }
+        return x;
+    }
+
+    @Test
+    void versionNamesAreChecked() {
+        UserError e = assertThrows(UserError.class, () -> SyntheticCorpus.Params.parse("synthetic:v3"));
+        assertTrue(e.getMessage().contains("'v3' is not a version of the synthetic corpus; use v1 or v2"), e.getMessage());
+        e = assertThrows(UserError.class, () -> SyntheticCorpus.Params.parse("synthetic:seed=2,v2"));
+        assertTrue(e.getMessage().contains("'v2' must come first, e.g. synthetic:v2,seed=2"), e.getMessage());
+        e = assertThrows(UserError.class, () -> Dataset.open(new DataSpec("synthetic:seed=2,v1", "char", 0.1, 0, 1)));
+        assertTrue(e.getMessage().contains("must come first"), e.getMessage());
+    }
 }
