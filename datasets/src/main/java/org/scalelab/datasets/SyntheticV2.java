@@ -569,6 +569,16 @@ public final class SyntheticV2 {
         return Math.max(FIT_LO + 1, p.langs() / 8);
     }
 
+    /**
+     * The exponent the corpus named {@code corpus} (a synthetic:v2 name) predicts at {@code nCtx}, fitted over
+     * its default range of n; null for any other corpus.
+     */
+    public static Prediction prediction(String corpus, int nCtx) {
+        if (corpus == null || !(corpus.startsWith("synthetic:v2"))) return null;
+        SyntheticV2 g = new SyntheticV2(Params.parse(corpus));
+        return g.predict(nCtx, FIT_LO, g.defaultFitHi());
+    }
+
     /** The oracle's curve at nCtx and its power law fitted over lo ≤ n ≤ hi. */
     Prediction predict(int nCtx, int lo, int hi) {
         if (nCtx < 1) throw new UserError("nCtx must be ≥ 1 for the oracle, got " + nCtx);

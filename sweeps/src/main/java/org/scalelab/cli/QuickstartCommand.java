@@ -1,8 +1,17 @@
 package org.scalelab.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import org.scalelab.datasets.Json;
+import org.scalelab.datasets.SyntheticV2;
 import org.scalelab.datasets.UserError;
+import org.scalelab.scaling.FitOptions;
+import org.scalelab.scaling.FitReport;
+import org.scalelab.scaling.Fits;
+import org.scalelab.scaling.Table;
 import org.scalelab.scaling.fit.Determined;
 import org.scalelab.scaling.fit.FitCommand;
 import org.scalelab.scaling.report.Report;
@@ -21,31 +30,44 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
- * {@code scalelab quickstart}: the whole loop on the built-in synthetic corpus — the kaplan-tiny sweep,
- * its fit and its report — then the fitted exponent next to Kaplan's and the fitted irreducible loss
- * next to the corpus' exact floor. Runs again where it stopped.
+ * {@code scalelab quickstart}: the whole loop on the synthetic corpus built for scaling — the
+ * kaplan-synthetic sweep (8 sizes × 3 token budgets as cooldown branches, fresh tokens only), its fit and
+ * its report — and an answer that checks itself: the fitted irreducible loss E beside the corpus' exact
+ * floor, the fitted exponent beside the one the corpus' construction predicts, and the error of an
+ * extrapolation from the sizes up to N_max/8 to the largest. Runs again where it stopped.
  */
 @Command(name = "quickstart", mixinStandardHelpOptions = true,
-        description = "Run the kaplan-tiny sweep on the synthetic corpus, fit L(N), write the report and compare with Kaplan et al.",
-        footer = {"", "Examples:", "  scalelab quickstart          (about 2 minutes on 2 cores; Ctrl-C and run it again to continue)",
-                "  scalelab quickstart --dir /tmp/qs --steps 40 --sizes 4 --bootstrap 100   (a rough loop in well under a minute)"})
+        description = "Run the kaplan-synthetic sweep, fit L(N) and L(N, D), write the report and check the fits against the corpus' exact floor and predicted exponent.",
+        footer = {"", "Examples:", "  scalelab quickstart            (about 13 minutes on 2 cores; Ctrl-C and run it again to continue)",
+                "  scalelab quickstart --quick    (about 3 minutes: 5 sizes, budgets a quarter as large; rough, and says so)",
+                "  scalelab quickstart --seed 2 --dir experiments/kaplan-synthetic-seed2   (another corpus and initialisation)"})
 public final class QuickstartCommand implements Callable<Integer> {
-    @Option(names = "--dir", defaultValue = "experiments/kaplan-tiny", description = "Sweep directory (default: ${DEFAULT-VALUE}).")
+    static final String PRESET = "kaplan-synthetic";
+
+    @Option(names = "--dir", defaultValue = "experiments/" + PRESET, description = "Sweep directory (default: ${DEFAULT-VALUE}).")
     Path dir;
 
     @Option(names = "--in-process", description = "Train in this JVM instead of one child process per run.")
     boolean inProcess;
 
-    @Option(names = "--steps", paramLabel = "S", description = "Optimizer steps per run instead of the preset's 300 (a quicker, rougher loop).")
-    Integer steps;
+    @Option(names = "--quick", description = "A rough loop in about 3 minutes: the 5 smallest sizes, every budget a quarter as large.")
+    boolean quick;
 
-    @Option(names = "--sizes", paramLabel = "K", description = "Train only the preset's K smallest model sizes (3 to 8; default: all 8).")
+    @Option(names = "--sizes", paramLabel = "K", description = "Train only the preset's K smallest model sizes (4 to 8; default: all 8, 5 with --quick).")
     Integer sizes;
+
+    @Option(names = "--max-tokens", paramLabel = "T", description = "Scale the token budgets so that the largest is T tokens (the others in proportion).")
+    Double maxTokens;
+
+    @Option(names = "--seed", paramLabel = "S", description = "Seed of the corpus (its sub-languages and tokens) and of the runs' initialisation (default: the preset's, 1).")
+    Long seed;
 
     @Option(names = "--bootstrap", paramLabel = "B", defaultValue = "1000", description = "Bootstrap replicates for the intervals (default: ${DEFAULT-VALUE}).")
     int bootstrap;
@@ -56,11 +78,11 @@ public final class QuickstartCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         String text;
-        try (InputStream in = QuickstartCommand.class.getResourceAsStream("/examples/kaplan-tiny.yaml")) {
-            if (in == null) throw new UserError("the kaplan-tiny preset is missing from this build; rebuild with ./mvnw package");
+        try (InputStream in = QuickstartCommand.class.getResourceAsStream("/examples/" + PRESET + ".yaml")) {
+            if (in == null) throw new UserError("the " + PRESET + " preset is missing from this build; rebuild with ./mvnw package");
             text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
-        text = smaller(text, steps, sizes);
+        text = adjusted(text, quick, sizes, maxTokens, seed);
         if (bootstrap < 0) throw new UserError("--bootstrap must be >= 0, got " + bootstrap);
         PrintWriter out = spec != null ? spec.commandLine().getOut() : new PrintWriter(System.out, true);
         PrintWriter err = spec != null ? spec.commandLine().getErr() : new PrintWriter(System.err, true);
@@ -69,7 +91,8 @@ public final class QuickstartCommand implements Callable<Integer> {
         if (!Files.exists(specFile) || !Files.readString(specFile).equals(text)) Files.writeString(specFile, text);
         SweepSpec s = SweepSpec.read(specFile);
         List<Expansion.Point> pts = Expansion.expand(s, dir.resolve("runs").toString());
-        System.err.printf(Locale.ROOT, "quickstart: %d runs of the kaplan-tiny sweep -> %s (resumes where it stopped)%n", pts.size(), dir);
+        err.printf(Locale.ROOT, "quickstart: %d runs of the %s sweep -> %s (resumes where it stopped)%n", pts.size(), PRESET, dir);
+        err.flush();
         long t0 = System.nanoTime();
         Runner.Options o = Runner.Options.defaults().inProcess(inProcess);
         Thread hook = new Thread(() -> o.stop().set(true));
@@ -78,49 +101,114 @@ public final class QuickstartCommand implements Callable<Integer> {
         if (o.stop().get()) return 130;
         Runtime.getRuntime().removeShutdownHook(hook);
 
-        System.err.println("quickstart: fitting");
-        int code = new CommandLine(new FitCommand()).setOut(out).setErr(err).execute(dir.toString(), "--laws", "n,n+e,c", "--bootstrap", String.valueOf(bootstrap));
+        err.println("quickstart: fitting");
+        err.flush();
+        int code = new CommandLine(new FitCommand()).setOut(out).setErr(err).execute(dir.toString(), "--laws", "n+e,chinchilla,c",
+                "--bootstrap", String.valueOf(bootstrap));
         if (code != 0) return code;
         Path index = Report.write(dir, dir.resolve("report"));
 
         JsonNode fits = Json.MAPPER.readTree(dir.resolve("fits.json").toFile());
-        JsonNode power = law(fits, "L(N)"), floorLaw = law(fits, "L(N)+E");
-        double trainS = 0, minLoss = Double.MAX_VALUE;
-        List<JsonNode> results = new java.util.ArrayList<>();
+        double trainS = 0;
+        List<JsonNode> results = new ArrayList<>();
         for (Expansion.Point p : pts) {
             JsonNode r = Json.readOrNull(dir.resolve("runs").resolve(p.runId()).resolve("result.json"));
             if (r == null) continue;
             results.add(r);
             trainS += r.path("wall_s").asDouble();
-            if (r.path("best_val_loss").isNumber()) minLoss = Math.min(minLoss, r.get("best_val_loss").asDouble());
         }
         Floor f = floor(results);
-        double floor = f.nats();
-        boolean floorAtCtx = f.atContext();
+        String corpus = pts.get(0).config().data().corpus();
+        int nCtx = pts.get(0).config().model().nCtx();
+        SyntheticV2.Prediction pred = SyntheticV2.prediction(corpus, nCtx);
+        int nSizes = (int) pts.stream().map(p -> p.config().model()).distinct().count();
+
         out.println();
-        out.printf(Locale.ROOT, "kaplan-tiny: %d runs, %.1f min of training (this call: %.1f min)%n", pts.size(), trainS / 60,
-                (System.nanoTime() - t0) / 6e10);
-        if (power != null) {
-            JsonNode a = power.get("params").get("alpha_N");
-            out.printf(Locale.ROOT, "  L(N) = (N_c/N)^alpha_N:     alpha_N = %.3f  [%.3f, %.3f] 95%%   (Kaplan et al. 2020: 0.076)%n",
-                    a.get("value").asDouble(), a.path("ci_low").asDouble(Double.NaN), a.path("ci_high").asDouble(Double.NaN));
+        out.printf(Locale.ROOT, "%s: %d runs (%d sizes, each a main run and %d budget branches), %.1f min of training (this call: %.1f min)%n",
+                PRESET, pts.size(), nSizes, pts.size() / nSizes - 1, trainS / 60, (System.nanoTime() - t0) / 6e10);
+        if (quick || maxTokens != null || (sizes != null && sizes < 8)) {
+            out.println("  a smaller loop (--quick, --sizes or --max-tokens): rough numbers, not the quickstart's check of the corpus");
         }
-        Determined.Verdict ev = floorLaw == null ? null : Determined.of(floorLaw, "E");
-        if (ev != null && ev.notDetermined()) {
-            out.printf(Locale.ROOT, "  L(N) = E + A·N^-alpha:      E is not determined by these runs (%s); the losses go down to %.3f%n",
-                    ev.why(), minLoss);
-        } else if (floorLaw != null) {
-            JsonNode e = floorLaw.get("params").get("E"), a = floorLaw.get("params").get("alpha_N");
-            out.printf(Locale.ROOT, "  L(N) = E + A·N^-alpha:      alpha = %.3f  [%.3f, %.3f],  E = %.3f  [%.3f, %.3f] nats%n",
-                    a.get("value").asDouble(), a.path("ci_low").asDouble(Double.NaN), a.path("ci_high").asDouble(Double.NaN),
-                    e.get("value").asDouble(), e.path("ci_low").asDouble(Double.NaN), e.path("ci_high").asDouble(Double.NaN));
+        out.printf(Locale.ROOT, "  corpus %s: exact floor %.4f nats at the runs' context of %d tokens%s%n", corpus, f.nats(), nCtx,
+                f.atContext() ? "" : " (full-document floor: the runs recorded none at their context)");
+        if (pred != null) {
+            out.printf(Locale.ROOT, "  its construction predicts alpha = %.3f (n-quanta oracle over n = %d … %d; zipf − 1 = %.3f; docs/synthetic.md)%n",
+                    pred.alpha(), pred.fitLo(), pred.fitHi(), pred.zipf() - 1);
         }
-        out.printf(Locale.ROOT, floorAtCtx
-                ? "  exact loss floor of the synthetic corpus at the runs' context length (Bayes-optimal): %.3f nats%n"
-                : "  exact loss floor of the synthetic corpus (Bayes-optimal, full document context): %.3f nats%n", floor);
+        JsonNode ne = law(fits, "L(N)+E"), ch = law(fits, "chinchilla");
+        if (ne != null) {
+            out.printf(Locale.ROOT, "  L(N) = E + A·N^-alpha (each size at its largest budget):%n");
+            out.printf(Locale.ROOT, "    alpha_N = %s%s%n", valueCi(ne, "alpha_N"), pred == null ? "" : String.format(Locale.ROOT, "   (predicted %.3f)", pred.alpha()));
+            out.printf(Locale.ROOT, "    E       = %s%n", floorCheck(ne, f.nats()));
+        }
+        if (ch != null) {
+            out.printf(Locale.ROOT, "  L(N, D) = E + A/N^alpha + B/D^beta (every size and budget):%n");
+            out.printf(Locale.ROOT, "    alpha = %s,  beta = %s%n", valueCi(ch, "alpha"), valueCi(ch, "beta"));
+            out.printf(Locale.ROOT, "    E     = %s%n", floorCheck(ch, f.nats()));
+        }
+        for (String line : extrapolation(dir)) out.println("  " + line);
         out.println("  report: " + index.toAbsolutePath());
         out.flush();
         return 0;
+    }
+
+    /** "0.512  [0.431, 0.604] 95%", with "not determined (why)" when the interval says so. */
+    static String valueCi(JsonNode law, String name) {
+        JsonNode p = law.path("params").path(name);
+        Determined.Verdict v = Determined.of(law, name);
+        return String.format(Locale.ROOT, "%.3f  [%.3f, %.3f] 95%%%s", p.path("value").asDouble(Double.NaN), p.path("ci_low").asDouble(Double.NaN),
+                p.path("ci_high").asDouble(Double.NaN), v.notDetermined() ? "  not determined (" + v.why() + ")" : "");
+    }
+
+    /** E with its interval, how far from the exact floor, and whether the interval contains it. */
+    static String floorCheck(JsonNode law, double floor) {
+        JsonNode e = law.path("params").path("E");
+        double v = e.path("value").asDouble(Double.NaN), lo = e.path("ci_low").asDouble(Double.NaN), hi = e.path("ci_high").asDouble(Double.NaN);
+        String base = valueCi(law, "E");
+        if (!Double.isFinite(floor)) return base;
+        return base + String.format(Locale.ROOT, "   vs the exact floor %.3f: %+.1f%%, %s", floor, 100 * (v / floor - 1),
+                Double.isNaN(lo) ? "no interval" : lo <= floor && floor <= hi ? "inside the interval" : "outside the interval");
+    }
+
+    /**
+     * The laws fitted (without bootstrap) on the sizes with N ≤ N_max/8 only, and their prediction of the
+     * largest size's loss at its largest budget against the measured one.
+     */
+    static List<String> extrapolation(Path sweepDir) {
+        Table t = Table.sweep(sweepDir);
+        double nMax = 0;
+        for (Table.Run r : t.runs()) nMax = Math.max(nMax, Double.parseDouble(r.row().get("N")));
+        List<Map<String, String>> small = new ArrayList<>();
+        Table.Run largest = null;
+        for (Table.Run r : t.runs()) {
+            double n = Double.parseDouble(r.row().get("N"));
+            if (n <= nMax / 8) small.add(r.row());
+            if (n == nMax && (largest == null || Double.parseDouble(r.row().get("D")) > Double.parseDouble(largest.row().get("D")))) largest = r;
+        }
+        List<String> out = new ArrayList<>();
+        long sizesBelow = small.stream().map(r -> r.get("N")).distinct().count();
+        if (largest == null || sizesBelow < 4) {
+            out.add(String.format(Locale.ROOT, "extrapolation: needs 4 or more sizes with N ≤ N_max/8 = %.3g, has %d", nMax / 8, sizesBelow));
+            return out;
+        }
+        double measured = Double.parseDouble(largest.row().get("best_val_loss")), dMax = Double.parseDouble(largest.row().get("D"));
+        FitReport fr;
+        try {
+            fr = Fits.fitAll(Table.of("sizes with N ≤ N_max/8", t.columns(), small),
+                    FitOptions.defaults().withLaws(List.of("n+e", "chinchilla")).withBootstrap(0).withHoldout(0).withCurves(false));
+        } catch (RuntimeException e) {
+            out.add("extrapolation: the fit on the sizes up to N_max/8 failed: " + e.getMessage());
+            return out;
+        }
+        out.add(String.format(Locale.ROOT, "extrapolation: fitted on the %d sizes with N ≤ %.3g (N_max/8), predicting N = %.3g at D = %.3g "
+                + "(measured %.4f):", sizesBelow, nMax / 8, nMax, dMax, measured));
+        for (String id : List.of("L(N)+E", "chinchilla")) {
+            var lf = fr.law(id);
+            if (lf.isEmpty()) continue;
+            double p = id.equals("chinchilla") ? lf.get().fit().predict(nMax, dMax) : lf.get().fit().predict(nMax);
+            out.add(String.format(Locale.ROOT, "  %-10s predicts %.4f: error %+.1f%%", id, p, 100 * (p / measured - 1)));
+        }
+        return out;
     }
 
     /** The corpus' exact loss floor and whether it is the one at the runs' context length. */
@@ -137,34 +225,47 @@ public final class QuickstartCommand implements Callable<Integer> {
     }
 
     /**
-     * The preset with fewer steps (warm-up and evaluation intervals scaled with them) and only its
-     * {@code sizes} smallest models; the preset unchanged when neither is given.
+     * The preset made smaller or reseeded: {@code quick} keeps the 5 smallest sizes and a quarter of every
+     * budget, {@code sizes} the K smallest, {@code maxTokens} scales the budgets so the largest is that many
+     * tokens, {@code seed} sets the corpus' and the runs' seeds. The preset unchanged when none is given.
      */
-    static String smaller(String text, Integer steps, Integer sizes) {
-        if (steps == null && sizes == null) return text;
+    static String adjusted(String text, boolean quick, Integer sizes, Double maxTokens, Long seed) {
+        if (!quick && sizes == null && maxTokens == null && seed == null) return text;
         try {
-            com.fasterxml.jackson.databind.ObjectMapper yaml = new com.fasterxml.jackson.databind.ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory());
-            com.fasterxml.jackson.databind.node.ObjectNode root = (com.fasterxml.jackson.databind.node.ObjectNode) yaml.readTree(text);
-            if (steps != null) {
-                if (steps < 10) throw new UserError("--steps must be >= 10 (a learning curve needs a few evaluations), got " + steps);
-                var train = (com.fasterxml.jackson.databind.node.ObjectNode) root.path("base").path("train");
-                train.put("steps", steps);
-                train.put("warmupSteps", Math.max(1, Math.min(train.path("warmupSteps").asInt(30), steps / 10)));
-                train.put("evalEvery", Math.max(1, Math.min(train.path("evalEvery").asInt(50), steps / 5)));
-                train.put("checkpointEvery", Math.min(train.path("checkpointEvery").asInt(200), steps));
-            }
-            if (sizes != null) {
-                var zip = (com.fasterxml.jackson.databind.node.ObjectNode) root.path("zip");
-                int all = zip.elements().next().size();
-                if (sizes < 3 || sizes > all) throw new UserError("--sizes must be between 3 and " + all + " (L(N) needs several sizes), got " + sizes);
+            ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
+            ObjectNode root = (ObjectNode) yaml.readTree(text);
+            ObjectNode zip = (ObjectNode) root.path("zip");
+            int all = zip.elements().next().size();
+            Integer k = sizes != null ? sizes : quick ? Integer.valueOf(5) : null;
+            if (k != null) {
+                if (k < 4 || k > all) throw new UserError("--sizes must be between 4 and " + all + " (the extrapolation needs 4 sizes), got " + k);
                 for (var it = zip.fields(); it.hasNext(); ) {
-                    var list = (com.fasterxml.jackson.databind.node.ArrayNode) it.next().getValue();
-                    while (list.size() > sizes) list.remove(list.size() - 1);
+                    ArrayNode list = (ArrayNode) it.next().getValue();
+                    while (list.size() > k) list.remove(list.size() - 1);
                 }
             }
-            return "# kaplan-tiny, made smaller by quickstart's --steps/--sizes\n" + yaml.writeValueAsString(root);
+            ArrayNode tokens = (ArrayNode) root.path("budgets").path("tokens");
+            double largest = 0;
+            for (JsonNode b : tokens) largest = Math.max(largest, b.asDouble());
+            double scale = maxTokens != null ? maxTokens / largest : quick ? 0.25 : 1;
+            if (maxTokens != null && !(maxTokens >= 1000)) throw new UserError("--max-tokens must be ≥ 1000, got " + maxTokens);
+            if (scale != 1) {
+                for (int i = 0; i < tokens.size(); i++) tokens.set(i, tokens.numberNode((double) Math.round(tokens.get(i).asDouble() * scale)));
+                ObjectNode train = (ObjectNode) root.path("base").path("train");
+                long perStep = train.path("batchSize").asLong(16) * root.path("base").path("model").path("nCtx").asLong(64);
+                long smallestSteps = Math.round(tokens.get(0).asDouble() / perStep);
+                // keep a few evaluations and a warm-up shorter than the smallest budget's stable phase
+                train.put("warmupSteps", (int) Math.max(1, Math.min(train.path("warmupSteps").asInt(30), smallestSteps / 4)));
+                train.put("evalEvery", (int) Math.max(1, Math.min(train.path("evalEvery").asInt(100), smallestSteps / 3)));
+            }
+            if (seed != null) {
+                ObjectNode data = (ObjectNode) root.path("base").path("data");
+                data.put("corpus", data.path("corpus").asText().replaceFirst("seed=\\d+", "seed=" + seed));
+                ((ObjectNode) root.path("base").path("train")).put("seed", seed);
+            }
+            return "# " + PRESET + ", adjusted by quickstart's --quick/--sizes/--max-tokens/--seed\n" + yaml.writeValueAsString(root);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalStateException("the kaplan-tiny preset does not parse", e);
+            throw new IllegalStateException("the " + PRESET + " preset does not parse", e);
         }
     }
 
