@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * {@code scalelab quickstart} end to end on a smaller kaplan-synthetic: 4 sizes, budgets of 7.5 k–30 k tokens,
+ * {@code scalelab quickstart} end to end on a smaller kaplan-synthetic: 4 sizes, budgets of 3.75 k–30 k tokens,
  * in this JVM; and the preset's adjustments.
  */
 class QuickstartTest {
@@ -33,7 +33,7 @@ class QuickstartTest {
                 "--sizes", "4", "--max-tokens", "3e4", "--bootstrap", "20", "--in-process");
         String text = out.toString();
         assertEquals(0, code, text + err);
-        assertTrue(text.contains("kaplan-synthetic: 16 runs (4 sizes, each a main run and 3 budget branches)"), text);
+        assertTrue(text.contains("kaplan-synthetic: 20 runs (4 sizes, each a main run and 4 budget branches)"), text);
         assertTrue(text.contains("rough numbers, not the quickstart's check"), text);
 
         Matcher a = Pattern.compile("alpha_N = (-?\\d+\\.\\d{3})  \\[(-?\\d+\\.\\d{3}), (-?\\d+\\.\\d{3})\\] 95%.*\\(predicted (\\d+\\.\\d{3})\\)").matcher(text);
@@ -58,7 +58,7 @@ class QuickstartTest {
                 if (Files.isRegularFile(r.resolve("result.json"))) results.add(JSON.readTree(r.resolve("result.json").toFile()));
             }
         }
-        assertEquals(16, results.size());
+        assertEquals(20, results.size());
         assertEquals(QuickstartCommand.floor(results).nats(), Double.parseDouble(f.group(1)), 5e-5);
         assertTrue(Pattern.compile("E += .*vs the exact floor \\d\\.\\d{3}: [+-]\\d+\\.\\d%, (inside|outside) the interval").matcher(text).find(), text);
         // 4 sizes leave none but the smallest at N ≤ N_max/8: the extrapolation says what it needs
