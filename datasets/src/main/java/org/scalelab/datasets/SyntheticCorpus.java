@@ -435,6 +435,17 @@ public final class SyntheticCorpus {
         bar.advance((long) val.length * w);
         bar.finish();
         double floor = c.floor(val, null);
+        return finishStore(spec, p.canonical(), p.seed, p.tokens, p.valTokens, tok, dtype, docs, floor, dir, out, e0, t0);
+    }
+
+    /**
+     * What a generated store holds beside its token files, the same for every version of the corpus: the
+     * tokenizer (and nanoGPT's meta.pkl), and each split's meta file with the generator's settings and, for
+     * validation, its exact floor; then the report. {@code docs} counts each split's separators.
+     */
+    static Prepare.Report finishStore(String spec, String canonical, long seed, long trainTokens, long valTokens, CharTokenizer tok,
+                                      String dtype, long[] docs, double floor, Path dir, Path out, long e0, long t0) {
+        int w = TokenStore.width(dtype);
         double genS = (System.nanoTime() - e0) / 1e9;
         tok.save(dir.resolve(TokenStore.TOKENIZER_FILE));
         Pickles.writeNanogptMeta(dir, tok);
@@ -442,14 +453,14 @@ public final class SyntheticCorpus {
         String created = java.time.Instant.now().toString();
         for (String split : new String[]{"train", "val"}) {
             boolean t = split.equals("train");
-            long n = t ? p.tokens : p.valTokens;
+            long n = t ? trainTokens : valTokens;
             StoreMeta m = new StoreMeta(TokenStore.FORMAT, TokenStore.VERSION, split, split + ".bin", dtype, "little", n, n * w,
                     Prepare.sha(dir.resolve(split + ".bin")), tok.vocabSize(), "char", TokenStore.TOKENIZER_FILE, tokSha, null,
-                    docs[t ? 0 : 1] + 1, null, p.canonical(), 0, 0L, null, "generated", null, p.seed, null, null, null,
-                    p.canonical(), t ? null : floor, created);
+                    docs[t ? 0 : 1] + 1, null, canonical, 0, 0L, null, "generated", null, seed, null, null, null,
+                    canonical, t ? null : floor, created);
             Files2.writeAtomic(dir.resolve(split + ".meta.json"), Json.pretty(m));
         }
         double s = (System.nanoTime() - t0) / 1e9;
-        return new Prepare.Report(out, spec, "char", tok.vocabSize(), dtype, p.tokens, p.valTokens, docs[0] + docs[1] + 2, 0, 0, genS, s);
+        return new Prepare.Report(out, spec, "char", tok.vocabSize(), dtype, trainTokens, valTokens, docs[0] + docs[1] + 2, 0, 0, genS, s);
     }
 }

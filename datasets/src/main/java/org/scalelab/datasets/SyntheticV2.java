@@ -733,21 +733,6 @@ public final class SyntheticV2 {
         bar.advance((long) val.length * w);
         bar.finish();
         double floor = c.mixture().floor(val, null);
-        double genS = (System.nanoTime() - e0) / 1e9;
-        tok.save(dir.resolve(TokenStore.TOKENIZER_FILE));
-        Pickles.writeNanogptMeta(dir, tok);
-        String tokSha = Files2.sha256(Tokenizers.fileBytes(tok));
-        String created = java.time.Instant.now().toString();
-        for (String split : new String[]{"train", "val"}) {
-            boolean t = split.equals("train");
-            long n = t ? p.tokens() : p.valTokens();
-            StoreMeta m = new StoreMeta(TokenStore.FORMAT, TokenStore.VERSION, split, split + ".bin", dtype, "little", n, n * w,
-                    Prepare.sha(dir.resolve(split + ".bin")), tok.vocabSize(), "char", TokenStore.TOKENIZER_FILE, tokSha, null,
-                    docs[t ? 0 : 1] + 1, null, p.canonical(), 0, 0L, null, "generated", null, p.seed(), null, null, null,
-                    p.canonical(), t ? null : floor, created);
-            Files2.writeAtomic(dir.resolve(split + ".meta.json"), Json.pretty(m));
-        }
-        double s = (System.nanoTime() - t0) / 1e9;
-        return new Prepare.Report(out, spec, "char", tok.vocabSize(), dtype, p.tokens(), p.valTokens(), docs[0] + docs[1] + 2, 0, 0, genS, s);
+        return SyntheticCorpus.finishStore(spec, p.canonical(), p.seed(), p.tokens(), p.valTokens(), tok, dtype, docs, floor, dir, out, e0, t0);
     }
 }

@@ -128,17 +128,6 @@ class BranchTest {
 
     private static double maxWeightDiff(Path a, Path b) {
         RunConfig c = org.scalelab.trainer.run.Specs.readConfig(a.resolve("spec.json"));
-        var pa = Models.cpu(c.model(), 0).weights().byName();
-        Checkpoint.load(a.resolve("checkpoint"), pa, null);
-        List<float[]> wa = new ArrayList<>();
-        for (var arr : pa.values()) wa.add(arr.dup().data().asFloat());
-        Checkpoint.load(b.resolve("checkpoint"), pa, null);
-        int i = 0;
-        double maxDiff = 0;
-        for (var arr : pa.values()) {
-            float[] x = wa.get(i++), y = arr.data().asFloat();
-            for (int k = 0; k < x.length; k++) maxDiff = Math.max(maxDiff, Math.abs(x[k] - y[k]));
-        }
-        return maxDiff;
+        return Models.maxDiff(Models.checkpointWeights(c.model(), a.resolve("checkpoint")), Models.checkpointWeights(c.model(), b.resolve("checkpoint")));
     }
 }

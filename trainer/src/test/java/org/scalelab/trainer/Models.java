@@ -10,7 +10,7 @@ import org.scalelab.trainer.model.Pass;
 import org.scalelab.trainer.model.Transformer;
 import org.scalelab.trainer.model.Weights;
 
-/** Test helpers: a model on a given engine, one-hot inputs for the graph. */
+/** Test helpers: a model on a given engine, one-hot inputs for the graph, a checkpoint's weights. */
 final class Models {
     private Models() {}
 
@@ -44,5 +44,24 @@ final class Models {
                     out.add(new ModelConfig(base.nLayer(), base.dModel(), base.nHead(), base.dFf(), base.nCtx(), base.nVocab(),
                             base.dropout(), base.tiedOutput(), base.bias(), n, m, p));
         return out.toArray(new ModelConfig[0]);
+    }
+
+    /** The weights of a model of {@code cfg} as saved in checkpoint folder {@code ck}, tensor by tensor. */
+    static java.util.List<float[]> checkpointWeights(ModelConfig cfg, java.nio.file.Path ck) {
+        var p = cpu(cfg, 0).weights().byName();
+        org.scalelab.trainer.run.Checkpoint.load(ck, p, null);
+        java.util.List<float[]> out = new java.util.ArrayList<>();
+        for (var arr : p.values()) out.add(arr.dup().data().asFloat());
+        return out;
+    }
+
+    /** The largest absolute difference between two lists of tensors of the same shapes. */
+    static double maxDiff(java.util.List<float[]> a, java.util.List<float[]> b) {
+        double m = 0;
+        for (int i = 0; i < a.size(); i++) {
+            float[] x = a.get(i), y = b.get(i);
+            for (int k = 0; k < x.length; k++) m = Math.max(m, Math.abs(x[k] - y[k]));
+        }
+        return m;
     }
 }

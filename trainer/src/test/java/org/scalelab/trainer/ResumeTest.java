@@ -85,27 +85,15 @@ class ResumeTest {
         assertEquals(whole.finalValLoss(), rest.finalValLoss(), 1e-6);
         assertEquals(whole.bestValLoss(), rest.bestValLoss(), 1e-6);
 
-        var pa = Models.cpu(prep.config().model(), 0).weights().byName();
-        Checkpoint.load(a.resolve("checkpoint"), pa, null);
-        List<float[]> wa = new ArrayList<>();
-        for (var arr : pa.values()) wa.add(arr.dup().data().asFloat());
-        Checkpoint.load(b.resolve("checkpoint"), pa, null);
-        int i = 0;
-        double maxDiff = 0;
-        for (var arr : pa.values()) {
-            float[] x = wa.get(i++), y = arr.data().asFloat();
-            for (int k = 0; k < x.length; k++) maxDiff = Math.max(maxDiff, Math.abs(x[k] - y[k]));
-        }
+        List<float[]> wa = Models.checkpointWeights(prep.config().model(), a.resolve("checkpoint"));
+        double maxDiff = Models.maxDiff(wa, Models.checkpointWeights(prep.config().model(), b.resolve("checkpoint")));
         assertTrue(maxDiff <= 1e-6, "largest weight difference " + maxDiff);
         // and training did move the weights: the comparison is not between two untouched initialisations
         var init = org.scalelab.trainer.model.Weights.init(org.scalelab.trainer.model.ParamLayout.of(prep.config().model()),
                 org.nd4j.linalg.api.buffer.DataType.FLOAT, cfg.train().seed()).byName();
-        double moved = 0;
-        i = 0;
-        for (var arr : init.values()) {
-            float[] x = wa.get(i++), y = arr.data().asFloat();
-            for (int k = 0; k < x.length; k++) moved = Math.max(moved, Math.abs(x[k] - y[k]));
-        }
+        List<float[]> w0 = new ArrayList<>();
+        for (var arr : init.values()) w0.add(arr.data().asFloat());
+        double moved = Models.maxDiff(wa, w0);
         assertTrue(moved > 1e-2, "largest change from the initial weights " + moved);
         assertTrue(whole.finalTrainLoss() < Math.log(prep.config().model().nVocab()), "the loss fell below ln V");
     }

@@ -245,7 +245,8 @@ public final class Trainer {
                 s.put("evals_since_best", stopper.since());
                 s.put("smoothed_val_loss", stopper.smoothed());
                 s.put("best_watched_val_loss", stopper.best());
-                s.put("wall_s", wallBefore + elapsed);
+                // the clock when saved, after this step's evaluation: a resumed run's elapsed_s never goes back
+                s.put("wall_s", wallBefore + (System.nanoTime() - t0) / 1e9);
                 if (noise != null) {
                     s.put("noise_grad_sq_ema", noise.state()[0]);
                     s.put("noise_trace_ema", noise.state()[1]);
