@@ -75,8 +75,10 @@ public final class DataCommand implements Runnable {
                 System.out.printf(Locale.ROOT, "%s: %,d train + %,d val tokens, %s, vocabulary %,d (%s), %,d documents%n",
                         r.out(), r.trainTokens(), r.valTokens(), r.dtype(), r.vocabSize(), r.tokenizer(), r.documents());
                 if (r.sourceBytes() > 0) {
-                    System.out.printf(Locale.ROOT, "%s of text in %.1f s (fit %.1f s, encode %.1f s): %.1f MB/s%n",
-                            Progress.bytes(r.sourceBytes()), r.seconds(), r.fitSeconds(), r.encodeSeconds(), r.mbPerSecond());
+                    // the bytes of the files read: for a gzipped corpus, compressed ones
+                    System.out.printf(Locale.ROOT, "%s of text%s in %.1f s (fit %.1f s, encode %.1f s): %.1f MB/s%n",
+                            Progress.bytes(r.sourceBytes()), source.endsWith(".gz") ? " (gzip-compressed, as read)" : "", r.seconds(),
+                            r.fitSeconds(), r.encodeSeconds(), r.mbPerSecond());
                 } else {
                     System.out.printf(Locale.ROOT, "generated in %.1f s%n", r.seconds());
                 }
