@@ -226,14 +226,14 @@ public final class Plots {
      * runs share ({@link ExactFloor}).
      */
     public static XYChart learningCurves(SweepData data, boolean vsCompute) {
-        XYChart c = chart(vsCompute ? "Learning curves vs compute, with the compute frontier" : "Learning curves vs tokens",
+        XYChart c = chart(vsCompute ? "Learning curves vs compute and their frontier" : "Learning curves vs tokens",
                 vsCompute ? "C = 6·N·tokens (FLOP)" : "tokens", "validation loss (nats/token)", true, true);
         List<SweepData.Run> runs = data.runs().stream().filter(r -> r.num("N").isPresent() && r.curve().size() > 1)
                 .sorted(Comparator.comparingDouble(r -> r.num("N").getAsDouble())).toList();
         if (runs.isEmpty()) return c;
         double lo = Math.log(runs.get(0).num("N").getAsDouble()), hi = Math.log(runs.get(runs.size() - 1).num("N").getAsDouble());
         if (runs.size() > 12) {
-            c.setTitle(c.getTitle() + String.format(Locale.ROOT, " (colour: N from %s, dark, to %s, light)", sci(Math.exp(lo)), sci(Math.exp(hi))));
+            c.setTitle(c.getTitle() + String.format(Locale.ROOT, " (N %s dark to %s light)", sci(Math.exp(lo)), sci(Math.exp(hi))));
         }
         List<double[][]> all = new ArrayList<>();
         for (SweepData.Run r : runs) {
