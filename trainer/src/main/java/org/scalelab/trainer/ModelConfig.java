@@ -31,10 +31,15 @@ import java.util.stream.Collectors;
  *                   docs/parameterization.md has every rule ({@link org.scalelab.trainer.model.Parameterization})
  * @param baseWidth  μP and CompleteP: the dModel the hyperparameters were tuned at (required for them)
  * @param baseDepth  CompleteP: the nLayer the hyperparameters were tuned at (required for it)
+ * @param attentionMultiplier α_attn, a tunable factor on q·kᵀ on top of the parameterization's 1/√hs (SP) or
+ *                   1/hs (μP, CompleteP); 0 (as in files from before it existed) means 1
+ * @param outputMultiplier α_out, a tunable factor on the logits on top of the parameterization's 1/m; 0 means 1.
+ *                   μP transfers both from the base shape like the learning rate (Yang et al. 2022, section 6)
  */
 public record ModelConfig(int nLayer, int dModel, int nHead, int dFf, int nCtx, int nVocab,
                           double dropout, boolean tiedOutput, boolean bias, Norm norm, Mlp mlp, Position position,
-                          Parameterization parameterization, int baseWidth, int baseDepth) {
+                          Parameterization parameterization, int baseWidth, int baseDepth,
+                          double attentionMultiplier, double outputMultiplier) {
 
     public static final ModelConfig DEFAULT = new ModelConfig(2, 64, 2, 0, 64, 0, 0.0, true, true);
 
@@ -86,6 +91,16 @@ public record ModelConfig(int nLayer, int dModel, int nHead, int dFf, int nCtx, 
         if (mlp == null) mlp = Mlp.GELU;
         if (position == null) position = Position.LEARNED;
         if (parameterization == null) parameterization = Parameterization.SP;
+        if (attentionMultiplier == 0) attentionMultiplier = 1;
+        if (outputMultiplier == 0) outputMultiplier = 1;
+    }
+
+    /** A model with the parameterization's own multipliers (α_attn = α_out = 1). */
+    public ModelConfig(int nLayer, int dModel, int nHead, int dFf, int nCtx, int nVocab,
+                       double dropout, boolean tiedOutput, boolean bias, Norm norm, Mlp mlp, Position position,
+                       Parameterization parameterization, int baseWidth, int baseDepth) {
+        this(nLayer, dModel, nHead, dFf, nCtx, nVocab, dropout, tiedOutput, bias, norm, mlp, position, parameterization,
+                baseWidth, baseDepth, 1, 1);
     }
 
     /** GPT-2's architecture: LayerNorm, GELU MLP, learned positions. */
@@ -102,7 +117,14 @@ public record ModelConfig(int nLayer, int dModel, int nHead, int dFf, int nCtx, 
 
     /** This config in another parameterization, with its base shape. */
     public ModelConfig withParameterization(Parameterization p, int width, int depth) {
-        return new ModelConfig(nLayer, dModel, nHead, dFf, nCtx, nVocab, dropout, tiedOutput, bias, norm, mlp, position, p, width, depth);
+        return new ModelConfig(nLayer, dModel, nHead, dFf, nCtx, nVocab, dropout, tiedOutput, bias, norm, mlp, position, p, width, depth,
+                attentionMultiplier, outputMultiplier);
+    }
+
+    /** This config with other tunable multipliers α_attn and α_out. */
+    public ModelConfig withMultipliers(double attention, double output) {
+        return new ModelConfig(nLayer, dModel, nHead, dFf, nCtx, nVocab, dropout, tiedOutput, bias, norm, mlp, position,
+                parameterization, baseWidth, baseDepth, attention, output);
     }
 
     /**
@@ -122,7 +144,7 @@ public record ModelConfig(int nLayer, int dModel, int nHead, int dFf, int nCtx, 
 
     public ModelConfig withVocab(int v) {
         return new ModelConfig(nLayer, dModel, nHead, dFf, nCtx, v, dropout, tiedOutput, bias, norm, mlp, position,
-                parameterization, baseWidth, baseDepth);
+                parameterization, baseWidth, baseDepth, attentionMultiplier, outputMultiplier);
     }
 
     /**
@@ -131,7 +153,7 @@ public record ModelConfig(int nLayer, int dModel, int nHead, int dFf, int nCtx, 
      */
     public ModelConfig withShape(int layers, int width, int heads) {
         return new ModelConfig(layers, width, heads, dFf, nCtx, nVocab, dropout, tiedOutput, bias, norm, mlp, position,
-                parameterization, baseWidth, baseDepth);
+                parameterization, baseWidth, baseDepth, attentionMultiplier, outputMultiplier);
     }
 
     /**
@@ -141,7 +163,7 @@ public record ModelConfig(int nLayer, int dModel, int nHead, int dFf, int nCtx, 
     public ModelConfig architecture() {
         return new ModelConfig(nLayer, dModel, nHead, ff(), nCtx, nVocab, 0, tiedOutput, bias, norm, mlp, position,
                 parameterization, parameterization == Parameterization.SP ? 0 : baseWidth,
-                parameterization == Parameterization.COMPLETEP ? baseDepth : 0);
+                parameterization == Parameterization.COMPLETEP ? baseDepth : 0, attentionMultiplier, outputMultiplier);
     }
 
     /** The variants in a word each, e.g. "layernorm+gelu+learned". */
@@ -168,6 +190,12 @@ public record ModelConfig(int nLayer, int dModel, int nHead, int dFf, int nCtx, 
         if (!(dropout >= 0 && dropout < 1)) throw new UserError("model.dropout must be in [0, 1), got " + dropout);
         if (baseWidth < 0) throw new UserError("model.baseWidth must be ≥ 0, got " + baseWidth);
         if (baseDepth < 0) throw new UserError("model.baseDepth must be ≥ 0, got " + baseDepth);
+        if (!(attentionMultiplier > 0 && Double.isFinite(attentionMultiplier))) {
+            throw new UserError("model.attentionMultiplier must be a positive number (1: the parameterization's own scale), got " + attentionMultiplier);
+        }
+        if (!(outputMultiplier > 0 && Double.isFinite(outputMultiplier))) {
+            throw new UserError("model.outputMultiplier must be a positive number (1: the parameterization's own scale), got " + outputMultiplier);
+        }
         if (parameterization != Parameterization.SP && baseWidth == 0) {
             throw new UserError("model.parameterization=" + parameterization.id() + " needs model.baseWidth, the dModel the learning rate "
                     + "was tuned at (the same for every model of a sweep), e.g. model.baseWidth=" + dModel);

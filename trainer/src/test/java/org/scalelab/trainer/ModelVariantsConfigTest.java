@@ -37,6 +37,12 @@ class ModelVariantsConfigTest {
         assertEquals(RunIds.of(base), RunIds.of(explicit));
         assertFalse(RunIds.hashedText(base).contains("norm"), "defaults are not hashed");
         assertNotEquals(RunIds.of(base), RunIds.of(ConfigLoader.load(null, List.of("data.corpus=synthetic", "model.norm=rmsnorm"))));
+        RunConfig ones = ConfigLoader.load(null, List.of("data.corpus=synthetic", "model.attentionMultiplier=1", "model.outputMultiplier=1.0"));
+        assertEquals(RunIds.of(base), RunIds.of(ones), "α_attn = α_out = 1 keeps the id");
+        assertFalse(RunIds.hashedText(base).contains("Multiplier"), "default multipliers are not hashed");
+        RunConfig tuned = ConfigLoader.load(null, List.of("data.corpus=synthetic", "model.outputMultiplier=2"));
+        assertEquals(2, tuned.model().outputMultiplier(), 0);
+        assertNotEquals(RunIds.of(base), RunIds.of(tuned));
     }
 
     /** Hand count of a Llama-style block: no norm biases, no position embedding, SwiGLU width round(8·64/3) = 171. */

@@ -285,16 +285,17 @@ public final class Export {
 
     /**
      * The weights of a μP or CompleteP model with its forward multipliers folded in, so that the standard
-     * architectures compute the same function: q (columns 0–d of q|k|v and their biases) times √hs/hs turns
-     * q·kᵀ/√hs into q·kᵀ/hs; the last norm's gain and shift times 1/m give the logits' 1/m; each branch's
-     * output projection (and bias) times 1/k gives CompleteP's branch scale. SP weights are returned as they are.
+     * architectures compute the same function: q (columns 0–d of q|k|v and their biases) times √hs·(the
+     * model's attention scale) turns q·kᵀ/√hs into q·kᵀ·α_attn/hs (α_attn/√hs in SP); the last norm's gain and
+     * shift times α_out/m give the logits' multiplier; each branch's output projection (and bias) times 1/k
+     * gives CompleteP's branch scale. SP weights with α_attn = α_out = 1 are returned as they are.
      */
     static Map<String, float[]> folded(ModelConfig c, Map<String, float[]> w) {
-        if (c.parameterization() == ModelConfig.Parameterization.SP) return w;
+        if (c.parameterization() == ModelConfig.Parameterization.SP && c.attentionMultiplier() == 1 && c.outputMultiplier() == 1) return w;
         org.scalelab.trainer.model.Parameterization pz = org.scalelab.trainer.model.Parameterization.of(c);
         Map<String, float[]> out = new LinkedHashMap<>(w);
         int d = c.dModel();
-        float q = (float) (1 / Math.sqrt(c.headSize())), logit = (float) (1 / pz.widthMultiplier()), branch = (float) (1 / pz.depthMultiplier());
+        float q = (float) (pz.attentionScale() * Math.sqrt(c.headSize())), logit = pz.outputMultiplier(), branch = (float) (1 / pz.depthMultiplier());
         for (int l = 0; l < c.nLayer(); l++) {
             String p = "h" + l + ".";
             float[] qkv = out.get(p + "attn.qkv.w").clone();

@@ -30,6 +30,7 @@ public final class Parameterization {
     private final ModelConfig.Parameterization kind;
     private final double m, k;
     private final int layers, headSize;
+    private final double alphaAttn, alphaOut;
 
     private Parameterization(ModelConfig c) {
         kind = c.parameterization();
@@ -37,6 +38,8 @@ public final class Parameterization {
         k = kind == ModelConfig.Parameterization.COMPLETEP && c.baseDepth() > 0 ? (double) c.nLayer() / c.baseDepth() : 1;
         layers = c.nLayer();
         headSize = c.headSize();
+        alphaAttn = c.attentionMultiplier();
+        alphaOut = c.outputMultiplier();
     }
 
     public static Parameterization of(ModelConfig c) {
@@ -63,14 +66,15 @@ public final class Parameterization {
         return sp() ? STD / Math.sqrt(2.0 * layers) : STD / Math.sqrt(m);
     }
 
-    /** The factor on q·kᵀ. */
-    float attentionScale() {
-        return (float) (sp() ? 1.0 / Math.sqrt(headSize) : 1.0 / headSize);
+    /** The factor on q·kᵀ: α_attn/√hs in SP, α_attn/hs in μP and CompleteP. */
+    public float attentionScale() {
+        double base = sp() ? 1.0 / Math.sqrt(headSize) : 1.0 / headSize;
+        return (float) (alphaAttn == 1 ? base : alphaAttn * base);
     }
 
-    /** The factor on the logits. */
-    float outputMultiplier() {
-        return (float) (1.0 / m);
+    /** The factor on the logits: α_out/m. */
+    public float outputMultiplier() {
+        return (float) (alphaOut == 1 ? 1.0 / m : alphaOut / m);
     }
 
     /** The factor on each residual branch before it is added to the stream. */

@@ -56,6 +56,8 @@ public final class RunIds {
         if (mc.parameterization() == ModelConfig.Parameterization.SP) m.remove("parameterization");
         if (mc.baseWidth() == 0) m.remove("baseWidth");
         if (mc.baseDepth() == 0) m.remove("baseDepth");
+        if (mc.attentionMultiplier() == 1) m.remove("attentionMultiplier");
+        if (mc.outputMultiplier() == 1) m.remove("outputMultiplier");
         // a measurement setting, left out at its default (0.95) so that runs configured before it keep their ids
         if (hashed.train().noiseScaleEma() == TrainConfig.NOISE_SCALE_EMA) ((ObjectNode) tree.get("train")).remove("noiseScaleEma");
         ObjectNode train = (ObjectNode) tree.get("train");

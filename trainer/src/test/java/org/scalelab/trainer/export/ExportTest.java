@@ -143,17 +143,21 @@ class ExportTest {
         }
     }
 
-    /** μP's and CompleteP's multipliers are folded into the weights: the standard architectures compute the same logits. */
+    /**
+     * μP's and CompleteP's multipliers, and the tunable α_attn and α_out (in SP too), are folded into the weights:
+     * the standard architectures compute the same logits.
+     */
     @Test
     void parameterizationsAreFoldedIntoTheWeights(@TempDir Path tmp) throws IOException {
         ModelConfig.Parameterization mup = ModelConfig.Parameterization.MUP, cp = ModelConfig.Parameterization.COMPLETEP;
-        for (ModelConfig c : List.of(gpt2(true, true, 0).withParameterization(mup, 4, 0), gpt2(false, false, 0).withParameterization(cp, 8, 1))) {
+        for (ModelConfig c : List.of(gpt2(true, true, 0).withParameterization(mup, 4, 0), gpt2(false, false, 0).withParameterization(cp, 8, 1),
+                gpt2(true, true, 0).withParameterization(mup, 4, 0).withMultipliers(3, 0.5), gpt2(false, true, 0).withMultipliers(2, 4))) {
             CpuEngine e = randomModel(c, 10);
             SafetensorsReader st = export(e, Export.Layout.GPT2, tmp);
             double diff = maxDiff(e, tokens(c, 5), t -> Reference.gpt2(st, c.nLayer(), c.dModel(), c.nHead(), c.nVocab(), Export.LAYER_NORM_EPS, false, t));
             assertTrue(diff < TOL, c + ": GPT-2 logits differ by " + diff);
         }
-        ModelConfig l = llama(true, true).withParameterization(cp, 4, 1);
+        ModelConfig l = llama(true, true).withParameterization(cp, 4, 1).withMultipliers(2, 3);
         CpuEngine e = randomModel(l, 11);
         SafetensorsReader st = export(e, Export.Layout.LLAMA, tmp);
         JsonNode conf = JSON.readTree(JSON.writeValueAsString(Export.llamaConfig(l, null)));

@@ -67,6 +67,27 @@ class ParameterizationTest {
         assertEquals(1, lr[gain], 0, "α = 1: nothing moves with depth");
     }
 
+    /** α_attn and α_out multiply the parameterization's own scales, in SP and in μP; 1 changes nothing. */
+    @Test
+    void tunableMultipliersScaleAttentionAndLogits() {
+        ModelConfig mup = BASE.withParameterization(ModelConfig.Parameterization.MUP, 64, 0);   // m = 4, hs = 64
+        Parameterization p = Parameterization.of(mup.withMultipliers(8, 2));
+        assertEquals((float) (8.0 / 64), p.attentionScale(), 0, "α_attn/hs");
+        assertEquals(0.5f, p.outputMultiplier(), 0, "α_out/m");
+        Parameterization sp = Parameterization.of(BASE.withMultipliers(2, 3));
+        assertEquals((float) (2 / Math.sqrt(64)), sp.attentionScale(), 0, "α_attn/√hs");
+        assertEquals(3f, sp.outputMultiplier(), 0);
+        Parameterization same = Parameterization.of(mup.withMultipliers(1, 1));
+        assertEquals(Parameterization.of(mup).attentionScale(), same.attentionScale(), 0);
+        assertEquals(Parameterization.of(mup).outputMultiplier(), same.outputMultiplier(), 0);
+        assertEquals(mup, new ModelConfig(4, 256, 4, 0, 16, 50, 0, true, true, ModelConfig.Norm.LAYERNORM, ModelConfig.Mlp.GELU,
+                ModelConfig.Position.LEARNED, ModelConfig.Parameterization.MUP, 64, 0, 0, 0), "0 (a file from before the multipliers) reads as 1");
+        UserError e = assertThrows(UserError.class, () -> BASE.withMultipliers(-1, 1).validate());
+        assertTrue(e.getMessage().contains("model.attentionMultiplier must be a positive number"), e.getMessage());
+        e = assertThrows(UserError.class, () -> BASE.withMultipliers(1, Double.NaN).validate());
+        assertTrue(e.getMessage().contains("model.outputMultiplier"), e.getMessage());
+    }
+
     @Test
     void aBaseShapeIsRequired() {
         UserError e = assertThrows(UserError.class, () -> BASE.withParameterization(ModelConfig.Parameterization.MUP, 0, 0).validate());
