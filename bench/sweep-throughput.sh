@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Wall time and throughput of a whole sweep, by execution mode: the quickstart's sweep
-# (examples/kaplan-tiny.yaml, 8 runs, what `scalelab quickstart` trains) run from scratch into a fresh
+# (examples/kaplan-tiny.yaml, 8 runs: the quickstart until it moved to synthetic:v2) run from scratch into a fresh
 # temporary directory once per mode:
 #   sequential           `sweep run SPEC`: one run at a time, each in its own JVM
 #   workers2             `sweep run SPEC --workers 2`   (only if `sweep run --help` lists --workers)

@@ -23,8 +23,18 @@ final class ClusterJobs {
      * @param gpus     GPUs per worker (0: none); a worker trains one run per GPU at once ({@code sweep run --gpus})
      * @param exe      the scalelab command on the workers
      * @param time     Slurm time limit ("" = the partition's default)
+     * @param reuseJvm the worker trains its runs in one warm process per run slot ({@code sweep run --reuse-jvm})
      */
-    record Settings(String name, int workers, int cpus, long memMiB, int gpus, String exe, String time) {
+    record Settings(String name, int workers, int cpus, long memMiB, int gpus, String exe, String time, boolean reuseJvm) {
+        Settings(String name, int workers, int cpus, long memMiB, int gpus, String exe, String time) {
+            this(name, workers, cpus, memMiB, gpus, exe, time, false);
+        }
+
+        /** " --reuse-jvm" when the workers keep warm processes, else "". */
+        String warm() {
+            return reuseJvm ? " --reuse-jvm" : "";
+        }
+
         /**
          * Each run's heap: about a quarter of the worker's memory (the run's process is capped at 3× its heap),
          * shared by the runs it trains at once, one per GPU.
@@ -80,7 +90,7 @@ final class ClusterJobs {
                 "export SCALELAB_JAVA_OPTS=\"${SCALELAB_JAVA_OPTS:--Xmx1g}\"   # the sweep process; each run gets --run-memory",
                 "mkdir -p " + shellQuote(abDir),
                 "exec " + s.exe() + " sweep run " + shellQuote(abSpec) + " --dir " + shellQuote(abDir)
-                        + " --shard \"${SLURM_ARRAY_TASK_ID}/" + s.workers() + "\" --run-memory " + s.runMemory()
+                        + " --shard \"${SLURM_ARRAY_TASK_ID}/" + s.workers() + "\" --run-memory " + s.runMemory() + s.warm()
                         + (s.gpus() > 0 ? " --gpus auto   # one run per GPU of the allocation (CUDA_VISIBLE_DEVICES)" : ""),
                 ""));
         return String.join("\n", l);
@@ -97,7 +107,7 @@ final class ClusterJobs {
         name = name.replaceAll("-+$", "");
         String mem = s.memMiB() + "Mi";
         String cmd = "exec " + s.exe() + " sweep run /etc/scalelab/sweep.yaml --dir " + shellQuote(abDir)
-                + " --shard $JOB_COMPLETION_INDEX/" + s.workers() + " --run-memory " + s.runMemory()
+                + " --shard $JOB_COMPLETION_INDEX/" + s.workers() + " --run-memory " + s.runMemory() + s.warm()
                 + (s.gpus() > 0 ? " --gpus " + devices(s.gpus()) : "");
         List<String> l = new ArrayList<>(List.of(
                 "# ScaleLab sweep '" + s.name() + "': " + s.workers() + " workers of a Kubernetes Indexed Job on one shared volume.",

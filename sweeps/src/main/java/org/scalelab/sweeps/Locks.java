@@ -232,9 +232,12 @@ final class Locks {
     /**
      * Whether a {@link TrainChild} process training into {@code runDir} is alive on this machine. Reads
      * {@code /proc/<pid>/cmdline}, since ProcessHandle.Info has no arguments for a command line longer
-     * than a page, and a child's class path is longer. Where /proc cannot be read the answer is yes.
+     * than a page, and a child's class path is longer. A warm worker ({@link WarmWorker}) has no run on its
+     * command line: it names itself in the run's {@link TrainChild#PID_FILE} while it trains the run. Where
+     * /proc cannot be read the answer is yes.
      */
     static boolean trainingProcessAlive(Path runDir) {
+        if (warmWorkerAlive(runDir.resolve(TrainChild.PID_FILE))) return true;
         Path target = real(runDir.toAbsolutePath());
         try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
             for (Path proc : procs) {
@@ -261,6 +264,25 @@ final class Locks {
             return true;
         }
         return false;
+    }
+
+    /** Whether the warm worker a run's pid file names is alive: a TrainChild process older than the file. */
+    static boolean warmWorkerAlive(Path pidFile) {
+        long pid;
+        Instant written;
+        try {
+            pid = Long.parseLong(Files.readString(pidFile).trim());
+            written = Files.getLastModifiedTime(pidFile).toInstant();
+        } catch (IOException | NumberFormatException e) {
+            return false;   // none, or being written by a worker that has not started the run yet
+        }
+        if (!alive(pid, written)) return false;
+        try {
+            String cmd = new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline")), StandardCharsets.UTF_8);
+            return List.of(cmd.split("\0")).contains(TrainChild.class.getName());
+        } catch (IOException e) {
+            return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);   // no /proc: alive is all we can tell
+        }
     }
 
     private static Path real(Path p) {

@@ -46,9 +46,16 @@ public final class Runner {
      * @param log           where progress goes
      * @param stop          set from another thread (a shutdown hook) to checkpoint the current run and return
      * @param slots         how many runs this process trains at once, and with which threads and devices
+     * @param reuseJvm      each worker trains its runs in one long-lived process ({@link WarmWorker})
+     *                      instead of one per run; ignored with {@code inProcess}
      */
     public record Options(boolean inProcess, int shard, int shards, boolean retryFailed, String runMemory,
-                          long lockTimeoutMs, PrintStream log, AtomicBoolean stop, Slots slots) {
+                          long lockTimeoutMs, PrintStream log, AtomicBoolean stop, Slots slots, boolean reuseJvm) {
+        public Options(boolean inProcess, int shard, int shards, boolean retryFailed, String runMemory,
+                       long lockTimeoutMs, PrintStream log, AtomicBoolean stop, Slots slots) {
+            this(inProcess, shard, shards, retryFailed, runMemory, lockTimeoutMs, log, stop, slots, false);
+        }
+
         public Options(boolean inProcess, int shard, int shards, boolean retryFailed, String runMemory,
                        long lockTimeoutMs, PrintStream log, AtomicBoolean stop) {
             this(inProcess, shard, shards, retryFailed, runMemory, lockTimeoutMs, log, stop, Slots.ONE);
@@ -59,15 +66,20 @@ public final class Runner {
         }
 
         public Options inProcess(boolean v) {
-            return new Options(v, shard, shards, retryFailed, runMemory, lockTimeoutMs, log, stop, slots);
+            return new Options(v, shard, shards, retryFailed, runMemory, lockTimeoutMs, log, stop, slots, reuseJvm);
         }
 
         public Options shard(int i, int n) {
-            return new Options(inProcess, i, n, retryFailed, runMemory, lockTimeoutMs, log, stop, slots);
+            return new Options(inProcess, i, n, retryFailed, runMemory, lockTimeoutMs, log, stop, slots, reuseJvm);
         }
 
         public Options slots(Slots v) {
-            return new Options(inProcess, shard, shards, retryFailed, runMemory, lockTimeoutMs, log, stop, v);
+            return new Options(inProcess, shard, shards, retryFailed, runMemory, lockTimeoutMs, log, stop, v, reuseJvm);
+        }
+
+        /** Each worker trains its runs back to back in one process of its own ({@link WarmWorker}). */
+        public Options reuseJvm(boolean v) {
+            return new Options(inProcess, shard, shards, retryFailed, runMemory, lockTimeoutMs, log, stop, slots, v);
         }
     }
 
@@ -186,16 +198,21 @@ public final class Runner {
     private static int work(Path sweepDir, List<Expansion.Point> points, List<Expansion.Point> mine, Options o) {
         Path runs = sweepDir.resolve("runs");
         double[] startup = {0, 0}; // seconds each run spent before training (JVM start, data), summed; runs measured
-        Ctx ctx = new Ctx(sweepDir, points, mine, o, startup);
+        Ctx ctx = new Ctx(sweepDir, points, mine, o, startup, new AtomicReference<>());
         Map<String, Expansion.Point> byDir = byDir(sweepDir, points);
         Map<String, String> announced = new java.util.HashMap<>(); // run id -> token of the lock whose wait was announced
         int trained = 0;
-        while (!o.stop().get()) {
-            trained += pass(ctx, byDir);
-            if (o.stop().get()) break;
-            List<Expansion.Point> open = open(sweepDir, mine, byDir, o);
-            if (open.isEmpty()) break;
-            waitForHolders(runs, open, o, announced);
+        try {
+            while (!o.stop().get()) {
+                trained += pass(ctx, byDir);
+                if (o.stop().get()) break;
+                List<Expansion.Point> open = open(sweepDir, mine, byDir, o);
+                if (open.isEmpty()) break;
+                waitForHolders(runs, open, o, announced);
+            }
+        } finally {
+            WarmWorker w = ctx.warm().getAndSet(null);
+            if (w != null) w.close();
         }
         return trained;
     }
@@ -326,7 +343,8 @@ public final class Runner {
 
 
     /** What one worker's runs share while it trains them. */
-    private record Ctx(Path sweepDir, List<Expansion.Point> points, List<Expansion.Point> mine, Options o, double[] startup) {}
+    private record Ctx(Path sweepDir, List<Expansion.Point> points, List<Expansion.Point> mine, Options o, double[] startup,
+                       AtomicReference<WarmWorker> warm) {}
 
     /**
      * The run of this sweep that {@code p} starts from (train.init, or the run a cooldown branch continues),
@@ -372,7 +390,7 @@ public final class Runner {
                     slot.isEmpty() ? "" : " [" + slot + "]");
             long t0 = System.nanoTime();
             String outcome = o.inProcess() ? inProcess(p, dir, o, lost)
-                    : child(p, dir, o, lost, () -> progress(sweepDir, points, mine, o, startup));
+                    : child(p, dir, o, lost, () -> progress(sweepDir, points, mine, o, startup), ctx.warm());
             double secs = (System.nanoTime() - t0) / 1e9;
             // the run's files are written: free it now, before the slower bookkeeping below, so that a kill
             // from here on leaves no lock behind
@@ -529,26 +547,41 @@ public final class Runner {
         }
     }
 
-    private static String child(Expansion.Point p, Path dir, Options o, AtomicBoolean lost, java.util.function.Supplier<String> progress) {
+    private static String child(Expansion.Point p, Path dir, Options o, AtomicBoolean lost, java.util.function.Supplier<String> progress,
+                                AtomicReference<WarmWorker> warm) {
         Path cfg = dir.resolve("run-config.json");
         Files2.writeAtomic(cfg, Json.pretty(trainConfig(p, dir)));
         String mem = o.runMemory().toLowerCase(Locale.ROOT);
-        List<String> cmd = TrainChild.command(mem, mem.toUpperCase(Locale.ROOT), Long.toString(3 * bytes(mem)), o.slots().threads(),
-                "train", "--config", cfg.toString(), "--out", dir.toString(), "--resume", "--quiet");
+        List<String> trainArgs = List.of("train", "--config", cfg.toString(), "--out", dir.toString(), "--resume", "--quiet");
         Path log = dir.resolve("train.log");
         try {
-            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-            environment(pb.environment(), o.slots());
-            Process proc = pb.start();
+            Job job;
+            if (o.reuseJvm()) {
+                WarmWorker w = warm.get();
+                if (w == null || !w.alive()) {
+                    w = WarmWorker.start(TrainChild.command(mem, mem.toUpperCase(Locale.ROOT), Long.toString(3 * bytes(mem)),
+                            o.slots().threads(), "serve"), env -> environment(env, o.slots()));
+                    warm.set(w);
+                }
+                w.submit(trainArgs, log);
+                job = Job.of(w);
+            } else {
+                List<String> cmd = TrainChild.command(mem, mem.toUpperCase(Locale.ROOT), Long.toString(3 * bytes(mem)), o.slots().threads(),
+                        trainArgs.toArray(String[]::new));
+                ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+                        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+                environment(pb.environment(), o.slots());
+                job = Job.of(pb.start());
+            }
             long lastShown = System.nanoTime();
             double every = System.console() != null ? 10 : 30;
             boolean signalled = false;
-            while (!proc.waitFor(250, TimeUnit.MILLISECONDS)) {
+            WarmWorker.Exit exit;
+            while ((exit = job.poll(250)) == null) {
                 if (lost.get()) {
-                    proc.destroyForcibly(); // another worker owns the run now: write nothing more into it
+                    job.kill();         // another worker owns the run now: write nothing more into it
                 } else if (o.stop().get() && !signalled) {
-                    proc.destroy();         // SIGTERM: the child checkpoints and exits 130
+                    job.terminate();    // SIGTERM: the run checkpoints and its process exits 130 (143)
                     signalled = true;
                 }
                 if ((System.nanoTime() - lastShown) / 1e9 >= every) {
@@ -556,7 +589,11 @@ public final class Runner {
                     showProgress(p, dir, o, progress);
                 }
             }
-            int code = proc.exitValue();
+            if (o.reuseJvm() && !exit.alive()) {
+                WarmWorker w = warm.getAndSet(null);   // the next run gets a new process
+                if (w != null) w.close();
+            }
+            int code = exit.code();
             if (lost.get()) return "lost";
             var result = Json.readOrNull(dir.resolve("result.json"));
             String status = result == null ? null : result.path("status").asText();
@@ -571,6 +608,48 @@ public final class Runner {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return "interrupted";
+        }
+    }
+
+    /** A run being trained in a process: one of its own, or the worker's warm one. */
+    private interface Job {
+        /** The run's exit, or null while it trains, waiting at most {@code ms}. */
+        WarmWorker.Exit poll(long ms) throws InterruptedException;
+
+        void terminate();
+
+        void kill();
+
+        static Job of(Process proc) {
+            return new Job() {
+                public WarmWorker.Exit poll(long ms) throws InterruptedException {
+                    return proc.waitFor(ms, TimeUnit.MILLISECONDS) ? new WarmWorker.Exit(proc.exitValue(), false) : null;
+                }
+
+                public void terminate() {
+                    proc.destroy();
+                }
+
+                public void kill() {
+                    proc.destroyForcibly();
+                }
+            };
+        }
+
+        static Job of(WarmWorker w) {
+            return new Job() {
+                public WarmWorker.Exit poll(long ms) throws InterruptedException {
+                    return w.poll(ms);
+                }
+
+                public void terminate() {
+                    w.terminate();
+                }
+
+                public void kill() {
+                    w.kill();
+                }
+            };
         }
     }
 

@@ -134,6 +134,7 @@ public final class SweepCommand implements Runnable {
                     "  scalelab sweep run spec.yaml --dir /shared/sweep --shard 3/8     (worker 3 of eight)",
                     "  scalelab sweep run spec.yaml --workers 2                         (two runs at once, cores / 2 threads each)",
                     "  scalelab sweep run spec.yaml --gpus 0,0,1,1                      (four runs at once, two per GPU)",
+                    "  scalelab sweep run spec.yaml --reuse-jvm                         (one warm process trains the runs back to back)",
                     "", "It ends when every run of this worker has ended: runs that other workers hold are waited for "
                     + "until they end or their lock goes stale (--lock-timeout), then taken over and resumed.",
                     "", "Exit codes: 0 every run of this worker ended (done, diverged or failed: see sweep status), "
@@ -154,6 +155,8 @@ public final class SweepCommand implements Runnable {
                 + "worker, else max(1, cores / K)).") Integer threadsPerRun;
         @Option(names = "--gpus", paramLabel = "LIST", description = "Pin worker i to device LIST[i mod length] (CUDA_VISIBLE_DEVICES of its "
                 + "runs), e.g. 0,1 or 0,0,1,1 for two workers per GPU; auto: the devices in this process's CUDA_VISIBLE_DEVICES.") String gpus;
+        @Option(names = "--reuse-jvm", description = "Each worker trains its runs back to back in one process of its own, paying the JVM "
+                + "start and ND4J's set-up once; a run that crashes it fails alone and the worker starts a new process.") boolean reuseJvm;
 
         @Override
         public Integer call() throws IOException {
@@ -165,6 +168,7 @@ public final class SweepCommand implements Runnable {
             if (inProcess && (threadsPerRun != null || gpus != null)) {
                 throw new UserError("--threads-per-run and --gpus set the runs' own processes; drop them or drop --in-process");
             }
+            if (inProcess && reuseJvm) throw new UserError("--reuse-jvm trains in a process beside this one, --in-process in this one; pick one");
             if (!runMemory.matches("[0-9]+[mMgG]")) throw new UserError("--run-memory '" + runMemory + "': use e.g. 2g or 1500m");
             if (lockTimeout < 1) throw new UserError("--lock-timeout must be ≥ 1 second, got " + lockTimeout);
             Files.createDirectories(d);
@@ -188,7 +192,7 @@ public final class SweepCommand implements Runnable {
                                 + slots.gpus().size() + ")");
             }
             Runner.Options o = new Runner.Options(inProcess, sh[0], sh[1], retryFailed, runMemory.toLowerCase(Locale.ROOT),
-                    lockTimeout * 1000L, System.err, new AtomicBoolean(), slots);
+                    lockTimeout * 1000L, System.err, new AtomicBoolean(), slots, reuseJvm);
             CountDownLatch finished = new CountDownLatch(1);
             Thread hook = new Thread(() -> {
                 o.stop().set(true);
@@ -438,6 +442,7 @@ public final class SweepCommand implements Runnable {
         @Option(names = {"--gpus-per-worker", "--gpus"}, paramLabel = "G", defaultValue = "0", description = "GPUs per worker (Slurm "
                 + "--gres=gpu:G, Kubernetes nvidia.com/gpu: G); the worker trains G runs at once, one per device it was given "
                 + "(default: ${DEFAULT-VALUE}).") int gpus;
+        @Option(names = "--reuse-jvm", description = "The workers run sweep run --reuse-jvm: one warm training process per run slot.") boolean reuseJvm;
         @Option(names = "--time", defaultValue = "", description = "slurm: time limit per task, e.g. 12:00:00 (default: the partition's).") String time;
         @Option(names = "--image", defaultValue = "scalelab:latest", description = "k8s: container image with scalelab on its PATH (default: ${DEFAULT-VALUE}).") String image;
         @Option(names = "--pvc", defaultValue = "scalelab-sweeps", description = "k8s: a ReadWriteMany PersistentVolumeClaim shared by the pods (default: ${DEFAULT-VALUE}).") String pvc;
@@ -449,7 +454,7 @@ public final class SweepCommand implements Runnable {
             if (workers < 1) throw new UserError("--workers must be ≥ 1, got " + workers);
             if (cpus < 1) throw new UserError("--cpus must be ≥ 1, got " + cpus);
             if (gpus < 0) throw new UserError("--gpus-per-worker must be ≥ 0, got " + gpus);
-            ClusterJobs.Settings st = new ClusterJobs.Settings(s.name(), workers, cpus, ClusterJobs.mebibytes(mem), gpus, exe, time);
+            ClusterJobs.Settings st = new ClusterJobs.Settings(s.name(), workers, cpus, ClusterJobs.mebibytes(mem), gpus, exe, time, reuseJvm);
             String text = switch (kind) {
                 case "slurm" -> {
                     Path d = dirOf(s, dir);

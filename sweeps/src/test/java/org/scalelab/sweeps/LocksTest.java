@@ -185,6 +185,39 @@ class LocksTest {
         }
     }
 
+    /**
+     * A warm worker ({@code --reuse-jvm}) names no run on its command line: the run's train.pid says which
+     * process trains it. The run is held while that process lives, and free when it is gone, when the
+     * file names a process that is no TrainChild, or when the process started after the file was written
+     * (a reused pid).
+     */
+    @Test
+    void aWarmWorkersRunIsHeldWhileItsProcessLives(@TempDir Path tmp) throws Exception {
+        Assumptions.assumeTrue(Locks.SPACE != null, "needs /proc (Linux)");
+        Path run = tmp.resolve("runs/r");
+        lock(run, deadPid() + "@" + host(), Instant.now(), Locks.SPACE);
+        Process worker = new ProcessBuilder("bash", "-c", "sleep 60; true", TrainChild.class.getName(), "serve").start();
+        Process other = new ProcessBuilder("bash", "-c", "sleep 60; true", "serve").start();
+        Path pid = run.resolve(TrainChild.PID_FILE);
+        try {
+            Thread.sleep(300);  // bash has its arguments in /proc
+            Files.writeString(pid, worker.pid() + "\n");
+            assertTrue(Locks.trainingProcessAlive(run), "the worker named in train.pid trains it");
+            assertNull(Locks.claim(run, 120_000), "held while the worker lives");
+            Files.setLastModifiedTime(pid, FileTime.from(Instant.now().minusSeconds(3600)));
+            assertFalse(Locks.warmWorkerAlive(pid), "written before the process started: another process had that pid");
+            Files.writeString(pid, other.pid() + "\n");
+            assertFalse(Locks.warmWorkerAlive(pid), "a live process that is not a training process");
+            Files.writeString(pid, worker.pid() + "\n");
+            worker.destroyForcibly().waitFor();
+            assertFalse(Locks.trainingProcessAlive(run), "its worker is gone");
+            assertNotNull(Locks.claim(run, 120_000), "free once the worker exited");
+        } finally {
+            worker.destroyForcibly();
+            other.destroyForcibly();
+        }
+    }
+
     /** The lock of a run whose result says done is removed; that of a run without a final result is not. */
     @Test
     void aLockInADoneRunIsRemoved(@TempDir Path tmp) throws Exception {

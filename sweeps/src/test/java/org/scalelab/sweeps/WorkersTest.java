@@ -118,7 +118,7 @@ class WorkersTest {
     void badWorkerOptionsExitWithOneLine(@TempDir Path tmp) throws IOException {
         Path f = SweepTestSupport.spec(tmp, "grid:\n  train.seed: [1]\n");
         for (List<String> args : List.of(List.of("--gpus", "0,x"), List.of("--workers", "0"), List.of("--threads-per-run", "0"),
-                List.of("--in-process", "--threads-per-run", "1"))) {
+                List.of("--in-process", "--threads-per-run", "1"), List.of("--in-process", "--reuse-jvm"))) {
             List<String> all = new java.util.ArrayList<>(List.of("sweep", "run", f.toString(), "--dir", tmp.resolve("d").toString()));
             all.addAll(args);
             SweepCommandTest.Out r = SweepCommandTest.cli(all.toArray(String[]::new));
@@ -198,6 +198,15 @@ class WorkersTest {
                 SweepCommand.slots(null, null, "auto", Map.of("CUDA_VISIBLE_DEVICES", "4,5,6,7"), 8));
 
         SweepCommandTest.Out none = SweepCommandTest.cli("sweep", "emit", "slurm", f.toString(), "--dir", tmp.resolve("shared/x").toString());
-        assertTrue(!none.out().contains("--gres") && !none.out().contains("--gpus"), none.out());
+        assertTrue(!none.out().contains("--gres") && !none.out().contains("--gpus") && !none.out().contains("--reuse-jvm"), none.out());
+
+        // warm workers: the worker's sweep run keeps one process per run slot
+        SweepCommandTest.Out warmSlurm = SweepCommandTest.cli("sweep", "emit", "slurm", f.toString(), "--dir", tmp.resolve("shared/x").toString(),
+                "--reuse-jvm");
+        assertTrue(warmSlurm.out().lines().anyMatch(l -> l.startsWith("exec ") && l.contains(" --reuse-jvm")), warmSlurm.out());
+        SweepCommandTest.Out warmK8s = SweepCommandTest.cli("sweep", "emit", "k8s", f.toString(), "--reuse-jvm");
+        JsonNode wc = new ObjectMapper(new YAMLFactory()).readerFor(JsonNode.class).<JsonNode>readValues(warmK8s.out()).readAll()
+                .get(1).get("spec").get("template").get("spec").get("containers").get(0);
+        assertTrue(wc.get("command").get(2).asText().contains(" --reuse-jvm"), wc.toString());
     }
 }
