@@ -89,6 +89,13 @@ public final class SweepCommand implements Runnable {
         @Option(names = "--workers", paramLabel = "K", description = "Also show the packing of `sweep run --workers K` (K runs at once) "
                 + "and its estimated wall time.") Integer workers;
         @Option(names = "--threads-per-run", paramLabel = "T", description = "With --workers: the threads per run to show (default max(1, cores / K)).") Integer threadsPerRun;
+        @Option(names = "--measure-packing", description = "Time the training step of the sweep's smallest, median and largest shapes with "
+                + "K runs at once (K = 1, 2, 4, … up to the cores, cores/K threads each) and print each packing's wall time, with and "
+                + "without --reuse-jvm, and the fastest (CPU; about 10-60 s on a small sweep).") boolean measurePacking;
+        @Option(names = "--repeats", defaultValue = "3", description = "With --measure-packing: alternating repeats per shape, the "
+                + "median taken (default: ${DEFAULT-VALUE}).") int repeats;
+        @Option(names = "--bench-steps", defaultValue = "20", description = "With --measure-packing: timed steps per measurement "
+                + "(default: ${DEFAULT-VALUE}).") int benchSteps;
 
         @Override
         public Integer call() {
@@ -122,6 +129,20 @@ public final class SweepCommand implements Runnable {
                 int cores = Runtime.getRuntime().availableProcessors();
                 Runner.Slots sl = slots(workers, threadsPerRun, null, Map.of(), cores);
                 PlanTable.packing(out, PlanTable.rows(Runner.shard(pts, 0, 1), data, m), sl, cores);
+            }
+            if (measurePacking) {
+                if (repeats < 1) throw new UserError("--repeats must be ≥ 1, got " + repeats);
+                if (benchSteps < 1) throw new UserError("--bench-steps must be ≥ 1, got " + benchSteps);
+                int cores = Runtime.getRuntime().availableProcessors();
+                List<PlanTable.Row> rows = PlanTable.rows(Runner.shard(pts, 0, 1), data, m);
+                List<Packing.Way> ways = Packing.ways(cores);
+                out.flush();
+                PrintWriter err = cmd.commandLine().getErr();
+                err.printf(Locale.ROOT, "measuring the training step: %d shape(s) × %d packing(s) × %d repeat(s)%n",
+                        Packing.representatives(rows, data).size(), ways.size(), repeats);
+                err.flush();
+                List<Packing.Measured> ms = Packing.measure(Packing.representatives(rows, data), ways, benchSteps, repeats, err);
+                Packing.print(out, rows, ms, ways, m.startupS(), cores, benchSteps, repeats);
             }
             out.flush();
             return 0;

@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.scalelab.datasets.Json;
 import org.scalelab.datasets.UserError;
+import org.scalelab.trainer.ModelConfig;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -165,6 +166,67 @@ class WorkersTest {
         String line = r.out().lines().filter(l -> l.startsWith("packing: ")).findFirst().orElseThrow(() -> new AssertionError(r.out()));
         assertTrue(line.startsWith("packing: 2 run(s) at once, 1 thread(s) each") && line.contains("wall time for 3 runs")
                 && line.contains("linear speed-up"), line);
+    }
+
+    /** Ways to split the cores: K = 1, 2, 4, … and the core count, cores / K threads each. */
+    @Test
+    void packingWaysSplitTheCores() {
+        assertEquals(List.of(new Packing.Way(1, 2), new Packing.Way(2, 1)), Packing.ways(2));
+        assertEquals(List.of(new Packing.Way(1, 6), new Packing.Way(2, 3), new Packing.Way(4, 1), new Packing.Way(6, 1)), Packing.ways(6));
+        assertEquals(List.of(new Packing.Way(1, 1)), Packing.ways(1));
+    }
+
+    /**
+     * The measured speeds turn into wall times: each run's training time divided by its way's speed at the
+     * nearest measured N, list-scheduled on K workers, with a start-up per run, or per worker when warm.
+     */
+    @Test
+    void measuredSpeedsGiveEachPackingsWallTime(@TempDir Path tmp) throws IOException {
+        Path f = SweepTestSupport.spec(tmp, "grid:\n  train.seed: [1, 2, 3, 4]\n");
+        List<Expansion.Point> pts = Expansion.expand(SweepSpec.read(f), "runs");
+        // runs of 12 s: 2 s start-up + 10 s training; two of a small N, two of a large one
+        List<PlanTable.Row> rows = List.of(new PlanTable.Row(pts.get(0), 1_000, 1e4, 6e7, 0, 12, 6e7),
+                new PlanTable.Row(pts.get(1), 1_000, 1e4, 6e7, 0, 12, 6e7), new PlanTable.Row(pts.get(2), 100_000, 1e4, 6e9, 0, 12, 6e9),
+                new PlanTable.Row(pts.get(3), 100_000, 1e4, 6e9, 0, 12, 6e9));
+        ModelConfig m = pts.get(0).config().model();
+        // small: one process of the two at once runs at 0.8 of one with both cores; large: at 0.5
+        List<Packing.Measured> ms = List.of(new Packing.Measured(new Packing.Row(rows.get(0), m, 4, 64), new double[]{1000, 800}),
+                new Packing.Measured(new Packing.Row(rows.get(2), m, 4, 64), new double[]{400, 200}));
+        List<Packing.Way> ways = Packing.ways(2);
+        assertEquals(0.8, Packing.speed(ms, 1, 2_000), 1e-12, "nearest measured N in log N: 1 k");
+        assertEquals(0.5, Packing.speed(ms, 1, 50_000), 1e-12, "nearer 100 k than 1 k");
+        assertEquals(48, Packing.wallSeconds(rows, ms, ways.get(0), 0, 2, false), 1e-9, "4 × (2 + 10)");
+        assertEquals(42, Packing.wallSeconds(rows, ms, ways.get(0), 0, 2, true), 1e-9, "2 + 4 × 10");
+        // two workers: 2 + 12.5 for each small run, then 2 + 20 for each large one
+        assertEquals(14.5 + 22, Packing.wallSeconds(rows, ms, ways.get(1), 1, 2, false), 1e-9);
+        assertEquals(12.5 + 20 + 2, Packing.wallSeconds(rows, ms, ways.get(1), 1, 2, true), 1e-9);
+    }
+
+    /** The smallest, median and largest distinct shapes are measured; seeds do not make shapes distinct. */
+    @Test
+    void packingMeasuresThreeRepresentativeShapes(@TempDir Path tmp) throws IOException {
+        Path f = SweepTestSupport.spec(tmp, "grid:\n  model.dModel: [16, 24, 32, 40, 48]\n  train.seed: [1, 2]\n");
+        List<PlanTable.Row> rows = PlanTable.rows(Expansion.expand(SweepSpec.read(f), "runs"), Map.of(), TimeModel.defaults());
+        List<Packing.Row> reps = Packing.representatives(rows, Map.of());
+        assertEquals(List.of(16, 32, 48), reps.stream().map(r -> r.model().dModel()).toList());
+        assertEquals(List.of("bench", "--shape", "1,16,2,8,4,256", "--steps", "5", "--norm", "layernorm", "--mlp", "gelu", "--position", "learned"),
+                reps.get(0).benchArgs(5), "vocabulary unknown without the data: the plan's guess");
+    }
+
+    /** {@code sweep plan --measure-packing} times the step in processes of its own and names the fastest packing. */
+    @Test
+    void planMeasuresThePacking(@TempDir Path tmp) throws IOException {
+        Path f = SweepTestSupport.spec(tmp, "grid:\n  model.dModel: [16, 24]\n");
+        SweepCommandTest.Out r = SweepCommandTest.cli("sweep", "plan", f.toString(), "--dir", tmp.resolve("d").toString(), "--measure-packing",
+                "--repeats", "1", "--bench-steps", "2");
+        assertEquals(0, r.code(), r.err());
+        int cores = Runtime.getRuntime().availableProcessors();
+        assertTrue(r.out().contains("packing, measured on this machine (" + cores + " cores"), r.out());
+        assertTrue(r.out().lines().anyMatch(l -> l.startsWith("packing: fastest ")), r.out());
+        assertTrue(r.out().lines().filter(l -> l.contains(" with --reuse-jvm")).count() == Packing.ways(cores).size(), r.out());
+        SweepCommandTest.Out bad = SweepCommandTest.cli("sweep", "plan", f.toString(), "--measure-packing", "--repeats", "0");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().startsWith("error: --repeats"), bad.err());
     }
 
     static PlanTable.Row row(Expansion.Point p, double seconds) {
