@@ -23,7 +23,7 @@ class PublishedTest {
         for (Published.Constant c : Published.CONSTANTS) assertTrue(c.source().contains("et al. 20"), c.name());
     }
 
-    /** Values exactly as DESIGN §4 and the papers give them. */
+    /** Values exactly as the papers give them. */
     @Test
     void valuesAndUnits() {
         assertEquals(1.0, Published.KAPLAN_N.predict(8.8e13), 1e-12, "L(N_c) = 1 nat");

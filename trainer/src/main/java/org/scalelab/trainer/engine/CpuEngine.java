@@ -137,7 +137,7 @@ public final class CpuEngine implements Engine {
         FloatBuffer g = gradAll.b();
         int n = (int) gradCount;
         double[] part = new double[Kernels.THREADS];
-        int parts = Math.min(Kernels.THREADS, Math.max(1, n / 65536));
+        int parts = Kernels.parts(2L * n);
         Kernels.parallel(parts, p -> {
             int lo = (int) ((long) n * p / parts), hi = (int) ((long) n * (p + 1) / parts);
             float[] a = new float[4096];
@@ -164,7 +164,7 @@ public final class CpuEngine implements Engine {
         prevIsZero = false;
         int n = (int) gradCount;
         double[] part = new double[Kernels.THREADS];
-        int parts = Math.min(Kernels.THREADS, Math.max(1, n / 65536));
+        int parts = Kernels.parts(2L * n);
         Kernels.parallel(parts, p -> {
             int lo = (int) ((long) n * p / parts), hi = (int) ((long) n * (p + 1) / parts);
             float[] a = new float[4096], d = new float[4096];

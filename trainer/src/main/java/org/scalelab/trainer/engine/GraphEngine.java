@@ -20,7 +20,7 @@ import java.util.Map;
 /**
  * The layers' SameDiff graph ({@link Transformer#emit}), executed by SameDiff: the reference the host
  * passes are tested against, the engine for float64 and for ND4J's CUDA backend. Inputs are one-hot
- * matrices (B·T, nVocab) (DESIGN §5), so memory grows with B·T·nVocab; op outputs of a training step come
+ * matrices (B·T, nVocab) (README.md, "The model": the engines table), so memory grows with B·T·nVocab; op outputs of a training step come
  * from {@link StepArena}s. Gradients are summed over micro-batches into host arrays.
  */
 public final class GraphEngine implements Engine {

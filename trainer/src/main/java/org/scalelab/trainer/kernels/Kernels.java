@@ -45,9 +45,21 @@ public final class Kernels {
         }
     }
 
-    /** Splits [0, n) into contiguous ranges, one per thread, when there is enough work (n·cost ≥ 32k). */
+    /**
+     * Work (in the loops' own cost units, about one per element and arithmetic step) below which a loop is
+     * not split: handing a part to another thread and waiting for it costs more than such a part takes.
+     * {@code -Dscalelab.minPartWork=N} sets it (for measuring; bench/compare.sh).
+     */
+    public static final long MIN_PART_WORK = Math.max(1, Long.getLong("scalelab.minPartWork", 32768));
+
+    /** Parts for {@code work} units: one per {@link #MIN_PART_WORK}, at most {@link #THREADS}. */
+    public static int parts(long work) {
+        return (int) Math.min(THREADS, Math.max(1, work / MIN_PART_WORK));
+    }
+
+    /** Splits [0, n) into contiguous ranges, one per thread, when there is enough work (n·cost ≥ {@link #MIN_PART_WORK}). */
     public static void range(int n, long costPerItem, RangeBody body) {
-        int parts = (int) Math.min(THREADS, Math.max(1, n * costPerItem / 32768));
+        int parts = parts(n * costPerItem);
         parallel(parts, p -> body.run((int) ((long) n * p / parts), (int) ((long) n * (p + 1) / parts)));
     }
 
@@ -137,7 +149,7 @@ public final class Kernels {
                                   float[] mean, float[] rstd, float[] sigma, int rows, int d) {
         float[] gain = new float[d];
         g.get(0, gain);
-        int parts = (int) Math.min(THREADS, Math.max(1, rows * 6L * d / 32768));
+        int parts = parts(rows * 6L * d);
         float[][] sumG = new float[parts][d], sumB = new float[parts][d];
         parallel(parts, p -> {
             int lo = (int) ((long) rows * p / parts), hi = (int) ((long) rows * (p + 1) / parts);
@@ -196,7 +208,7 @@ public final class Kernels {
                                        float[] rstd, int rows, int d) {
         float[] gain = new float[d];
         g.get(0, gain);
-        int parts = (int) Math.min(THREADS, Math.max(1, rows * 5L * d / 32768));
+        int parts = parts(rows * 5L * d);
         float[][] sumG = new float[parts][d];
         parallel(parts, p -> {
             int lo = (int) ((long) rows * p / parts), hi = (int) ((long) rows * (p + 1) / parts);
@@ -245,7 +257,7 @@ public final class Kernels {
 
     /** db += Σ_rows dy (column sums). */
     public static void sumRows(FloatBuffer dy, FloatBuffer db, int rows, int n) {
-        int parts = (int) Math.min(THREADS, Math.max(1, (long) rows * n / 32768));
+        int parts = parts((long) rows * n);
         float[][] acc = new float[parts][n];
         parallel(parts, p -> {
             int lo = (int) ((long) rows * p / parts), hi = (int) ((long) rows * (p + 1) / parts);
@@ -477,7 +489,7 @@ public final class Kernels {
      */
     public static double crossEntropy(FloatBuffer logits, int[] labels, int rows, int V) {
         double[] part = new double[THREADS];
-        int parts = (int) Math.min(THREADS, Math.max(1, (long) rows * V * 8 / 32768));
+        int parts = parts((long) rows * V * 8);
         float invRows = 1f / rows;
         parallel(parts, p -> {
             int lo = (int) ((long) rows * p / parts), hi = (int) ((long) rows * (p + 1) / parts);
@@ -512,7 +524,7 @@ public final class Kernels {
      */
     public static double crossEntropySum(FloatBuffer logits, int[] labels, int lo, int rows, int V) {
         double[] part = new double[THREADS];
-        int parts = (int) Math.min(THREADS, Math.max(1, (long) rows * V * 6 / 32768));
+        int parts = parts((long) rows * V * 6);
         parallel(parts, p -> {
             int r0 = (int) ((long) rows * p / parts), r1 = (int) ((long) rows * (p + 1) / parts);
             float[] a = new float[V];

@@ -4,7 +4,7 @@ import org.scalelab.trainer.ModelConfig;
 
 
 /**
- * Parameter and FLOP accounting in Kaplan et al. (2020)'s conventions (DESIGN §3), counted from the
+ * Parameter and FLOP accounting in Kaplan et al. (2020)'s conventions (README.md, "Counting conventions"), counted from the
  * model's {@link ParamLayout}, so that every variant is counted exactly. N counts non-embedding
  * parameters: attention, MLP, norms and biases; not the token or position embeddings and not an untied
  * output matrix. Forward FLOPs per token C_fwd = 2N + 2·nLayer·nCtx·dAttn (dAttn = dModel); training

@@ -7,7 +7,7 @@ import java.nio.FloatBuffer;
 
 /**
  * x = wte[token] (+ wpe[position] with learned positions). In the graph the lookup is a product with one-hot
- * rows: SameDiff 1.0.0-M2.1's {@code gather} has a wrong gradient (DESIGN §5).
+ * rows: SameDiff 1.0.0-M2.1's {@code gather} has a wrong gradient (README.md, "The model": the engines table).
  */
 final class Embedding {
     final ParamLayout.Tensor wte, wpe;   // wpe null with rotary positions

@@ -26,7 +26,7 @@ public final class ParamLayout {
         TOKEN_EMBEDDING, POSITION_EMBEDDING, NORM_GAIN, NORM_BIAS,
         ATTN_QKV, ATTN_OUT, MLP_IN, MLP_OUT, LINEAR_BIAS, OUTPUT;
 
-        /** Excluded from N (DESIGN §3): the token and position embeddings and an untied output matrix. */
+        /** Excluded from N (README.md, "Counting conventions"): the token and position embeddings and an untied output matrix. */
         public boolean embedding() {
             return this == TOKEN_EMBEDDING || this == POSITION_EMBEDDING || this == OUTPUT;
         }

@@ -17,11 +17,12 @@ public final class Pass {
      *                           (1 + … + k)/k² of the full ones (3/4 for two blocks). Used when T is a multiple
      *                           of it and larger; 0 turns blocks off
      * @param splitWork          multiply-adds from which a product is split over the kernel threads
+     *                           ({@code -Dscalelab.gemmSplitWork=N}, for measuring)
      * @param sections           the section timer ({@link Sections#OFF}: none)
      */
     public record Options(int attentionBlockRows, long splitWork, Sections sections) {
         public static Options defaults() {
-            return new Options(64, 1L << 20, Sections.OFF);
+            return new Options(64, Math.max(1, Long.getLong("scalelab.gemmSplitWork", 1L << 20)), Sections.OFF);
         }
 
         public Options withSections(Sections s) { return new Options(attentionBlockRows, splitWork, s); }

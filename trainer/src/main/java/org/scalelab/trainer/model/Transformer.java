@@ -151,7 +151,7 @@ public final class Transformer {
      * Emits the model into {@code sd} on {@code w}'s arrays: placeholders {@link Graph#TOKENS} and
      * {@link Graph#LABELS} (B·T, V) one-hot, with dropout one mask placeholder per site (B, T, d), outputs
      * {@link Graph#LOGITS} (B·T, V) and {@link Graph#LOSS}. SameDiff 1.0.0-M2.1's sparse cross-entropy has
-     * a wrong gradient (DESIGN §5), hence one-hot labels.
+     * a wrong gradient (README.md, "The model": the engines table), hence one-hot labels.
      */
     public Graph emit(SameDiff sd, Weights w) {
         int T = cfg.nCtx(), d = cfg.dModel(), V = cfg.nVocab();

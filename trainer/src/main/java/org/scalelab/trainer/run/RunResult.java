@@ -4,7 +4,7 @@ package org.scalelab.trainer.run;
 import com.fasterxml.jackson.annotation.JsonProperty;
 
 /**
- * {@code result.json}: the outcome of one run, in the units of DESIGN §3 (losses in nats per token).
+ * {@code result.json}: the outcome of one run, in the units of README.md, "Counting conventions" (losses in nats per token).
  * Written atomically when a run ends, diverges or is interrupted; {@code status} says which.
  */
 public record RunResult(
