@@ -7,6 +7,7 @@ import java.nio.FloatBuffer;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class KernelsTest {
 
@@ -31,5 +32,56 @@ class KernelsTest {
                 assertEquals(want, s.get(3 + i * T + j), 1e-6 * Math.max(want, 1e-3), "row " + i + " col " + j);
             }
         }
+    }
+
+    /**
+     * The polynomial exp is within 2e-7 relative of Math.exp from −87 to 87 (float's own rounding is 6e-8),
+     * exact at 0, clamped outside, and keeps NaN a NaN (a diverged run's logits must stay visible).
+     */
+    @Test
+    void expIsWithinTwoTenthsOfAMillionth() {
+        double worst = 0;
+        for (int i = 0; i <= 2_000_000; i++) {
+            float x = -87f + 174f * i / 2_000_000;
+            double want = Math.exp(x);
+            worst = Math.max(worst, Math.abs(Kernels.exp(x) - want) / want);
+        }
+        assertTrue(worst < 2e-7, "worst relative error " + worst);
+        assertEquals(1f, Kernels.exp(0f));
+        assertEquals((float) Math.exp(-87), Kernels.exp(-1000f), 1e-7 * Math.exp(-87));
+        assertTrue(Float.isNaN(Kernels.exp(Float.NaN)));
+    }
+
+    /**
+     * Cross-entropy of (rows, V) logits: the mean loss and the gradient (softmax − onehot)/rows it leaves in
+     * place agree with double precision, rows split over the kernel threads or not.
+     */
+    @Test
+    void crossEntropyAndItsGradient() {
+        int rows = 300, V = 77;
+        SplittableRandom r = new SplittableRandom(5);
+        FloatBuffer logits = FloatBuffer.allocate(rows * V);
+        double[] orig = new double[rows * V];
+        int[] labels = new int[rows];
+        for (int i = 0; i < rows * V; i++) {
+            orig[i] = 6 * r.nextGaussian();
+            logits.put(i, (float) orig[i]);
+        }
+        for (int i = 0; i < rows; i++) labels[i] = r.nextInt(V);
+        double loss = Kernels.crossEntropy(logits, labels, rows, V), want = 0;
+        for (int i = 0; i < rows; i++) {
+            double max = Double.NEGATIVE_INFINITY, z = 0;
+            for (int j = 0; j < V; j++) max = Math.max(max, (float) orig[i * V + j]);
+            for (int j = 0; j < V; j++) z += Math.exp((float) orig[i * V + j] - max);
+            want += Math.log(z) - ((float) orig[i * V + labels[i]] - max);
+            for (int j = 0; j < V; j++) {
+                double g = (Math.exp((float) orig[i * V + j] - max) / z - (j == labels[i] ? 1 : 0)) / rows;
+                assertEquals(g, logits.get(i * V + j), 1e-6 / rows, "row " + i + " col " + j);
+            }
+        }
+        assertEquals(want / rows, loss, 1e-6 * want / rows);
+        FloatBuffer again = FloatBuffer.allocate(rows * V);
+        for (int i = 0; i < rows * V; i++) again.put(i, (float) orig[i]);
+        assertEquals(want, Kernels.crossEntropySum(again, labels, 0, rows, V), 1e-6 * want, "the evaluation's sum");
     }
 }
