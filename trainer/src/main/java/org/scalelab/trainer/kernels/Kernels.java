@@ -447,8 +447,9 @@ public final class Kernels {
      * e^x for |x| ≤ 87 (clamped outside), within 1e-7 relative of Math.exp: x = k·ln 2 + r with k =
      * round(x·log₂e) (found by adding 1.5·2²³, which leaves k in the low bits of the float), e^r by Cephes'
      * degree-7 polynomial on |r| ≤ ln 2/2, and 2^k put into the exponent bits. No branches or calls: 3.6 ns
-     * per element here against 12.6 ns through Math.exp, which made the softmaxes and the loss the slowest
-     * parts of a small model's step.
+     * per element in a loop over an array here against 12.6 ns through Math.exp; in a training step of
+     * bench's 1,16,2,64,16,64 shape the loss section (unembedding and cross-entropy) went from 0.62 to
+     * 0.41 ms.
      */
     public static float exp(float x) {
         x = Math.max(-87.0f, Math.min(87.0f, x));
