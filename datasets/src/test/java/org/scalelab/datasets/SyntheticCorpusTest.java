@@ -10,15 +10,30 @@ import java.util.SplittableRandom;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class SyntheticCorpusTest {
 
+    /** The last corpus generated is handed out again for the same spec and seed, and only then. */
+    @Test
+    void theLastCorpusIsKeptForTheNextRun() {
+        DataSpec spec = new DataSpec("synthetic:seed=5,tokens=20000", "char", 0.1, 0, 1);
+        Dataset a = Dataset.open(spec);
+        assertSame(a, Dataset.open(spec), "the same spec and seed: the kept corpus");
+        Dataset other = Dataset.open(new DataSpec("synthetic:seed=5,tokens=20000", "char", 0.1, 0, 2));
+        assertNotSame(a, other, "another budget seed is another dataset");
+        assertNotSame(a, Dataset.open(spec), "one corpus is kept, the last one");
+    }
+
     @Test
     void sameSeedSameCorpusOtherSeedOther() {
         Dataset a = Dataset.open(new DataSpec("synthetic:seed=3,tokens=20000", "char", 0.1, 0, 1));
+        SyntheticCorpus.forgetLast();   // generated again, not the kept one
         Dataset b = Dataset.open(new DataSpec("synthetic:seed=3,tokens=20000", "char", 0.1, 0, 1));
+        assertNotSame(a, b);
         Dataset c = Dataset.open(new DataSpec("synthetic:seed=4,tokens=20000", "char", 0.1, 0, 1));
         int[] x = new int[1000], y = new int[1000], z = new int[1000];
         a.train().read(0, x, 0, 1000);
