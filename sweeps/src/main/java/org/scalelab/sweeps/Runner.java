@@ -559,8 +559,7 @@ public final class Runner {
             if (o.reuseJvm()) {
                 WarmWorker w = warm.get();
                 if (w == null || !w.alive()) {
-                    w = WarmWorker.start(TrainChild.command(mem, mem.toUpperCase(Locale.ROOT), Long.toString(3 * bytes(mem)),
-                            o.slots().threads(), "serve"), env -> environment(env, o.slots()));
+                    w = WarmWorker.start(serveCommand(o), env -> environment(env, o.slots()));
                     warm.set(w);
                 }
                 w.submit(trainArgs, log);
@@ -609,6 +608,33 @@ public final class Runner {
             Thread.currentThread().interrupt();
             return "interrupted";
         }
+    }
+
+    /** The command line of a worker's warm process ({@code --reuse-jvm}): a run's own, in serve mode. */
+    static List<String> serveCommand(Options o) {
+        String mem = o.runMemory().toLowerCase(Locale.ROOT);
+        return TrainChild.command(mem, mem.toUpperCase(Locale.ROOT), Long.toString(3 * bytes(mem)), o.slots().threads(), "serve");
+    }
+
+    /**
+     * Starts the warm process of each of this process' workers now ({@code --reuse-jvm}), ahead of their
+     * first runs; {@link WarmWorker#closePrestarted} ends those that no worker took.
+     */
+    public static void prestartWarmWorkers(Options o) {
+        if (!o.reuseJvm() || o.inProcess()) return;
+        for (int i = 0; i < o.slots().workers(); i++) {
+            Options w = o.slots(o.slots().as(i));
+            try {
+                WarmWorker.prestart(serveCommand(w), env -> environment(env, w.slots()));
+            } catch (IOException e) {
+                return;   // each worker starts its own when it needs it, and says why if that fails too
+            }
+        }
+    }
+
+    /** Ends the warm processes started ahead that no worker took. */
+    public static void closePrestartedWarmWorkers() {
+        WarmWorker.closePrestarted();
     }
 
     /** A run being trained in a process: one of its own, or the worker's warm one. */

@@ -181,10 +181,6 @@ public final class SweepCommand implements Runnable {
 
         @Override
         public Integer call() throws IOException {
-            SweepSpec s = SweepSpec.read(specFile);
-            Path d = dirOf(s, dir);
-            List<Expansion.Point> pts = expand(s, d);
-            int[] sh = parseShard(shard);
             Runner.Slots slots = slots(workers, threadsPerRun, gpus, System.getenv(), Runtime.getRuntime().availableProcessors());
             if (inProcess && (threadsPerRun != null || gpus != null)) {
                 throw new UserError("--threads-per-run and --gpus set the runs' own processes; drop them or drop --in-process");
@@ -192,6 +188,21 @@ public final class SweepCommand implements Runnable {
             if (inProcess && reuseJvm) throw new UserError("--reuse-jvm trains in a process beside this one, --in-process in this one; pick one");
             if (!runMemory.matches("[0-9]+[mMgG]")) throw new UserError("--run-memory '" + runMemory + "': use e.g. 2g or 1500m");
             if (lockTimeout < 1) throw new UserError("--lock-timeout must be ≥ 1 second, got " + lockTimeout);
+            // warm processes boot while this one reads the spec and the corpora
+            Runner.prestartWarmWorkers(new Runner.Options(false, 0, 1, false, runMemory.toLowerCase(Locale.ROOT), lockTimeout * 1000L,
+                    System.err, new AtomicBoolean(), slots, reuseJvm));
+            try {
+                return train(slots);
+            } finally {
+                Runner.closePrestartedWarmWorkers();
+            }
+        }
+
+        private int train(Runner.Slots slots) throws IOException {
+            SweepSpec s = SweepSpec.read(specFile);
+            Path d = dirOf(s, dir);
+            List<Expansion.Point> pts = expand(s, d);
+            int[] sh = parseShard(shard);
             Files.createDirectories(d);
             Path copy = d.resolve("sweep.yaml");
             if (Files.exists(copy) && !Files.readString(copy).equals(s.text)) {

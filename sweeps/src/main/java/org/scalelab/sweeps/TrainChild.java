@@ -52,6 +52,9 @@ public final class TrainChild {
      * Returns the worker's exit code (0 at the end of its input).
      */
     static int serve(java.io.BufferedReader in) {
+        // ND4J's backend loads on first use (about half a second): load it while the sweep is still
+        // setting up, before the first run arrives
+        org.nd4j.linalg.factory.Nd4j.scalar(0f);
         int served = 0;
         while (true) {
             String line;

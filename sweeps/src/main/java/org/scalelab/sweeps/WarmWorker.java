@@ -46,11 +46,51 @@ final class WarmWorker implements AutoCloseable {
         pump.start();
     }
 
-    /** Starts a serve-mode process from the JVM options of a run's own process ({@link TrainChild#command}). */
+    /** Processes started ahead of their first run ({@link #prestart}), by command line and environment. */
+    private static final java.util.Map<List<Object>, java.util.Deque<WarmWorker>> PRESTARTED = new java.util.HashMap<>();
+
+    /**
+     * Starts a serve-mode process from the JVM options of a run's own process ({@link TrainChild#command}),
+     * or hands out one that {@link #prestart} started with the same command line and environment.
+     */
     static WarmWorker start(List<String> jvmCommand, java.util.function.Consumer<java.util.Map<String, String>> env) throws IOException {
         ProcessBuilder pb = new ProcessBuilder(jvmCommand).redirectErrorStream(true);
         env.accept(pb.environment());
+        List<Object> key = List.of(List.copyOf(jvmCommand), java.util.Map.copyOf(pb.environment()));
+        synchronized (PRESTARTED) {
+            java.util.Deque<WarmWorker> ready = PRESTARTED.get(key);
+            while (ready != null && !ready.isEmpty()) {
+                WarmWorker w = ready.poll();
+                if (w.alive()) return w;
+                w.close();
+            }
+        }
         return new WarmWorker(pb.start());
+    }
+
+    /**
+     * Starts a process now for a worker that will ask for it with the same command line and environment,
+     * so that its JVM start and ND4J's initialisation overlap with the sweep's own set-up (reading the
+     * spec, the corpora, the plan). {@link #closePrestarted} ends those nobody took.
+     */
+    static void prestart(List<String> jvmCommand, java.util.function.Consumer<java.util.Map<String, String>> env) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(jvmCommand).redirectErrorStream(true);
+        env.accept(pb.environment());
+        List<Object> key = List.of(List.copyOf(jvmCommand), java.util.Map.copyOf(pb.environment()));
+        WarmWorker w = new WarmWorker(pb.start());
+        synchronized (PRESTARTED) {
+            PRESTARTED.computeIfAbsent(key, k -> new java.util.ArrayDeque<>()).add(w);
+        }
+    }
+
+    /** Ends the processes {@link #prestart} started that no worker took. */
+    static void closePrestarted() {
+        List<WarmWorker> left = new java.util.ArrayList<>();
+        synchronized (PRESTARTED) {
+            PRESTARTED.values().forEach(left::addAll);
+            PRESTARTED.clear();
+        }
+        for (WarmWorker w : left) w.close();
     }
 
     long pid() {

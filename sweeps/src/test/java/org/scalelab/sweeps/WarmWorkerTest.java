@@ -42,9 +42,11 @@ class WarmWorkerTest {
         return out;
     }
 
-    /** The warm worker's pid and the run's place in its sequence, from the first line of the run's train.log. */
+    /** The warm worker's pid and the run's place in its sequence, from the run's "train process" line in its train.log. */
     static long[] worker(Path runDir) throws IOException {
-        String first = Files.readAllLines(runDir.resolve("train.log")).get(0);
+        // the process' first words (before its first run, e.g. the JVM's warnings) may come before it
+        String first = Files.readAllLines(runDir.resolve("train.log")).stream().filter(l -> l.startsWith("train process: "))
+                .findFirst().orElseThrow(() -> new AssertionError("no train process line in " + runDir.resolve("train.log")));
         Matcher m = WORKER.matcher(first);
         assertTrue(m.find(), "a warm worker's run names it: " + first);
         return new long[]{Long.parseLong(m.group(1)), Long.parseLong(m.group(2))};
@@ -181,5 +183,28 @@ class WarmWorkerTest {
                 Json.readOrNull(run.resolve("result.json")).get("best_val_loss").asDouble(), 0.0);
         assertEquals(Json.readOrNull(r.resolve("result.json")).get("final_val_loss").asDouble(),
                 Json.readOrNull(run.resolve("result.json")).get("final_val_loss").asDouble(), 0.0);
+    }
+
+    /**
+     * {@code sweep run --reuse-jvm} starts the warm process before it reads the spec: the runs are trained by
+     * that one process, and none is left behind, whether the sweep trained or refused its spec.
+     */
+    @Test
+    void theCommandStartsItsWarmProcessAheadAndLeavesNoneBehind(@TempDir Path tmp) throws IOException {
+        Path f = SweepTestSupport.spec(tmp, "points:\n  - {train.lr: 0.003}\n  - {train.lr: 0.002}\n");
+        SweepCommandTest.Out r = SweepCommandTest.cli("sweep", "run", f.toString(), "--dir", tmp.resolve("d").toString(), "--reuse-jvm",
+                "--run-memory", "512m", "--lock-timeout", "5");
+        assertEquals(0, r.code(), r.err());
+        List<Expansion.Point> pts = Expansion.expand(SweepSpec.read(f), tmp.resolve("d/runs").toString());
+        long pid0 = worker(tmp.resolve("d/runs").resolve(pts.get(0).runId()))[0], pid1 = worker(tmp.resolve("d/runs").resolve(pts.get(1).runId()))[0];
+        assertEquals(pid0, pid1, "one warm process for both runs");
+        assertFalse(ProcessHandle.of(pid0).map(ProcessHandle::isAlive).orElse(false), "the warm process ended with the sweep");
+
+        Path bad = tmp.resolve("bad.yaml");
+        Files.writeString(bad, "name: bad\nbase:\n  model: {nLayer: 0}\npoints:\n  - {train.lr: 0.003}\n");
+        SweepCommandTest.Out b = SweepCommandTest.cli("sweep", "run", bad.toString(), "--dir", tmp.resolve("b").toString(), "--reuse-jvm");
+        assertEquals(2, b.code(), b.err());
+        assertTrue(ProcessHandle.current().descendants().noneMatch(h -> RunnerTest.cmdline(h).contains("serve")),
+                "the process started ahead for a spec that was refused is gone");
     }
 }
