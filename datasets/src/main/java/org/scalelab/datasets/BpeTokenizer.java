@@ -7,7 +7,6 @@ import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.Map;
 import java.util.OptionalInt;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -173,6 +172,4 @@ public final class BpeTokenizer implements Tokenizer {
     public String piece(int id) {
         return id == vocabSize() - 1 ? "<|endoftext|>" : new String(bytesOf[id], StandardCharsets.UTF_8);
     }
-
-    Map<Long, Integer> ranks() { return rank; }
 }

@@ -1,6 +1,5 @@
 package org.scalelab.datasets;
 
-import com.fasterxml.jackson.databind.JsonNode;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -455,9 +454,5 @@ public final class TokenStore {
             }
         }
         return problems;
-    }
-
-    static JsonNode metaJson(StoreMeta m) {
-        return Json.MAPPER.valueToTree(m);
     }
 }

@@ -3,7 +3,6 @@ package org.scalelab.trainer;
 import org.scalelab.datasets.UserError;
 
 import java.util.List;
-import java.util.Locale;
 
 /**
  * How a run trains (the {@code train:} section of a run config).
@@ -166,9 +165,5 @@ public record TrainConfig(int steps, int batchSize, int microBatch, double lr, d
     /** The step of {@code branch} (after the last '@'); 0 without a branch. */
     public int branchStep() {
         return branch.isEmpty() ? 0 : Integer.parseInt(branch.substring(branch.lastIndexOf('@') + 1));
-    }
-
-    String scheduleLower() {
-        return schedule.toLowerCase(Locale.ROOT);
     }
 }

@@ -195,8 +195,8 @@ public final class BenchCommand implements Callable<Integer> {
                     return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
                 }
             }
-        } catch (Exception ignored) {
-            // not Linux
+        } catch (java.io.IOException | NumberFormatException ignored) {
+            // not Linux, or a status file of another form
         }
         return -1;
     }
