@@ -157,7 +157,8 @@ class WarmWorkerTest {
      */
     @Test
     void aStoppedWarmRunResumesToTheSameNumbers(@TempDir Path tmp) throws Exception {
-        Path f = SweepTestSupport.spec(tmp, "points:\n  - {train.steps: 400, train.evalEvery: 100, train.checkpointEvery: 50}\n");
+        // long enough that the stop lands in the middle on any machine: a step of this model takes about a millisecond
+        Path f = SweepTestSupport.spec(tmp, "points:\n  - {train.steps: 3000, train.evalEvery: 500, train.checkpointEvery: 500}\n");
         Path dir = tmp.resolve("sweep"), ref = tmp.resolve("ref");
         List<Expansion.Point> pts = Expansion.expand(SweepSpec.read(f), dir.resolve("runs").toString());
         List<Expansion.Point> refPts = Expansion.expand(SweepSpec.read(f), ref.resolve("runs").toString());
@@ -167,7 +168,7 @@ class WarmWorkerTest {
         sweep.start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         while (System.nanoTime() < deadline && !(Files.exists(run.resolve("metrics.jsonl"))
-                && Files.readAllLines(run.resolve("metrics.jsonl")).size() >= 60)) {
+                && Files.readAllLines(run.resolve("metrics.jsonl")).size() >= 20)) {
             Thread.sleep(10);
         }
         o.stop().set(true);
@@ -175,7 +176,7 @@ class WarmWorkerTest {
         assertFalse(sweep.isAlive(), "the sweep stopped");
         var stopped = Json.readOrNull(run.resolve("result.json"));
         assertEquals("interrupted", stopped.get("status").asText(), stopped.toString());
-        assertTrue(stopped.get("steps_done").asInt() < 400, stopped.toString());
+        assertTrue(stopped.get("steps_done").asInt() < 3000, stopped.toString());
         assertEquals(1, Runner.run(dir, pts, children("512m", true)));
         assertEquals(1, Runner.run(ref, refPts, children("512m", false)));
         Path r = ref.resolve("runs").resolve(refPts.get(0).runId());
