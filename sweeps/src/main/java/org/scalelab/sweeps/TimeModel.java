@@ -21,13 +21,15 @@ record TimeModel(double startupS, double overheadS, double flopsPerS) {
     static final int VOCAB_GUESS = 256;
 
     /**
-     * Fitted to 83 runs of the presets kaplan-tiny, deepnarrow-vs-standard, transfer-tiny and
-     * deepnarrow-transfer on the 2-core development machine (CPU, the written-out training step,
-     * N = 3.3 k … 376 k, 1 … 8 layers): 8.7 µs per token and layer plus 49 GFLOP/s, median error 21% per
-     * run (relative least squares).
+     * Fitted (as {@link #calibrate} fits a sweep) to 116 runs of kaplan-tiny, completep-depth-16 and
+     * mup-multipliers on the 2-core development machine with nothing else running, 2026-12-04 (CPU
+     * engine, N = 3.3 k … 1.6 M, 1 … 16 layers, one run at a time with both cores): 4.2 µs per token and
+     * layer plus 149 GFLOP/s, median error 6% per run; the constants before (8.7 µs, 49 GFLOP/s, fitted to
+     * an older step, partly under load) were 2.3× slow on these runs. Start-up: 0.9 s was the median per
+     * run of kaplan-tiny in processes of their own.
      */
     static TimeModel defaults() {
-        return new TimeModel(4, 8.7e-6, 49e9);
+        return new TimeModel(1, 4.2e-6, 149e9);
     }
 
     static double flopsPerToken(ModelConfig m, int vocab) {
