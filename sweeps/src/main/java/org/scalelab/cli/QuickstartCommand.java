@@ -57,7 +57,9 @@ public final class QuickstartCommand implements Callable<Integer> {
     @Option(names = "--in-process", description = "Train in this JVM instead of one child process per run.")
     boolean inProcess;
 
-    @Option(names = "--reuse-jvm", description = "Train the runs back to back in one warm process (as sweep run --reuse-jvm).")
+    @Option(names = "--reuse-jvm", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Train the runs back to back in one warm process, as sweep run --reuse-jvm (the default; the same "
+                    + "numbers as a process per run, which --no-reuse-jvm gives). Ignored with --in-process.")
     boolean reuseJvm;
 
     @Option(names = "--quick", description = "A rough loop in about 3 minutes: the 5 smallest sizes, every budget a quarter as large.")
@@ -97,8 +99,7 @@ public final class QuickstartCommand implements Callable<Integer> {
         err.printf(Locale.ROOT, "quickstart: %d runs of the %s sweep -> %s (resumes where it stopped)%n", pts.size(), PRESET, dir);
         err.flush();
         long t0 = System.nanoTime();
-        if (inProcess && reuseJvm) throw new UserError("--reuse-jvm trains in a process beside this one, --in-process in this one; pick one");
-        Runner.Options o = Runner.Options.defaults().inProcess(inProcess).reuseJvm(reuseJvm);
+        Runner.Options o = Runner.Options.defaults().inProcess(inProcess).reuseJvm(reuseJvm && !inProcess);
         Thread hook = new Thread(() -> o.stop().set(true));
         Runtime.getRuntime().addShutdownHook(hook);
         Runner.run(dir, pts, o);

@@ -281,7 +281,12 @@ class ReportBrowserTest {
         void open(Path index) throws Exception {
             events.clear();
             call("Page.navigate", Map.of("url", index.toUri().toString()));
-            await(() -> events.stream().anyMatch(e -> e.path("method").asText().equals("Page.loadEventFired")), Boolean::booleanValue, "the page's load event");
+            // a synchronized list's stream is not: the socket's thread adds events while this one reads them
+            await(() -> {
+                synchronized (events) {
+                    return events.stream().anyMatch(e -> e.path("method").asText().equals("Page.loadEventFired"));
+                }
+            }, Boolean::booleanValue, "the page's load event");
         }
 
         void mouse(String type, double x, double y) throws Exception {
