@@ -137,7 +137,7 @@ public final class CpuEngine implements Engine {
         FloatBuffer g = gradAll.b();
         int n = (int) gradCount;
         double[] part = new double[Kernels.THREADS];
-        int parts = Kernels.parts(2L * n);
+        int parts = Kernels.parts(n / 2);   // one part per 65,536 elements, as before the threshold was one constant
         Kernels.parallel(parts, p -> {
             int lo = (int) ((long) n * p / parts), hi = (int) ((long) n * (p + 1) / parts);
             float[] a = new float[4096];
@@ -164,7 +164,7 @@ public final class CpuEngine implements Engine {
         prevIsZero = false;
         int n = (int) gradCount;
         double[] part = new double[Kernels.THREADS];
-        int parts = Kernels.parts(2L * n);
+        int parts = Kernels.parts(n / 2);   // one part per 65,536 elements, as before the threshold was one constant
         Kernels.parallel(parts, p -> {
             int lo = (int) ((long) n * p / parts), hi = (int) ((long) n * (p + 1) / parts);
             float[] a = new float[4096], d = new float[4096];
