@@ -45,7 +45,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "quickstart", mixinStandardHelpOptions = true,
         description = "Run the kaplan-synthetic sweep, fit L(N) and L(N, D), write the report and check the fits against the corpus' exact floor and predicted exponent.",
-        footer = {"", "Examples:", "  scalelab quickstart            (about 13 minutes on 2 cores; Ctrl-C and run it again to continue)",
+        footer = {"", "Examples:", "  scalelab quickstart            (about 5 minutes on 2 cores; Ctrl-C and run it again to continue)",
                 "  scalelab quickstart --quick    (about 3 minutes: 5 sizes, budgets a quarter as large; rough, and says so)",
                 "  scalelab quickstart --seed 2 --dir experiments/kaplan-synthetic-seed2   (another corpus and initialisation)"})
 public final class QuickstartCommand implements Callable<Integer> {
