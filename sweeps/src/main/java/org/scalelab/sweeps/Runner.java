@@ -555,7 +555,7 @@ public final class Runner {
         List<String> trainArgs = List.of("train", "--config", cfg.toString(), "--out", dir.toString(), "--resume", "--quiet");
         Path log = dir.resolve("train.log");
         try {
-            Job job;
+            RunProcess job;
             if (o.reuseJvm()) {
                 WarmWorker w = warm.get();
                 if (w == null || !w.alive()) {
@@ -563,14 +563,14 @@ public final class Runner {
                     warm.set(w);
                 }
                 w.submit(trainArgs, log);
-                job = Job.of(w);
+                job = RunProcess.of(w);
             } else {
                 List<String> cmd = TrainChild.command(mem, mem.toUpperCase(Locale.ROOT), Long.toString(3 * bytes(mem)), o.slots().threads(),
                         trainArgs.toArray(String[]::new));
                 ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
                 environment(pb.environment(), o.slots());
-                job = Job.of(pb.start());
+                job = RunProcess.of(pb.start());
             }
             long lastShown = System.nanoTime();
             double every = System.console() != null ? 10 : 30;
@@ -635,48 +635,6 @@ public final class Runner {
     /** Ends the warm processes started ahead that no worker took. */
     public static void closePrestartedWarmWorkers() {
         WarmWorker.closePrestarted();
-    }
-
-    /** A run being trained in a process: one of its own, or the worker's warm one. */
-    private interface Job {
-        /** The run's exit, or null while it trains, waiting at most {@code ms}. */
-        WarmWorker.Exit poll(long ms) throws InterruptedException;
-
-        void terminate();
-
-        void kill();
-
-        static Job of(Process proc) {
-            return new Job() {
-                public WarmWorker.Exit poll(long ms) throws InterruptedException {
-                    return proc.waitFor(ms, TimeUnit.MILLISECONDS) ? new WarmWorker.Exit(proc.exitValue(), false) : null;
-                }
-
-                public void terminate() {
-                    proc.destroy();
-                }
-
-                public void kill() {
-                    proc.destroyForcibly();
-                }
-            };
-        }
-
-        static Job of(WarmWorker w) {
-            return new Job() {
-                public WarmWorker.Exit poll(long ms) throws InterruptedException {
-                    return w.poll(ms);
-                }
-
-                public void terminate() {
-                    w.terminate();
-                }
-
-                public void kill() {
-                    w.kill();
-                }
-            };
-        }
     }
 
     /**
