@@ -243,7 +243,7 @@ final class Locks {
             for (Path proc : procs) {
                 List<String> args;
                 try {
-                    args = List.of(new String(Files.readAllBytes(proc.resolve("cmdline")), StandardCharsets.UTF_8).split("\0"));
+                    args = cmdline(proc);
                 } catch (IOException gone) {
                     continue;
                 }
@@ -278,11 +278,15 @@ final class Locks {
         }
         if (!alive(pid, written)) return false;
         try {
-            String cmd = new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline")), StandardCharsets.UTF_8);
-            return List.of(cmd.split("\0")).contains(TrainChild.class.getName());
+            return cmdline(Path.of("/proc", Long.toString(pid))).contains(TrainChild.class.getName());
         } catch (IOException e) {
             return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);   // no /proc: alive is all we can tell
         }
+    }
+
+    /** A process' arguments, from its /proc directory. */
+    private static List<String> cmdline(Path procDir) throws IOException {
+        return List.of(new String(Files.readAllBytes(procDir.resolve("cmdline")), StandardCharsets.UTF_8).split("\0"));
     }
 
     private static Path real(Path p) {

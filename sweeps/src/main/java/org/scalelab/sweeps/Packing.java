@@ -152,16 +152,9 @@ final class Packing {
 
     /** Wall seconds of the runs under way {@code w}: training times scaled by the way's speed, list-scheduled, plus start-ups. */
     static double wallSeconds(List<PlanTable.Row> rows, List<Measured> ms, Way way, int w, double startupS, boolean warm) {
-        double[] busy = new double[way.workers()];
-        for (PlanTable.Row r : rows) {
-            int next = 0;
-            for (int i = 1; i < busy.length; i++) if (busy[i] < busy[next]) next = i;
-            double train = Math.max(0, r.seconds() - startupS);
-            busy[next] += train / speed(ms, w, Math.max(1, r.n())) + (warm ? 0 : startupS);
-        }
-        double end = 0;
-        for (double b : busy) end = Math.max(end, b + (warm ? startupS : 0));
-        return end;
+        double[] run = rows.stream().mapToDouble(r -> Math.max(0, r.seconds() - startupS) / speed(ms, w, Math.max(1, r.n()))
+                + (warm ? 0 : startupS)).toArray();
+        return PlanTable.listScheduled(run, way.workers()) + (warm ? startupS : 0);
     }
 
     /** Prints the measured speeds, each way's wall time with and without --reuse-jvm, and the fastest. */

@@ -189,11 +189,16 @@ final class PlanTable {
      */
     static double packedSeconds(List<Row> rows, int workers, int cores) {
         double share = Math.max(1.0, (double) workers / Math.max(1, cores));
+        return listScheduled(rows.stream().mapToDouble(r -> r.seconds() * share).toArray(), workers);
+    }
+
+    /** When the last of {@code workers} ends, each taking the next of these jobs (in order) as soon as it is free. */
+    static double listScheduled(double[] seconds, int workers) {
         double[] busy = new double[workers];
-        for (Row r : rows) {
+        for (double s : seconds) {
             int next = 0;
             for (int i = 1; i < workers; i++) if (busy[i] < busy[next]) next = i;
-            busy[next] += r.seconds() * share;
+            busy[next] += s;
         }
         double end = 0;
         for (double b : busy) end = Math.max(end, b);

@@ -551,7 +551,6 @@ public final class Runner {
                                 AtomicReference<WarmWorker> warm) {
         Path cfg = dir.resolve("run-config.json");
         Files2.writeAtomic(cfg, Json.pretty(trainConfig(p, dir)));
-        String mem = o.runMemory().toLowerCase(Locale.ROOT);
         List<String> trainArgs = List.of("train", "--config", cfg.toString(), "--out", dir.toString(), "--resume", "--quiet");
         Path log = dir.resolve("train.log");
         try {
@@ -565,9 +564,7 @@ public final class Runner {
                 w.submit(trainArgs, log);
                 job = RunProcess.of(w);
             } else {
-                List<String> cmd = TrainChild.command(mem, mem.toUpperCase(Locale.ROOT), Long.toString(3 * bytes(mem)), o.slots().threads(),
-                        trainArgs.toArray(String[]::new));
-                ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+                ProcessBuilder pb = new ProcessBuilder(childCommand(o, trainArgs.toArray(String[]::new))).redirectErrorStream(true)
                         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
                 environment(pb.environment(), o.slots());
                 job = RunProcess.of(pb.start());
@@ -610,10 +607,18 @@ public final class Runner {
         }
     }
 
+    /**
+     * The command line of a training process of this worker: the run memory as heap and off-heap cap, 3× it
+     * for the whole process, the worker's threads, and {@code args} for {@link TrainChild}.
+     */
+    static List<String> childCommand(Options o, String... args) {
+        String mem = o.runMemory().toLowerCase(Locale.ROOT);
+        return TrainChild.command(mem, mem.toUpperCase(Locale.ROOT), Long.toString(3 * bytes(mem)), o.slots().threads(), args);
+    }
+
     /** The command line of a worker's warm process ({@code --reuse-jvm}): a run's own, in serve mode. */
     static List<String> serveCommand(Options o) {
-        String mem = o.runMemory().toLowerCase(Locale.ROOT);
-        return TrainChild.command(mem, mem.toUpperCase(Locale.ROOT), Long.toString(3 * bytes(mem)), o.slots().threads(), "serve");
+        return childCommand(o, "serve");
     }
 
     /**

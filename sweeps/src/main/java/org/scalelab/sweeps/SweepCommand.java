@@ -136,12 +136,13 @@ public final class SweepCommand implements Runnable {
                 int cores = Runtime.getRuntime().availableProcessors();
                 List<PlanTable.Row> rows = PlanTable.rows(Runner.shard(pts, 0, 1), data, m);
                 List<Packing.Way> ways = Packing.ways(cores);
+                List<Packing.Row> shapes = Packing.representatives(rows, data);
                 out.flush();
                 PrintWriter err = cmd.commandLine().getErr();
                 err.printf(Locale.ROOT, "measuring the training step: %d shape(s) × %d packing(s) × %d repeat(s)%n",
-                        Packing.representatives(rows, data).size(), ways.size(), repeats);
+                        shapes.size(), ways.size(), repeats);
                 err.flush();
-                List<Packing.Measured> ms = Packing.measure(Packing.representatives(rows, data), ways, benchSteps, repeats, err);
+                List<Packing.Measured> ms = Packing.measure(shapes, ways, benchSteps, repeats, err);
                 Packing.print(out, rows, ms, ways, m.startupS(), cores, benchSteps, repeats);
             }
             out.flush();

@@ -54,9 +54,8 @@ final class WarmWorker implements AutoCloseable {
      * or hands out one that {@link #prestart} started with the same command line and environment.
      */
     static WarmWorker start(List<String> jvmCommand, java.util.function.Consumer<java.util.Map<String, String>> env) throws IOException {
-        ProcessBuilder pb = new ProcessBuilder(jvmCommand).redirectErrorStream(true);
-        env.accept(pb.environment());
-        List<Object> key = List.of(List.copyOf(jvmCommand), java.util.Map.copyOf(pb.environment()));
+        ProcessBuilder pb = builder(jvmCommand, env);
+        List<Object> key = key(pb);
         synchronized (PRESTARTED) {
             java.util.Deque<WarmWorker> ready = PRESTARTED.get(key);
             while (ready != null && !ready.isEmpty()) {
@@ -74,13 +73,22 @@ final class WarmWorker implements AutoCloseable {
      * spec, the corpora, the plan). {@link #closePrestarted} ends those nobody took.
      */
     static void prestart(List<String> jvmCommand, java.util.function.Consumer<java.util.Map<String, String>> env) throws IOException {
-        ProcessBuilder pb = new ProcessBuilder(jvmCommand).redirectErrorStream(true);
-        env.accept(pb.environment());
-        List<Object> key = List.of(List.copyOf(jvmCommand), java.util.Map.copyOf(pb.environment()));
+        ProcessBuilder pb = builder(jvmCommand, env);
         WarmWorker w = new WarmWorker(pb.start());
         synchronized (PRESTARTED) {
-            PRESTARTED.computeIfAbsent(key, k -> new java.util.ArrayDeque<>()).add(w);
+            PRESTARTED.computeIfAbsent(key(pb), k -> new java.util.ArrayDeque<>()).add(w);
         }
+    }
+
+    private static ProcessBuilder builder(List<String> jvmCommand, java.util.function.Consumer<java.util.Map<String, String>> env) {
+        ProcessBuilder pb = new ProcessBuilder(jvmCommand).redirectErrorStream(true);
+        env.accept(pb.environment());
+        return pb;
+    }
+
+    /** What makes two warm processes interchangeable: their command line and environment. */
+    private static List<Object> key(ProcessBuilder pb) {
+        return List.of(List.copyOf(pb.command()), java.util.Map.copyOf(pb.environment()));
     }
 
     /** Ends the processes {@link #prestart} started that no worker took. */

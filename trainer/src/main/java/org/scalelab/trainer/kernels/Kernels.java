@@ -48,7 +48,7 @@ public final class Kernels {
     /**
      * Work (in the loops' own cost units, about one per element and arithmetic step) below which a loop is
      * not split: handing a part to another thread and waiting for it costs more than such a part takes.
-     * {@code -Dscalelab.minPartWork=N} sets it (for measuring; bench/compare.sh).
+     * {@code -Dscalelab.minPartWork=N} sets it, for measuring (docs/performance.md, "Small shapes").
      */
     public static final long MIN_PART_WORK = Math.max(1, Long.getLong("scalelab.minPartWork", 32768));
 
